@@ -1,0 +1,76 @@
+"""Which role may do what: one table of permissions, plain predicates, and the view decorator.
+
+Every page and endpoint names the permission it needs (``PERMISSION_ROLES``); the scope (territory,
+site) is applied by ``maille.accounts.scope``. Tests generate the role × route matrix from this table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from django.core.exceptions import PermissionDenied
+
+from .models import Role
+from .scope import scope_for
+
+ALL_STAFF = frozenset(Role.values)
+
+PERMISSION_ROLES: dict[str, frozenset[str]] = {
+    # Territory
+    "territory.view_map": frozenset({Role.PLATFORM_ADMIN, Role.COORDINATOR, Role.EVALUATOR, Role.OPERATOR}),
+    "territory.view": ALL_STAFF,
+    # Directory
+    "directory.view": ALL_STAFF,
+    "directory.edit_site": frozenset({Role.PLATFORM_ADMIN, Role.COORDINATOR, Role.SITE_STAFF}),
+    "directory.manage": frozenset({Role.PLATFORM_ADMIN, Role.COORDINATOR}),
+    # API and FHIR reads of the directory and territory
+    "api.read": ALL_STAFF,
+    # Administration of reference data
+    "admin.reference_data": frozenset({Role.PLATFORM_ADMIN}),
+}
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def has_permission(user: Any, permission: str) -> bool:
+    if permission not in PERMISSION_ROLES:
+        raise KeyError(f"Unknown permission {permission!r}: add it to PERMISSION_ROLES.")
+    return scope_for(user).has_role(*PERMISSION_ROLES[permission])
+
+
+def require_permission(permission: str) -> Callable[[F], F]:
+    """View decorator: login required (redirect), then the role check (403 page)."""
+    if permission not in PERMISSION_ROLES:
+        raise KeyError(f"Unknown permission {permission!r}: add it to PERMISSION_ROLES.")
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapped(request: Any, *args: Any, **kwargs: Any) -> Any:
+            from django.contrib.auth.views import redirect_to_login
+
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not has_permission(request.user, permission):
+                raise PermissionDenied("Votre rôle ne donne pas accès à cette page.")
+            return view(request, *args, **kwargs)
+
+        wrapped.required_permission = permission  # type: ignore[attr-defined]
+        return wrapped  # type: ignore[return-value]
+
+    return decorator
+
+
+def can_edit_site(user: Any, site: Any) -> bool:
+    """Coordinators of the site's territory, staff of the site, administrators."""
+    if not has_permission(user, "directory.edit_site"):
+        return False
+    scope = scope_for(user)
+    if scope.everywhere:
+        return True
+    if scope.has_role(Role.SITE_STAFF) and site.pk in scope.site_ids:
+        return True
+    if scope.has_role(Role.COORDINATOR):
+        return bool(type(site).objects.filter(pk=site.pk).filter(scope.communes_q("commune")).exists())
+    return False

@@ -1,0 +1,56 @@
+"""Cross-cutting records: the audit trail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Channel(models.TextChoices):
+    WEB = "web", _("interface web")
+    PHONE = "phone", _("opérateur téléphonique")
+    SITE = "site", _("site de téléconsultation")
+    ONLINE = "online", _("en ligne (patient)")
+    API = "api", _("API")
+    FHIR = "fhir", _("FHIR")
+    CLI = "cli", _("ligne de commande")
+    SYSTEM = "system", _("système")
+
+
+class AuditEvent(models.Model):
+    """An immutable row saying who did what to which record, when, through which channel, and why.
+
+    ``details`` never holds patient identity: only field names and non-identifying values.
+    """
+
+    occurred_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_label = models.CharField(max_length=200, blank=True)
+    action = models.CharField(max_length=80, db_index=True)
+    target_type = models.CharField(max_length=80)
+    target_id = models.CharField(max_length=64)
+    channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.WEB)
+    reason = models.CharField(max_length=300, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        indexes = [models.Index(fields=["target_type", "target_id"])]
+        verbose_name = _("événement d'audit")
+        verbose_name_plural = _("journal d'audit")
+
+    def __str__(self) -> str:
+        return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.target_type}#{self.target_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise PermissionError("Audit events are immutable.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> Any:
+        raise PermissionError("Audit events cannot be deleted (retention is enforced by a dedicated job).")

@@ -1,0 +1,21 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from maille.api.urls import api, fhir_urlpatterns
+
+handler403 = "maille.core.views.permission_denied"
+handler404 = "maille.core.views.page_not_found"
+handler500 = "maille.core.views.server_error"
+
+admin.site.site_header = "Maille — administration"
+admin.site.site_title = "Maille"
+
+urlpatterns = [
+    path("", include("maille.core.urls")),
+    path("comptes/", include("maille.accounts.urls")),
+    path("territoire/", include("maille.territory.urls")),
+    path("annuaire/", include("maille.directory.urls")),
+    path("api/v1/", api.urls),
+    path("fhir/", include((fhir_urlpatterns, "fhir"))),
+    path("admin/", admin.site.urls),
+]
