@@ -51,6 +51,8 @@ INSTALLED_APPS = [
     "maille.accounts",
     "maille.territory",
     "maille.directory",
+    "maille.scheduling",
+    "maille.diagnosis",
     "maille.demo",
 ]
 
@@ -102,6 +104,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+if IS_POSTGRES:
+    INSTALLED_APPS.append("django.contrib.postgres")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
