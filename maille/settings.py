@@ -133,6 +133,7 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 # WhiteNoise serves static files (compressed, cacheable) without a separate web server; in local use it
 # reads the finders directly so that no collectstatic step is needed.
 WHITENOISE_USE_FINDERS = True
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns when it is missing
 WHITENOISE_AUTOREFRESH = DEBUG
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
