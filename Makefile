@@ -25,8 +25,8 @@ run: demo
 	$(BIN)/maille serve --host $(HOST) --port $(PORT)
 
 quality: install
-	$(BIN)/ruff format --check maille tests benchmarks
-	$(BIN)/ruff check maille tests benchmarks
+	$(BIN)/ruff format --check maille tests benchmarks tools
+	$(BIN)/ruff check maille tests benchmarks tools
 	$(BIN)/python manage.py check --fail-level WARNING
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/mypy maille/planning maille/core

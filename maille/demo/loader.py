@@ -1,20 +1,41 @@
-"""Loads the demo: the Grand Est territory from the shipped open data, then the fictional network."""
+"""Loads the demo: the Grand Est territory from the shipped open data, then the fictional network and
+one account per role."""
 
 from __future__ import annotations
 
-from typing import TextIO
+import time
+from typing import Any, TextIO
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from maille.accounts.models import Role, RoleGrant
+from maille.directory.models import Professional, Site
 
 from .accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
+from .network import DEMO_DOCTORS, DEMO_SITES, FICTIONAL, fake_rpps, load_demo_network
+
+FOCUS_DEPARTEMENTS = ["52", "54", "55"]
+
+
+def _grants_for(username: str, souilly: Site) -> list[dict[str, Any]]:
+    grants: dict[str, list[dict[str, Any]]] = {
+        "admin": [{"role": Role.PLATFORM_ADMIN}],
+        "coordination55": [{"role": Role.COORDINATOR, "departement_id": "55"}],
+        "coordination-ge": [{"role": Role.COORDINATOR, "region_id": "44"}],
+        "site-souilly": [{"role": Role.SITE_STAFF, "site": souilly}],
+        "docteur": [{"role": Role.REMOTE_DOCTOR}],
+        "operateur": [{"role": Role.OPERATOR, "departement_id": code} for code in FOCUS_DEPARTEMENTS],
+        "evaluation": [{"role": Role.EVALUATOR, "departement_id": code} for code in FOCUS_DEPARTEMENTS],
+    }
+    return grants[username]
 
 
 @transaction.atomic
 def create_demo_accounts() -> int:
+    """One account per role, with its scope; idempotent (existing passwords are left alone)."""
     user_model = get_user_model()
+    souilly = Site.objects.get(name=DEMO_SITES[0].name + FICTIONAL)
     created = 0
     for username, first, last, role, _scope in DEMO_ACCOUNTS:
         user, was_created = user_model.objects.get_or_create(
@@ -24,20 +45,35 @@ def create_demo_accounts() -> int:
                 "last_name": last,
                 "is_demo": True,
                 "email": f"{username}@demo.maille.invalid",
+                "is_staff": role == Role.PLATFORM_ADMIN,
+                "is_superuser": role == Role.PLATFORM_ADMIN,
             },
         )
         if was_created:
             user.set_password(DEMO_PASSWORD)
-            if role == Role.PLATFORM_ADMIN:
-                user.is_staff = True
-                user.is_superuser = True
-            user.save()
+            user.save(update_fields=["password"])
             created += 1
-        if role in (Role.PLATFORM_ADMIN,):
-            RoleGrant.objects.get_or_create(user=user, role=role)
+        for grant in _grants_for(username, souilly):
+            RoleGrant.objects.get_or_create(user=user, **grant)
+    # The demo doctor and the Souilly assistant log in as themselves.
+    Professional.objects.filter(rpps=fake_rpps(1)).update(user=user_model.objects.get(username="docteur"))
+    Professional.objects.filter(rpps=fake_rpps(101)).update(
+        user=user_model.objects.get(username="site-souilly")
+    )
     return created
 
 
 def load_demo(stdout: TextIO) -> str:
+    from maille.territory.loading import load_grand_est
+
+    started = time.perf_counter()
+    territory_summary = load_grand_est(stdout=stdout)
+    network = load_demo_network()
     created = create_demo_accounts()
-    return f"Démonstration prête : {created} compte(s) créé(s)."
+    seconds = time.perf_counter() - started
+    return (
+        f"{territory_summary}\n"
+        f"Réseau de démonstration (fictif) : {network['sites']} sites, {len(DEMO_DOCTORS)} médecins "
+        f"téléconsultants, {network['professionals']} professionnels, {network['cpts']} CPTS ; "
+        f"{created} compte(s) créé(s). Chargé en {seconds:.1f} s."
+    )

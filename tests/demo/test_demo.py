@@ -1,0 +1,71 @@
+"""The demo loads the shipped Grand Est territory and the fictional network, idempotently."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+from maille.accounts.models import Role
+from maille.accounts.permissions import has_permission
+from maille.accounts.scope import scope_for
+from maille.demo.accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
+from maille.directory.models import NetworkRole, NetworkRoleKind, Professional, Site
+from maille.directory.selectors import sites_visible_to
+from maille.territory.models import Commune, Cpts
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_demo_loads_the_territory_and_the_fictional_network_idempotently(client):
+    """One test, because loading the region takes a while: load, check, load again, check nothing changed."""
+    out = io.StringIO()
+    call_command("demo", stdout=out)
+    demo_output = out.getvalue()
+
+    assert Commune.objects.filter(departement__region_id="44").count() > 5000
+    assert Commune.objects.filter(departement_id="55", apl_gp__isnull=False).count() > 400
+    assert Site.objects.count() == 16
+    assert set(Site.objects.values_list("commune__departement_id", flat=True)) == {"52", "54", "55"}
+    assert not Site.objects.filter(is_fictional=False).exists()
+    assert Cpts.objects.filter(is_fictional=True).count() == 3
+    assert all(cpts.communes.count() > 10 for cpts in Cpts.objects.all())
+    doctors = NetworkRole.objects.filter(kind=NetworkRoleKind.REMOTE_DOCTOR)
+    assert doctors.count() == 4
+    assert {role.organisation.name for role in doctors} == {"Cabinet de télémédecine de Souilly (fictif)"}
+    assistants = NetworkRole.objects.filter(kind=NetworkRoleKind.ASSISTANT)
+    assert 18 <= assistants.count() <= 24
+    assert not Professional.objects.filter(is_fictional=False).exists()
+    assert "7 compte(s) créé(s)" in demo_output
+
+    users = get_user_model().objects.in_bulk([account[0] for account in DEMO_ACCOUNTS], field_name="username")
+    for username, _first, _last, role, _scope in DEMO_ACCOUNTS:
+        assert client.login(username=username, password=DEMO_PASSWORD), username
+        assert role in scope_for(users[username]).roles
+    visible = {username: sites_visible_to(users[username]).count() for username in users}
+    assert visible["admin"] == 16
+    assert visible["coordination55"] == 10
+    assert visible["site-souilly"] == 1
+    assert visible["docteur"] == 16
+    assert visible["operateur"] == 16
+    assert has_permission(users["evaluation"], "territory.view_map")
+    assert not has_permission(users["docteur"], "territory.view_map")
+    assert Role.PLATFORM_ADMIN in scope_for(users["admin"]).roles
+
+    counts = (
+        Site.objects.count(),
+        Professional.objects.count(),
+        Commune.objects.count(),
+        Cpts.objects.count(),
+    )
+    out = io.StringIO()
+    call_command("demo", stdout=out)
+    assert (
+        Site.objects.count(),
+        Professional.objects.count(),
+        Commune.objects.count(),
+        Cpts.objects.count(),
+    ) == counts
+    assert "0 compte(s) créé(s)" in out.getvalue()
