@@ -160,6 +160,11 @@ CONTENT_SECURITY_POLICY = (
 # Optional base map tiles (none offline and in tests), e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png
 MAILLE_MAP_TILES_URL = os.environ.get("MAILLE_MAP_TILES_URL", "")
 
+# Travel times: empty means the offline great-circle engine (docs/planning.md); an OSRM server's base URL
+# (e.g. http://osrm.internal:5000) switches to road times, cached on disk.
+MAILLE_OSRM_URL = os.environ.get("MAILLE_OSRM_URL", "")
+MAILLE_OSRM_CACHE_DIR = Path(os.environ.get("MAILLE_OSRM_CACHE_DIR", VAR_DIR / "osrm-cache"))
+
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "maille"}}
