@@ -14,6 +14,7 @@ urlpatterns = [
     path("", include("maille.core.urls")),
     path("comptes/", include("maille.accounts.urls")),
     path("territoire/", include("maille.territory.urls")),
+    path("territoire/", include("maille.diagnosis.urls")),
     path("annuaire/", include("maille.directory.urls")),
     path("api/v1/", api.urls),
     path("fhir/", include((fhir_urlpatterns, "fhir"))),

@@ -24,6 +24,20 @@ def _strict_templates(settings):
         template["OPTIONS"]["string_if_invalid"] = InvalidTemplateVariable("%s")
 
 
+@pytest.fixture(autouse=True)
+def _reference_catalogues_in_transactional_tests(request):
+    """Transactional tests flush every table after they run, including the catalogues that a data migration
+    loads (equipment, specialties, uses): reload them before each such test."""
+    marker = request.node.get_closest_marker("django_db")
+    if marker is None or not (marker.kwargs.get("transaction") or (marker.args and marker.args[0])):
+        return
+    request.getfixturevalue("transactional_db")
+    from maille.directory.models import EquipmentType, Specialty, Use
+    from maille.directory.reference_data import load_reference_data
+
+    load_reference_data(EquipmentType, Specialty, Use)
+
+
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     return {

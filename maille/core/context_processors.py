@@ -18,7 +18,7 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         return {"nav_items": [], "user_roles": []}
     entries = [
         ("core:home", _("Accueil"), None),
-        ("territory:map", _("Carte du territoire"), "territory.view_map"),
+        ("diagnosis:map", _("Carte du territoire"), "territory.view_map"),
         ("directory:site_list", _("Annuaire des sites"), "directory.view"),
         ("api:openapi-view", _("API"), "api.read"),
         ("admin:index", _("Administration"), "admin.reference_data"),

@@ -4,5 +4,9 @@ from . import views
 
 app_name = "territory"
 urlpatterns = [
-    path("carte/", views.territory_map, name="map"),
+    path(
+        "departements/<str:code>/communes.geojson",
+        views.departement_geojson,
+        name="departement_geojson",
+    ),
 ]

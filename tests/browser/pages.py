@@ -1,0 +1,151 @@
+"""Page objects for the browser tests: each page's steps, located by role, label or test id."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Locator, Page, expect
+
+AXE_SCRIPT = Path(__file__).parent / "vendor" / "axe.min.js"
+BLOCKING_IMPACTS = {"serious", "critical"}
+
+
+class BasePage:
+    path = "/"
+
+    def __init__(self, page: Page, base_url: str):
+        self.page = page
+        self.base_url = base_url.rstrip("/")
+
+    def open(self, query: str = "") -> BasePage:
+        self.page.goto(f"{self.base_url}{self.path}{query}")
+        return self
+
+    @property
+    def heading(self) -> Locator:
+        return self.page.get_by_role("heading", level=1)
+
+    def navigation_link(self, name: str) -> Locator:
+        return self.page.get_by_role("navigation", name="Navigation principale").get_by_role(
+            "link", name=name
+        )
+
+    def accessibility_violations(self) -> list[dict[str, Any]]:
+        """Serious and critical axe-core violations of the page as it is now."""
+        self.page.add_script_tag(path=str(AXE_SCRIPT))
+        results = self.page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+        return [
+            {
+                "id": violation["id"],
+                "impact": violation["impact"],
+                "help": violation["help"],
+                "targets": [node["target"] for node in violation["nodes"]][:5],
+            }
+            for violation in results["violations"]
+            if violation["impact"] in BLOCKING_IMPACTS
+        ]
+
+
+class LoginPage(BasePage):
+    path = "/comptes/connexion/"
+
+    def log_in(self, username: str, password: str) -> None:
+        self.page.get_by_label("Identifiant").fill(username)
+        self.page.get_by_label("Mot de passe").fill(password)
+        self.page.get_by_role("button", name="Se connecter").click()
+        expect(self.page.get_by_role("button", name="Se déconnecter")).to_be_visible()
+
+
+class HomePage(BasePage):
+    path = "/"
+
+    @property
+    def tasks(self) -> Locator:
+        return self.page.get_by_test_id("home-tasks").get_by_role("link")
+
+
+class TerritoryMapPage(BasePage):
+    path = "/territoire/carte/"
+
+    @property
+    def map(self) -> Locator:
+        return self.page.get_by_test_id("territory-map")
+
+    @property
+    def legend(self) -> Locator:
+        return self.page.get_by_test_id("map-legend")
+
+    @property
+    def commune_outlines(self) -> Locator:
+        return self.map.locator("path.leaflet-interactive")
+
+    @property
+    def site_markers(self) -> Locator:
+        return self.map.get_by_role("button").and_(self.map.locator(".leaflet-marker-icon"))
+
+    @property
+    def communes_in_need(self) -> Locator:
+        return self.page.get_by_test_id("communes-in-need")
+
+    def wait_until_drawn(self) -> TerritoryMapPage:
+        expect(self.map).to_have_attribute("data-state", "ready")
+        return self
+
+    def choose_departement(self, label: str) -> TerritoryMapPage:
+        self.page.get_by_label("Département").select_option(label=label)
+        self.page.get_by_role("button", name="Afficher").click()
+        return self
+
+    def open_site_marker(self, site_name: str) -> None:
+        self.map.get_by_role("button", name=site_name).click()
+        self.map.get_by_role("link", name="Voir la fiche du site").click()
+
+
+class DirectoryPage(BasePage):
+    path = "/annuaire/sites/"
+
+    @property
+    def result_count(self) -> Locator:
+        return self.page.get_by_test_id("result-count")
+
+    @property
+    def result_rows(self) -> Locator:
+        return self.page.get_by_test_id("site-row")
+
+    @property
+    def map(self) -> Locator:
+        return self.page.get_by_test_id("sites-map")
+
+    def search(self, text: str) -> DirectoryPage:
+        self.page.get_by_role("searchbox", name="Rechercher").fill(text)
+        return self
+
+    def choose(self, label: str, option: str) -> DirectoryPage:
+        self.page.get_by_label(label, exact=True).select_option(label=option)
+        return self
+
+    def only_accessible(self) -> DirectoryPage:
+        self.page.get_by_label("Accessible aux personnes à mobilité réduite").check()
+        return self
+
+    def submit(self) -> DirectoryPage:
+        self.page.get_by_role("button", name="Filtrer").click()
+        return self
+
+    def open_site(self, name: str) -> SiteDetailPage:
+        self.page.get_by_test_id("site-results").get_by_role("link", name=name).click()
+        return SiteDetailPage(self.page, self.base_url)
+
+
+class SiteDetailPage(BasePage):
+    def section(self, title: str) -> Locator:
+        return self.page.get_by_role("region", name=title)
+
+    @property
+    def rooms(self) -> Locator:
+        return self.page.get_by_test_id("room")
+
+    @property
+    def map(self) -> Locator:
+        return self.page.get_by_test_id("site-map")
