@@ -7,7 +7,13 @@ pytest's exit code 5 ("no tests collected") is turned into a failure.
 import os
 import sys
 
-import pytest
+# Run as a script, this folder would head sys.path and a test package named like a library (e.g. tests/fhir)
+# would hide it; pytest puts the project root on the path itself.
+sys.path[:] = [
+    entry for entry in sys.path if os.path.abspath(entry or ".") != os.path.dirname(os.path.abspath(__file__))
+]
+
+import pytest  # noqa: E402
 
 if __name__ == "__main__":
     args = sys.argv[1:]

@@ -2,11 +2,163 @@
 
 from __future__ import annotations
 
-from ninja import NinjaAPI
+import logging
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
 
-api = NinjaAPI(
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotAllowed
+from django.urls import URLPattern, URLResolver, re_path
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
+from ninja.security import HttpBearer
+from ninja.utils import check_csrf
+
+from maille.core.errors import DomainError
+from maille.directory.api import router as directory_router
+from maille.territory.api import router as territory_router
+
+from . import problems
+from .auth import NotAuthenticated, RoleWithoutApiAccess, api_user, bearer_token_of
+from .docs import StrictCspSwagger
+
+logger = logging.getLogger(__name__)
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+class TokenOrSession(HttpBearer):
+    """``Authorization: Bearer <token>`` or the Django session (with its CSRF check on unsafe methods)."""
+
+    csrf = True  # tells the docs page to send the CSRF token with session calls
+
+    def __call__(self, request: HttpRequest) -> Any:
+        if bearer_token_of(request) is None and request.method not in SAFE_METHODS:
+            refusal = check_csrf(request)
+            if refusal is not None:
+                raise HttpError(403, _("Jeton CSRF absent ou invalide pour cette requête de session."))
+        user = api_user(request)
+        # Endpoints read ``request.user`` whatever the credentials: a token acts as its user.
+        request.user = user
+        return user
+
+    def authenticate(self, request: HttpRequest, token: str) -> Any:  # pragma: no cover - __call__ decides
+        return api_user(request)
+
+
+class MailleNinjaAPI(NinjaAPI):
+    def _get_urls(self) -> list[URLResolver | URLPattern]:
+        patterns = super()._get_urls()
+        for pattern in patterns:
+            if isinstance(pattern, URLPattern):
+                pattern.callback = _problem_for_wrong_method(pattern.callback)
+        # Unknown paths under /api/v1 answer a problem document too, not the HTML 404 page.
+        return [*patterns, re_path(r"^.*$", _unknown_path, name="unknown-path")]
+
+
+def _problem_for_wrong_method(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """ninja answers a wrong method with a bare text 405; give it the problem format like every error."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        if isinstance(response, HttpResponseNotAllowed):
+            problem = problems.problem_response(
+                status=405,
+                slug="methode-non-autorisee",
+                title=_("Méthode non autorisée"),
+                detail=_("Cette API est en lecture seule : méthodes acceptées %(allow)s.")
+                % {"allow": response["Allow"]},
+                headers={"Allow": response["Allow"]},
+            )
+            return problem
+        return response
+
+    return wrapped
+
+
+def _unknown_path(request: HttpRequest) -> HttpResponse:
+    return problems.not_found(_("Aucun point d'accès de l'API à cette adresse."))
+
+
+api = MailleNinjaAPI(
     title="Maille API",
     version="1",
     urls_namespace="api",
-    description="API du réseau territorial de téléconsultation assistée (territoire, annuaire).",
+    description=(
+        "API du réseau territorial de téléconsultation assistée (territoire, annuaire). "
+        "Authentification par session ou par jeton « Authorization: Bearer … » ; "
+        "erreurs au format RFC 9457 (application/problem+json)."
+    ),
+    auth=TokenOrSession(),
+    docs=StrictCspSwagger(),
 )
+api.add_router("", territory_router)
+api.add_router("", directory_router)
+
+
+@api.exception_handler(ValidationError)
+def _on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    errors = []
+    for error in exc.errors:
+        location = [str(part) for part in error.get("loc", [])]
+        source = location[0] if location else ""
+        # ninja nests query schemas under their argument name; the client knows only the parameter.
+        parameter = location[-1] if location else ""
+        errors.append({"parameter": parameter, "in": source, "detail": error.get("msg", "")})
+    return problems.validation_failed(errors)
+
+
+@api.exception_handler(NotAuthenticated)
+def _on_not_authenticated(request: HttpRequest, exc: NotAuthenticated) -> HttpResponse:
+    return problems.unauthenticated(exc.message)
+
+
+@api.exception_handler(AuthenticationError)
+def _on_authentication_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return problems.unauthenticated(str(NotAuthenticated()))
+
+
+@api.exception_handler(RoleWithoutApiAccess)
+def _on_role_without_access(request: HttpRequest, exc: RoleWithoutApiAccess) -> HttpResponse:
+    return problems.forbidden(exc.message)
+
+
+@api.exception_handler(AuthorizationError)
+def _on_authorization_error(request: HttpRequest, exc: AuthorizationError) -> HttpResponse:
+    return problems.forbidden(str(exc))
+
+
+@api.exception_handler(Http404)
+def _on_not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return problems.not_found()
+
+
+@api.exception_handler(HttpError)
+def _on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if exc.status_code == 404:
+        return problems.not_found(exc.message)
+    if exc.status_code == 403:
+        return problems.forbidden(exc.message)
+    return problems.problem_response(
+        status=exc.status_code, slug="erreur", title=_("Requête refusée"), detail=exc.message
+    )
+
+
+@api.exception_handler(DomainError)
+def _on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    titles = {403: _("Accès refusé"), 409: _("Conflit"), 422: _("Opération refusée")}
+    return problems.problem_response(
+        status=exc.status_code,
+        slug=exc.code,
+        title=titles.get(exc.status_code, _("Opération refusée")),
+        detail=exc.message,
+        errors=[{"parameter": key, "detail": str(value)} for key, value in exc.details.items()] or None,
+    )
+
+
+@api.exception_handler(Exception)
+def _on_unexpected_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+    logger.exception("Unexpected error on %s %s", request.method, request.path)
+    return problems.server_error()
