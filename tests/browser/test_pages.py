@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 from playwright.sync_api import expect
@@ -61,9 +60,8 @@ def test_login_leads_to_the_tasks_of_the_role(page, live_server, network, consol
 
 
 def test_map_shows_commune_outlines_legend_and_sites(coordinator_page, live_server, network, console_errors):
-    started = time.monotonic()
+    # How fast the map becomes interactive is measured by `make bench` (benchmarks/bench_map_page.py), not here.
     territory_map = TerritoryMapPage(coordinator_page, live_server.url).open().wait_until_drawn()
-    interactive_after = time.monotonic() - started
     expect(territory_map.heading).to_have_text("Carte du territoire")
     expect(territory_map.commune_outlines).to_have_count(30)
     expect(territory_map.map).to_have_attribute("data-communes", "30")
@@ -82,7 +80,6 @@ def test_map_shows_commune_outlines_legend_and_sites(coordinator_page, live_serv
     expect(territory_map.communes_in_need.get_by_role("row")).to_have_count(16)  # header + 15 communes
     # No base tiles by default: nothing is fetched from outside.
     expect(territory_map.map.locator(".leaflet-tile")).to_have_count(0)
-    assert interactive_after < 2.0, f"map drawn in {interactive_after:.2f} s"
     assert console_errors == []
 
 
