@@ -21,7 +21,8 @@ install: $(STAMP)
 demo: install
 	$(BIN)/maille demo
 
-run: demo
+run: install
+	$(BIN)/maille demo --no-logins
 	$(BIN)/maille serve --host $(HOST) --port $(PORT)
 
 quality: install

@@ -14,9 +14,13 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--base-url", default="http://127.0.0.1:8000")
+        parser.add_argument(
+            "--no-logins", action="store_true", help="ne pas afficher les comptes (maille serve le fait)"
+        )
 
-    def handle(self, *args, base_url: str, **options):
+    def handle(self, *args, base_url: str, no_logins: bool, **options):
         call_command("migrate", interactive=False, verbosity=0)
         summary = load_demo(stdout=self.stdout)
         self.stdout.write(self.style.SUCCESS(summary))
-        print_demo_logins(base_url)
+        if not no_logins:
+            print_demo_logins(base_url)
