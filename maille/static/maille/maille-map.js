@@ -60,7 +60,7 @@
       return;
     }
     var bounds = L.latLngBounds(sites.map(function (site) { return [site.lat, site.lon]; }));
-    map.fitBounds(bounds, { padding: [24, 24], maxZoom: 12 });
+    map.fitBounds(bounds, { padding: [24, 24], maxZoom: 12, animate: false });
   }
 
   window.MailleMap = {

@@ -86,7 +86,7 @@
       }).addTo(map);
       var bounds = communes.getBounds();
       if (bounds.isValid()) {
-        map.fitBounds(bounds, { padding: [8, 8] });
+        map.fitBounds(bounds, { padding: [8, 8], animate: false });
       } else {
         helpers.fitSites(map, config.sites);
       }

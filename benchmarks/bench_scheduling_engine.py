@@ -1,0 +1,349 @@
+"""Slot engine benchmark: earliest-10-slots search on a synthetic regional network.
+
+Builds its own throwaway database (the test database of DATABASE_URL: in-memory SQLite by default),
+with 300 sites, 600 rooms, 600 assistants, 150 remote doctors, 12 weeks of weekly availability and half
+of the doctors' time booked, then measures the engine and a naive reference (every recurrence expanded
+slot by slot, each resource checked one by one, as the reference system does) in the same run, checks
+they agree, and prints p50/p95 and the ratio.
+
+    .venv/bin/python -m benchmarks scheduling_engine
+    BENCH_SITES=3000 BENCH_DOCTORS=1500 .venv/bin/python -m benchmarks scheduling_engine   # national size
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import random
+import statistics
+import time
+
+SITES = int(os.environ.get("BENCH_SITES", "300"))
+DOCTORS = int(os.environ.get("BENCH_DOCTORS", str(max(1, SITES // 2))))
+QUERIES = int(os.environ.get("BENCH_QUERIES", "60"))
+NAIVE_QUERIES = int(os.environ.get("BENCH_NAIVE_QUERIES", "3"))
+WEEKS = 12
+SITES_PER_DOCTOR = 10
+DEPARTEMENTS = ["08", "10", "51", "52", "54", "55", "57", "67", "68", "88"]
+RANGES = [(9 * 60, 12 * 60), (14 * 60, 17 * 60)]
+
+
+def _setup_django():
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "maille.settings")
+    import django
+
+    django.setup()
+    from django.db import connection
+    from django.test.utils import setup_test_environment
+
+    setup_test_environment()
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
+    return connection
+
+
+def _build(rng: random.Random, now: dt.datetime):
+    from maille.core.identifiers import luhn_complete
+    from maille.directory.models import (
+        EquipmentType,
+        NetworkRole,
+        NetworkRoleKind,
+        Organisation,
+        OrganisationKind,
+        Profession,
+        Professional,
+        Room,
+        Site,
+        SiteLevel,
+        SiteUse,
+        Use,
+        UseKind,
+    )
+    from maille.scheduling.models import (
+        Appointment,
+        AppointmentStatus,
+        AvailabilityRule,
+        Patient,
+        ResourceBooking,
+        UseBookingPolicy,
+        professional_key,
+        room_key,
+    )
+    from maille.scheduling.wallclock import PARIS
+    from maille.territory.models import Commune, Departement, Region
+
+    region = Region.objects.create(code="44", name="Grand Est")
+    for code in DEPARTEMENTS:
+        Departement.objects.create(code=code, name=f"Département {code}", region=region)
+    use = Use.objects.create(
+        code="bench",
+        name="Bench",
+        kind=UseKind.GENERAL_TELECONSULTATION,
+        default_duration_minutes=20,
+        assisting_professions=[Profession.NURSE],
+    )
+    use.required_equipment.set(EquipmentType.objects.filter(code="otoscope"))
+    UseBookingPolicy.objects.create(
+        use=use, min_notice_minutes=60, horizon_days=WEEKS * 7, slot_step_minutes=20
+    )
+    otoscope = EquipmentType.objects.get(code="otoscope")
+    communes, sites = [], []
+    for i in range(SITES):
+        dep = DEPARTEMENTS[i % len(DEPARTEMENTS)]
+        communes.append(
+            Commune(
+                code=f"{dep}{i // len(DEPARTEMENTS) + 1:03d}",
+                name=f"C{i}",
+                departement_id=dep,
+                latitude=rng.uniform(47.5, 49.9),
+                longitude=rng.uniform(4.0, 8.0),
+            )
+        )
+    Commune.objects.bulk_create(communes)
+    organisations = Organisation.objects.bulk_create(
+        [
+            Organisation(name=f"O{i}", kind=OrganisationKind.PHARMACY, commune=c)
+            for i, c in enumerate(communes)
+        ]
+    )
+    sites = Site.objects.bulk_create(
+        [
+            Site(
+                name=f"S{i}",
+                host_organisation=o,
+                level=SiteLevel.HYPER_PROXIMITY,
+                commune=c,
+                address="x",
+                latitude=c.latitude,
+                longitude=c.longitude,
+            )
+            for i, (o, c) in enumerate(zip(organisations, communes, strict=True))
+        ]
+    )
+    SiteUse.objects.bulk_create([SiteUse(site=s, use=use) for s in sites])
+    rooms = Room.objects.bulk_create([Room(site=s, name=f"R{k}") for s in sites for k in range(2)])
+    Room.equipment.through.objects.bulk_create(
+        [Room.equipment.through(room_id=r.pk, equipmenttype_id=otoscope.pk) for r in rooms]
+    )
+    body = iter(range(10**6))
+    nurses = Professional.objects.bulk_create(
+        [
+            Professional(
+                last_name=f"N{i}",
+                first_name="x",
+                rpps=luhn_complete(f"1998{next(body):06d}"),
+                profession=Profession.NURSE,
+            )
+            for i in range(2 * SITES)
+        ]
+    )
+    doctors = Professional.objects.bulk_create(
+        [
+            Professional(
+                last_name=f"D{i}",
+                first_name="x",
+                rpps=luhn_complete(f"1998{next(body):06d}"),
+                profession=Profession.DOCTOR,
+            )
+            for i in range(DOCTORS)
+        ]
+    )
+    roles = NetworkRole.objects.bulk_create(
+        [NetworkRole(professional=p, kind=NetworkRoleKind.ASSISTANT) for p in nurses]
+        + [NetworkRole(professional=p, kind=NetworkRoleKind.REMOTE_DOCTOR) for p in doctors]
+    )
+    through = NetworkRole.sites.through
+    links = [through(networkrole_id=roles[i].pk, site_id=sites[i // 2].pk) for i in range(2 * SITES)]
+    served: dict[int, list] = {}
+    for d, doctor in enumerate(doctors):
+        chosen = rng.sample(range(SITES), SITES_PER_DOCTOR)
+        served[doctor.pk] = [sites[i] for i in chosen]
+        links += [through(networkrole_id=roles[2 * SITES + d].pk, site_id=sites[i].pk) for i in chosen]
+    through.objects.bulk_create(links)
+    start_day = now.date()
+    rules = []
+    for weekday in range(5):
+        for starts, ends in RANGES:
+            common = {
+                "weekday": weekday,
+                "starts": dt.time(starts // 60),
+                "ends": dt.time(ends // 60),
+                "valid_from": start_day,
+            }
+            rules += [AvailabilityRule(room=r, **common) for r in rooms]
+            rules += [
+                AvailabilityRule(professional=n, site=sites[i // 2], **common) for i, n in enumerate(nurses)
+            ]
+            rules += [AvailabilityRule(professional=d, **common) for d in doctors]
+    AvailabilityRule.objects.bulk_create(rules, batch_size=5000)
+    patients = Patient.objects.bulk_create([Patient(last_name=f"P{i}", phone="") for i in range(500)])
+    # Half of each doctor's time booked, at a random served site with a free room and nurse.
+    rooms_by_site = {s.pk: [r for r in rooms if r.site_id == s.pk] for s in sites}
+    nurses_by_site = {s.pk: nurses[2 * i : 2 * i + 2] for i, s in enumerate(sites)}
+    taken: set[tuple[str, dt.datetime]] = set()
+    appointments, keys = [], []
+    for offset in range(1, WEEKS * 7):
+        day = start_day + dt.timedelta(days=offset)
+        if day.weekday() >= 5:
+            continue
+        for starts, ends in RANGES:
+            for minute in range(starts, ends, 20):
+                at = dt.datetime.combine(day, dt.time(minute // 60, minute % 60), tzinfo=PARIS)
+                for doctor in doctors:
+                    if rng.random() >= 0.5:
+                        continue
+                    site = rng.choice(served[doctor.pk])
+                    room = next(
+                        (r for r in rooms_by_site[site.pk] if (room_key(r.pk), at) not in taken), None
+                    )
+                    nurse = next(
+                        (n for n in nurses_by_site[site.pk] if (professional_key(n.pk), at) not in taken),
+                        None,
+                    )
+                    if room is None or nurse is None:
+                        continue
+                    row_keys = [room_key(room.pk), professional_key(nurse.pk), professional_key(doctor.pk)]
+                    taken.update((k, at) for k in row_keys)
+                    appointments.append(
+                        Appointment(
+                            use=use,
+                            site=site,
+                            room=room,
+                            assistant=nurse,
+                            doctor=doctor,
+                            patient=rng.choice(patients),
+                            starts_at=at,
+                            ends_at=at + dt.timedelta(minutes=20),
+                            status=AppointmentStatus.BOOKED,
+                            channel="system",
+                        )
+                    )
+                    keys.append(row_keys)
+    Appointment.objects.bulk_create(appointments, batch_size=5000)
+    ResourceBooking.objects.bulk_create(
+        [
+            ResourceBooking.build(appointment=a, resource_key=k, starts_at=a.starts_at, ends_at=a.ends_at)
+            for a, row_keys in zip(appointments, keys, strict=True)
+            for k in row_keys
+        ],
+        batch_size=5000,
+    )
+    return use, len(appointments)
+
+
+def _naive(use, latitude: float, longitude: float, now: dt.datetime, limit: int = 10):
+    """Reference: every recurrence expanded slot by slot, each resource checked one by one (no arrays)."""
+    from maille.directory.models import NetworkRole, Room, Site
+    from maille.scheduling.engine import policy_for
+    from maille.scheduling.models import AvailabilityRule, ResourceBooking, professional_key, room_key
+    from maille.scheduling.travel import travel_minutes
+    from maille.scheduling.wallclock import PARIS, public_holidays
+
+    policy = policy_for(use)
+    earliest = now + dt.timedelta(minutes=policy.min_notice_minutes)
+    sites = list(Site.objects.filter(site_uses__use=use).select_related("commune"))
+    found: list[tuple[dt.date, float, dt.datetime, int]] = []
+    day = earliest.astimezone(PARIS).date()
+    while len(found) < limit and day <= (now + dt.timedelta(days=policy.horizon_days)).date():
+        for site in sites:
+            travel = float(travel_minutes(latitude, longitude, [site.latitude], [site.longitude])[0])
+            if day in public_holidays(site.commune.departement_id, day.year):
+                continue
+            rooms = list(Room.objects.filter(site=site, is_bookable=True))
+            nurses = list(
+                NetworkRole.objects.assistants().filter(sites=site).values_list("professional_id", flat=True)
+            )
+            doctors = list(
+                NetworkRole.objects.remote_doctors()
+                .filter(sites=site)
+                .values_list("professional_id", flat=True)
+            )
+            for minute in range(0, 24 * 60, policy.slot_step_minutes):
+                at = dt.datetime.combine(day, dt.time(minute // 60, minute % 60), tzinfo=PARIS)
+                end = at + dt.timedelta(minutes=use.default_duration_minutes)
+                if at < earliest:
+                    continue
+
+                def free(rule_filter, key, at=at, end=end, minute=minute, day=day) -> bool:
+                    rules = AvailabilityRule.objects.filter(rule_filter, weekday=day.weekday())
+                    covered = any(
+                        r.starts.hour * 60 + r.starts.minute <= minute
+                        and minute + use.default_duration_minutes <= r.ends.hour * 60 + r.ends.minute
+                        for r in rules
+                    )
+                    return (
+                        covered
+                        and not ResourceBooking.objects.filter(
+                            resource_key=key, starts_at__lt=end, ends_at__gt=at
+                        ).exists()
+                    )
+
+                from django.db.models import Q
+
+                if (
+                    any(free(Q(room=r), room_key(r.pk)) for r in rooms)
+                    and any(free(Q(professional_id=n, site=site), professional_key(n)) for n in nurses)
+                    and any(
+                        free(Q(professional_id=d, site__isnull=True), professional_key(d)) for d in doctors
+                    )
+                ):
+                    found.append((day, travel, at, site.pk))
+        day += dt.timedelta(days=1)
+    found.sort()
+    return [(site_id, at) for _, _, at, site_id in found[:limit]]
+
+
+def main() -> None:
+    connection = _setup_django()
+    from maille.scheduling.engine import SlotQuery, find_slots
+    from maille.scheduling.wallclock import PARIS
+
+    rng = random.Random(20261124)
+    now = dt.datetime(2026, 1, 5, 8, tzinfo=PARIS)
+    began = time.perf_counter()
+    use, booked = _build(rng, now)
+    print(
+        f"network: {SITES} sites, {2 * SITES} rooms, {2 * SITES} assistants, {DOCTORS} doctors, "
+        f"{WEEKS} weeks, {booked} appointments booked ({connection.vendor}); built in {time.perf_counter() - began:.1f} s"
+    )
+    origins = [(rng.uniform(47.6, 49.8), rng.uniform(4.1, 7.9)) for _ in range(QUERIES)]
+    for label, max_travel in (("region-wide", None), ("within 45 min", 45.0)):
+        timings = []
+        for lat, lon in origins:
+            query = SlotQuery(use=use, latitude=lat, longitude=lon, max_travel_minutes=max_travel, limit=10)
+            t0 = time.perf_counter()
+            slots = find_slots(query, now=now)
+            timings.append((time.perf_counter() - t0) * 1000)
+            if max_travel is None:
+                assert len(slots) == 10
+        timings.sort()
+        p95 = timings[int(0.95 * (len(timings) - 1))]
+        print(
+            f"engine, earliest 10 slots, {label}: p50 {statistics.median(timings):.1f} ms, p95 {p95:.1f} ms ({QUERIES} queries)"
+        )
+        if max_travel is None:
+            engine_median = statistics.median(timings)
+    if NAIVE_QUERIES == 0:
+        print("naive reference skipped (BENCH_NAIVE_QUERIES=0)")
+        connection.creation.destroy_test_db(connection.settings_dict["NAME"], verbosity=0)
+        return
+    naive_timings = []
+    for lat, lon in origins[:NAIVE_QUERIES]:
+        t0 = time.perf_counter()
+        reference = _naive(use, lat, lon, now)
+        naive_timings.append((time.perf_counter() - t0) * 1000)
+        engine = [
+            (s.site_id, s.starts_at)
+            for s in find_slots(SlotQuery(use=use, latitude=lat, longitude=lon), now=now)
+        ]
+        assert engine == reference, (engine, reference)
+    naive_median = statistics.median(naive_timings)
+    print(
+        f"naive reference (slot by slot, resource by resource), region-wide: median {naive_median:.0f} ms "
+        f"({NAIVE_QUERIES} queries, same results as the engine)"
+    )
+    print(f"ratio naive / engine (medians): {naive_median / engine_median:.0f}x")
+    connection.creation.destroy_test_db(connection.settings_dict["NAME"], verbosity=0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,480 @@
+"""Every write on appointments: keyword-only services, one durable transaction each, the audit row and
+the transition log written in the same transaction. Pages, the operator console, /api/v1, FHIR and
+commands all call these.
+
+No double booking: each appointment holds one busy row per resource (room, assistant, doctor). Inside
+the transaction the service takes a PostgreSQL advisory lock per resource key (sorted, so two
+bookings never wait on each other in opposite orders), checks overlaps, then inserts; the exclusion
+constraint of migration 0002 is the last word. On SQLite, ``transaction_mode=IMMEDIATE`` serialises
+write transactions.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db.models import Count
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from maille.core.errors import ConflictError, DomainError
+from maille.directory.models import Professional, Room, Site, Use
+
+from .engine import SlotQuery, candidates_at, find_slots, policy_for
+from .lifecycle import (
+    appointment_cancel,
+    appointment_check_in,
+    appointment_complete,
+    appointment_confirm,
+    appointment_no_show,
+    appointment_start,
+)
+from .models import (
+    Appointment,
+    AppointmentStatus,
+    Patient,
+    ResourceBooking,
+    professional_key,
+    room_key,
+)
+from .transitions import check_transition, locked, log_transition
+
+HOLD_MINUTES = 8
+# The lifecycle services live in lifecycle.py; callers import every appointment service from here.
+__all__ = [
+    "appointment_book",
+    "appointment_book_hold",
+    "appointment_cancel",
+    "appointment_check_in",
+    "appointment_complete",
+    "appointment_confirm",
+    "appointment_hold",
+    "appointment_no_show",
+    "appointment_reschedule",
+    "appointment_start",
+    "holds_expire",
+]
+ALTERNATIVES_COUNT = 5
+
+
+class _SlotTaken(Exception):
+    """Raised inside the transaction so that it rolls back; turned into a ConflictError outside."""
+
+
+# --- helpers ------------------------------------------------------------------------------------------
+def _now(now: dt.datetime | None) -> dt.datetime:
+    return now or timezone.now()
+
+
+def _lock_resource_keys(keys: list[str]) -> None:
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        for key in sorted(keys):
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [key])
+
+
+def _expire_overlapping_holds(
+    keys: list[str], starts_at: dt.datetime, ends_at: dt.datetime, now: dt.datetime
+) -> None:
+    overlapping = ResourceBooking.objects.filter(
+        resource_key__in=keys, starts_at__lt=ends_at, ends_at__gt=starts_at
+    ).values("appointment_id")
+    stale = Appointment.objects.filter(
+        pk__in=overlapping, status=AppointmentStatus.HELD, hold_expires_at__lte=now
+    ).select_for_update()
+    for appointment in stale:
+        _expire(appointment, now=now)
+
+
+def _expire(appointment: Appointment, *, now: dt.datetime) -> None:
+    appointment.resource_bookings.all().delete()
+    appointment.status = AppointmentStatus.EXPIRED
+    appointment.save(update_fields=["status"])
+    log_transition(
+        appointment,
+        name="expire",
+        from_status=AppointmentStatus.HELD,
+        actor=None,
+        channel="system",
+        reason="",
+    )
+
+
+def _occupy(appointment: Appointment, *, buffer_minutes: int, now: dt.datetime) -> None:
+    """Insert the busy rows of an appointment, or raise _SlotTaken."""
+    keys = [room_key(appointment.room_id), professional_key(appointment.doctor_id)]
+    if appointment.assistant_id is not None:
+        keys.append(professional_key(appointment.assistant_id))
+    ends_at = appointment.ends_at + dt.timedelta(minutes=buffer_minutes)
+    _lock_resource_keys(keys)
+    _expire_overlapping_holds(keys, appointment.starts_at, ends_at, now)
+    overlapping = ResourceBooking.objects.filter(
+        resource_key__in=keys, starts_at__lt=ends_at, ends_at__gt=appointment.starts_at
+    ).exclude(appointment=appointment)
+    if overlapping.exists():
+        raise _SlotTaken
+    try:
+        with transaction.atomic():
+            ResourceBooking.objects.bulk_create(
+                [
+                    ResourceBooking.build(
+                        appointment=appointment,
+                        resource_key=key,
+                        starts_at=appointment.starts_at,
+                        ends_at=ends_at,
+                        hold_expires_at=appointment.hold_expires_at,
+                    )
+                    for key in keys
+                ]
+            )
+    except (IntegrityError, OperationalError) as error:
+        # Exclusion violation (23P01) or a deadlock (40P01) if the locks were bypassed: the slot is gone.
+        raise _SlotTaken from error
+
+
+def _least_loaded(doctor_ids: list[int], starts_at: dt.datetime) -> int:
+    """Balance load: the eligible doctor with the fewest appointments that week (then lowest id)."""
+    week_start = starts_at - dt.timedelta(days=starts_at.weekday())
+    counts = dict(
+        Appointment.objects.filter(
+            doctor_id__in=doctor_ids,
+            starts_at__gte=week_start - dt.timedelta(days=1),
+            starts_at__lt=week_start + dt.timedelta(days=8),
+        )
+        .exclude(
+            status__in=[AppointmentStatus.CANCELLED, AppointmentStatus.EXPIRED, AppointmentStatus.RESCHEDULED]
+        )
+        .values_list("doctor_id")
+        .annotate(n=Count("pk"))
+    )
+    return min(doctor_ids, key=lambda d: (counts.get(d, 0), d))
+
+
+def alternatives(
+    *, use: Use, site: Site, starts_at: dt.datetime, now: dt.datetime | None = None
+) -> list[dict]:
+    """Fresh slots near the site, from the asked time on (what the losing client is offered)."""
+    query = SlotQuery(
+        use=use,
+        latitude=site.latitude,
+        longitude=site.longitude,
+        starts_after=max(starts_at - dt.timedelta(hours=2), _now(now)),
+        limit=ALTERNATIVES_COUNT,
+    )
+    return [
+        {
+            "site_id": slot.site_id,
+            "starts_at": slot.starts_at.isoformat(),
+            "ends_at": slot.ends_at.isoformat(),
+            "room_id": slot.room_id,
+            "assistant_id": slot.assistant_id,
+            "doctor_ids": list(slot.doctor_ids),
+        }
+        for slot in find_slots(query, now=_now(now))
+    ]
+
+
+def _slot_taken(*, use: Use, site: Site, starts_at: dt.datetime, now: dt.datetime | None) -> ConflictError:
+    return ConflictError(
+        _("créneau déjà pris"),
+        code="slot_taken",
+        details={"alternatives": alternatives(use=use, site=site, starts_at=starts_at, now=now)},
+    )
+
+
+def _reserve(
+    *,
+    use: Use,
+    site: Site,
+    starts_at: dt.datetime,
+    room: Room | None,
+    assistant: Professional | None,
+    doctor: Professional | None,
+    now: dt.datetime,
+) -> dict[str, Any]:
+    """Resolve and validate the resources of a start, with the engine's rules."""
+    if starts_at <= now:
+        raise DomainError(_("Ce créneau est déjà passé."), code="past_slot")
+    if not site.site_uses.filter(use=use, is_active=True).exists():
+        raise DomainError(_("Ce site ne propose pas cet usage."), code="use_not_offered")
+    if room is not None and room.site_id != site.pk:
+        raise DomainError(_("Cette salle n'appartient pas à ce site."), code="room_not_at_site")
+    free = candidates_at(use=use, site_id=site.pk, starts_at=starts_at, now=now)
+    chosen_room = room.pk if room is not None else (free.room_ids[0] if free.room_ids else None)
+    chosen_assistant = (
+        assistant.pk if assistant is not None else (free.assistant_ids[0] if free.assistant_ids else None)
+    )
+    chosen_doctor = (
+        doctor.pk
+        if doctor is not None
+        else (_least_loaded(free.doctor_ids, starts_at) if free.doctor_ids else None)
+    )
+    if (
+        not free.bookable
+        or chosen_room not in free.room_ids
+        or chosen_doctor not in free.doctor_ids
+        or (free.needs_assistant and chosen_assistant not in free.assistant_ids)
+    ):
+        raise _SlotTaken
+    return {
+        "room_id": chosen_room,
+        "assistant_id": chosen_assistant if free.needs_assistant else None,
+        "doctor_id": chosen_doctor,
+        "ends_at": starts_at + dt.timedelta(minutes=free.duration_minutes),
+    }
+
+
+# --- holds and bookings ---------------------------------------------------------------------------------
+@transaction.atomic(durable=True)
+def _create(
+    *,
+    actor: Any,
+    channel: str,
+    status: str,
+    patient: Patient | None,
+    use: Use,
+    site: Site,
+    starts_at: dt.datetime,
+    room: Room | None,
+    assistant: Professional | None,
+    doctor: Professional | None,
+    booked_by_caregiver: bool,
+    now: dt.datetime,
+) -> Appointment:
+    resources = _reserve(
+        use=use, site=site, starts_at=starts_at, room=room, assistant=assistant, doctor=doctor, now=now
+    )
+    appointment = Appointment.objects.create(
+        use=use,
+        site=site,
+        patient=patient,
+        starts_at=starts_at,
+        status=status,
+        hold_expires_at=now + dt.timedelta(minutes=HOLD_MINUTES)
+        if status == AppointmentStatus.HELD
+        else None,
+        channel=channel,
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        booked_by_caregiver=booked_by_caregiver,
+        **resources,
+    )
+    _occupy(appointment, buffer_minutes=policy_for(use).buffer_minutes, now=now)
+    log_transition(
+        appointment,
+        name="hold" if status == AppointmentStatus.HELD else "book",
+        from_status="",
+        actor=actor,
+        channel=channel,
+        reason="",
+    )
+    return appointment
+
+
+def _check_patient(patient: Patient | None) -> Patient:
+    if patient is None or patient.pk is None:
+        raise DomainError(_("Patient inconnu."), code="unknown_patient")
+    fresh = Patient.objects.filter(pk=patient.pk).first()
+    if fresh is None:
+        raise DomainError(_("Patient inconnu."), code="unknown_patient")
+    if fresh.merged_into_id is not None:
+        raise DomainError(_("Ce dossier patient a été fusionné avec un autre."), code="merged_patient")
+    return fresh
+
+
+def appointment_hold(
+    *,
+    actor: Any,
+    channel: str,
+    use: Use,
+    site: Site,
+    starts_at: dt.datetime,
+    room: Room | None = None,
+    assistant: Professional | None = None,
+    doctor: Professional | None = None,
+    now: dt.datetime | None = None,
+) -> Appointment:
+    """Hold a slot for a few minutes (it expires by itself) while the patient's details are taken."""
+    now = _now(now)
+    try:
+        return _create(
+            actor=actor,
+            channel=channel,
+            status=AppointmentStatus.HELD,
+            patient=None,
+            use=use,
+            site=site,
+            starts_at=starts_at,
+            room=room,
+            assistant=assistant,
+            doctor=doctor,
+            booked_by_caregiver=False,
+            now=now,
+        )
+    except _SlotTaken:
+        raise _slot_taken(use=use, site=site, starts_at=starts_at, now=now) from None
+
+
+def appointment_book(
+    *,
+    actor: Any,
+    channel: str,
+    patient: Patient,
+    use: Use,
+    site: Site,
+    starts_at: dt.datetime,
+    room: Room | None = None,
+    assistant: Professional | None = None,
+    doctor: Professional | None = None,
+    booked_by_caregiver: bool = False,
+    now: dt.datetime | None = None,
+) -> Appointment:
+    """Book a slot directly (no hold). ``doctor=None`` means any eligible doctor, balancing load."""
+    now = _now(now)
+    patient = _check_patient(patient)
+    try:
+        return _create(
+            actor=actor,
+            channel=channel,
+            status=AppointmentStatus.BOOKED,
+            patient=patient,
+            use=use,
+            site=site,
+            starts_at=starts_at,
+            room=room,
+            assistant=assistant,
+            doctor=doctor,
+            booked_by_caregiver=booked_by_caregiver,
+            now=now,
+        )
+    except _SlotTaken:
+        raise _slot_taken(use=use, site=site, starts_at=starts_at, now=now) from None
+
+
+@transaction.atomic(durable=True)
+def appointment_book_hold(
+    *,
+    actor: Any,
+    channel: str,
+    hold: Appointment,
+    patient: Patient,
+    booked_by_caregiver: bool = False,
+    now: dt.datetime | None = None,
+) -> Appointment:
+    """Turn one's own, unexpired hold into a booking for a patient."""
+    now = _now(now)
+    appointment = locked(hold)
+    check_transition(appointment, "book")
+    holder = appointment.created_by_id
+    if holder is not None and holder != getattr(actor, "pk", None):
+        raise ConflictError(_("Cette option a été posée par quelqu'un d'autre."), code="foreign_hold")
+    if appointment.hold_expires_at <= now:
+        raise ConflictError(_("Cette option a expiré : choisissez un nouveau créneau."), code="hold_expired")
+    appointment.patient = _check_patient(patient)
+    appointment.status = AppointmentStatus.BOOKED
+    appointment.hold_expires_at = None
+    appointment.booked_by_caregiver = booked_by_caregiver
+    appointment.save(update_fields=["patient", "status", "hold_expires_at", "booked_by_caregiver"])
+    appointment.resource_bookings.update(hold_expires_minute=None)
+    log_transition(
+        appointment, name="book", from_status=AppointmentStatus.HELD, actor=actor, channel=channel, reason=""
+    )
+    return appointment
+
+
+@transaction.atomic(durable=True)
+def holds_expire(*, now: dt.datetime | None = None) -> int:
+    """Expire every hold past its time (a periodic job; searches and bookings also skip them)."""
+    now = _now(now)
+    stale = list(Appointment.objects.filter(status=AppointmentStatus.HELD, hold_expires_at__lte=now))
+    for appointment in stale:
+        _expire(appointment, now=now)
+    return len(stale)
+
+
+@transaction.atomic(durable=True)
+def _reschedule(
+    *,
+    actor: Any,
+    channel: str,
+    appointment: Appointment,
+    site: Site,
+    starts_at: dt.datetime,
+    room: Room | None,
+    assistant: Professional | None,
+    doctor: Professional | None,
+    reason: str,
+    now: dt.datetime,
+) -> Appointment:
+    old = locked(appointment)
+    from_status = old.status
+    old.status = check_transition(old, "reschedule")
+    old.save(update_fields=["status"])
+    # Free the old rows first: moving by a few minutes with the same resources must work.
+    old.resource_bookings.all().delete()
+    log_transition(
+        old, name="reschedule", from_status=from_status, actor=actor, channel=channel, reason=reason
+    )
+    resources = _reserve(
+        use=old.use, site=site, starts_at=starts_at, room=room, assistant=assistant, doctor=doctor, now=now
+    )
+    new = Appointment.objects.create(
+        use=old.use,
+        site=site,
+        patient=old.patient,
+        starts_at=starts_at,
+        status=AppointmentStatus.HELD if from_status == AppointmentStatus.HELD else AppointmentStatus.BOOKED,
+        hold_expires_at=now + dt.timedelta(minutes=HOLD_MINUTES)
+        if from_status == AppointmentStatus.HELD
+        else None,
+        channel=channel,
+        created_by=actor if getattr(actor, "is_authenticated", False) else None,
+        booked_by_caregiver=old.booked_by_caregiver,
+        rescheduled_from=old,
+        **resources,
+    )
+    _occupy(new, buffer_minutes=policy_for(old.use).buffer_minutes, now=now)
+    log_transition(
+        new,
+        name="book" if new.status == AppointmentStatus.BOOKED else "hold",
+        from_status="",
+        actor=actor,
+        channel=channel,
+        reason=reason,
+    )
+    return new
+
+
+def appointment_reschedule(
+    *,
+    actor: Any,
+    channel: str,
+    appointment: Appointment,
+    starts_at: dt.datetime,
+    site: Site | None = None,
+    room: Room | None = None,
+    assistant: Professional | None = None,
+    doctor: Professional | None = None,
+    reason: str = "",
+    now: dt.datetime | None = None,
+) -> Appointment:
+    """Move an appointment: the old one becomes "déplacé" and points to the new one, atomically."""
+    now = _now(now)
+    site = site or appointment.site
+    try:
+        return _reschedule(
+            actor=actor,
+            channel=channel,
+            appointment=appointment,
+            site=site,
+            starts_at=starts_at,
+            room=room,
+            assistant=assistant,
+            doctor=doctor,
+            reason=reason,
+            now=now,
+        )
+    except _SlotTaken:
+        raise _slot_taken(use=appointment.use, site=site, starts_at=starts_at, now=now) from None

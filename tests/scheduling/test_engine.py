@@ -1,0 +1,393 @@
+"""The slot engine: resources, DST, holidays (Alsace-Moselle), reserved ranges, buffers, notice, horizon."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from maille.core.models import Channel
+from maille.directory.models import SiteUse
+from maille.scheduling.engine import SlotQuery, candidates_at, find_slots
+from maille.scheduling.models import (
+    Absence,
+    AvailabilityException,
+    ReservedRange,
+    SiteClosure,
+    UseBookingPolicy,
+)
+from maille.scheduling.services import appointment_book, appointment_hold
+from maille.scheduling.wallclock import PARIS
+
+from .factories import PatientFactory, add_doctor, make_network, make_use, paris, weekly
+
+pytestmark = pytest.mark.django_db
+
+MONDAY_8AM = paris(2026, 3, 2, 8)
+
+
+def local_starts(slots):
+    return [slot.starts_at.astimezone(PARIS).replace(tzinfo=None) for slot in slots]
+
+
+def search(use, now=MONDAY_8AM, **options):
+    return find_slots(SlotQuery(use=use, **options), now=now)
+
+
+def test_earliest_slots_name_the_room_the_assistant_and_the_doctor():
+    net = make_network()
+    slots = search(net.use, limit=3)
+    assert local_starts(slots) == [
+        dt.datetime(2026, 3, 2, 9, 0),
+        dt.datetime(2026, 3, 2, 9, 10),
+        dt.datetime(2026, 3, 2, 9, 20),
+    ]
+    first = slots[0]
+    assert (first.site_id, first.room_id, first.assistant_id, first.doctor_ids) == (
+        net.site.pk,
+        net.room.pk,
+        net.nurse.pk,
+        (net.doctor.pk,),
+    )
+    assert first.ends_at - first.starts_at == dt.timedelta(minutes=20)
+
+
+def test_the_last_slot_of_a_morning_ends_with_the_availability():
+    net = make_network()
+    monday = [
+        s for s in search(net.use, limit=40) if s.starts_at.astimezone(PARIS).date() == dt.date(2026, 3, 2)
+    ]
+    assert local_starts(monday)[-1] == dt.datetime(2026, 3, 2, 11, 40)
+    assert len(monday) == 17
+
+
+def test_a_room_without_the_required_equipment_is_never_offered():
+    net = make_network()
+    net.room.equipment.clear()
+    assert search(net.use) == []
+
+
+def test_an_assistant_of_another_profession_is_not_eligible():
+    use = make_use(assisting=("pharmacien",))
+    make_network(use=use)
+    assert search(use) == []
+
+
+def test_a_use_without_assistance_needs_no_assistant():
+    use = make_use(assisting=())
+    net = make_network(use=use)
+    slot = search(use, limit=1)[0]
+    assert slot.assistant_id is None
+    assert slot.doctor_ids == (net.doctor.pk,)
+
+
+def test_opening_stays_at_nine_local_across_the_dst_change():
+    net = make_network()
+    slots = search(net.use, now=paris(2026, 3, 26, 12), limit=40)
+    friday = [s for s in slots if s.starts_at.astimezone(PARIS).date() == dt.date(2026, 3, 27)]
+    monday = [s for s in slots if s.starts_at.astimezone(PARIS).date() == dt.date(2026, 3, 30)]
+    assert friday[0].starts_at.astimezone(dt.UTC).hour == 8  # UTC+1 before the change
+    assert monday[0].starts_at.astimezone(dt.UTC).hour == 7  # UTC+2 after it
+    assert {s.starts_at.astimezone(PARIS).time() for s in friday} == {
+        s.starts_at.astimezone(PARIS).time() for s in monday
+    }
+    assert len(friday) == len(monday) == 17
+
+
+@pytest.mark.parametrize(
+    ("departement", "closed"),
+    [("55", False), ("57", True), ("67", True), ("68", True)],
+)
+def test_good_friday_closes_sites_in_alsace_moselle_only(departement, closed):
+    net = make_network(departement=departement)
+    slots = search(net.use, now=paris(2026, 4, 2, 12), starts_after=paris(2026, 4, 3), limit=1)
+    first_day = slots[0].starts_at.astimezone(PARIS).date()
+    # Good Friday 3 April 2026; Easter Monday 6 April is a holiday everywhere.
+    assert first_day == (dt.date(2026, 4, 7) if closed else dt.date(2026, 4, 3))
+
+
+@pytest.mark.parametrize(
+    ("departement", "first_day"), [("55", dt.date(2025, 12, 26)), ("68", dt.date(2025, 12, 29))]
+)
+def test_saint_stephens_day_closes_sites_in_alsace_moselle(departement, first_day):
+    use = make_use()
+    net = make_network(use=use, departement=departement)
+    for rule in (
+        *net.room.availability_rules.all(),
+        *net.nurse.availability_rules.all(),
+        *net.doctor.availability_rules.all(),
+    ):
+        rule.valid_from = dt.date(2025, 1, 1)
+        rule.save()
+    slots = search(use, now=paris(2025, 12, 24, 12), starts_after=paris(2025, 12, 26), limit=1)
+    assert slots[0].starts_at.astimezone(PARIS).date() == first_day
+
+
+def test_a_site_open_on_holidays_keeps_its_slots():
+    from maille.scheduling.models import SiteSchedulingSettings
+
+    net = make_network(departement="57")
+    SiteSchedulingSettings.objects.create(site=net.site, open_on_public_holidays=True)
+    slots = search(net.use, now=paris(2026, 4, 2, 12), starts_after=paris(2026, 4, 3), limit=1)
+    assert slots[0].starts_at.astimezone(PARIS).date() == dt.date(2026, 4, 3)
+
+
+def test_reserved_range_blocks_other_uses_until_released():
+    net = make_network()
+    dermato = make_use("test-dermato", equipment=())
+    SiteUse.objects.create(site=net.site, use=dermato)
+    # Tuesday mornings kept for dermatology, released 48 hours before each occurrence.
+    ReservedRange.objects.create(
+        site=net.site,
+        use=dermato,
+        weekday=1,
+        starts=dt.time(9),
+        ends=dt.time(12),
+        valid_from=dt.date(2026, 1, 1),
+        release_hours_before=48,
+    )
+    tuesday = paris(2026, 3, 10)  # 8 days after "now": still reserved
+    assert search(net.use, starts_after=tuesday, ends_before=tuesday + dt.timedelta(days=1)) == []
+    assert local_starts(search(dermato, starts_after=tuesday, limit=1)) == [dt.datetime(2026, 3, 10, 9)]
+    # Tomorrow's range is less than 48 hours away: released, open to every use.
+    tomorrow = paris(2026, 3, 3)
+    assert local_starts(search(net.use, starts_after=tomorrow, limit=1)) == [dt.datetime(2026, 3, 3, 9)]
+
+
+def test_buffer_keeps_resources_busy_after_each_appointment():
+    use = make_use(buffer=10)
+    net = make_network(use=use)
+    appointment_book(
+        actor=None,
+        channel=Channel.SYSTEM,
+        patient=PatientFactory(),
+        use=use,
+        site=net.site,
+        starts_at=paris(2026, 3, 2, 9),
+        now=MONDAY_8AM,
+    )
+    assert local_starts(search(use, limit=1)) == [dt.datetime(2026, 3, 2, 9, 30)]
+
+
+def test_without_buffer_the_next_slot_follows_at_once():
+    net = make_network()
+    appointment_book(
+        actor=None,
+        channel=Channel.SYSTEM,
+        patient=PatientFactory(),
+        use=net.use,
+        site=net.site,
+        starts_at=paris(2026, 3, 2, 9),
+        now=MONDAY_8AM,
+    )
+    assert local_starts(search(net.use, limit=1)) == [dt.datetime(2026, 3, 2, 9, 20)]
+
+
+def test_minimum_notice_and_horizon():
+    use = make_use(notice=180, horizon=7)
+    make_network(use=use)
+    slots = search(use, limit=200)
+    assert local_starts(slots)[0] == dt.datetime(2026, 3, 2, 11, 0)
+    assert max(s.ends_at for s in slots) <= MONDAY_8AM + dt.timedelta(days=7)
+    assert search(use, starts_after=MONDAY_8AM + dt.timedelta(days=8)) == []
+
+
+def test_cancelled_and_edited_occurrences():
+    net = make_network()
+    monday_rule = net.doctor.availability_rules.get(weekday=0)
+    AvailabilityException.objects.create(
+        rule=monday_rule, date=dt.date(2026, 3, 2), starts=dt.time(10), ends=dt.time(11)
+    )
+    assert local_starts(search(net.use, limit=1)) == [dt.datetime(2026, 3, 2, 10)]
+    exception = AvailabilityException.objects.get(rule=monday_rule)
+    exception.is_cancelled, exception.starts, exception.ends = True, None, None
+    exception.save()  # save(), not update(): the engine's rule cache watches updated_at
+    assert local_starts(search(net.use, limit=1)) == [dt.datetime(2026, 3, 3, 9)]
+
+
+def test_validity_period_ends_a_rule():
+    net = make_network()
+    for rule in net.doctor.availability_rules.all():
+        rule.valid_until = dt.date(2026, 3, 1)
+        rule.save()
+    weekly(professional=net.doctor, valid_from=dt.date(2026, 3, 4), starts="14:00", ends="15:00")
+    assert search(net.use, limit=1) == []  # the room and the nurse work mornings only
+
+
+def test_absence_and_site_closure():
+    net = make_network()
+    Absence.objects.create(professional=net.doctor, starts_at=paris(2026, 3, 2), ends_at=paris(2026, 3, 3))
+    assert local_starts(search(net.use, limit=1)) == [dt.datetime(2026, 3, 3, 9)]
+    SiteClosure.objects.create(site=net.site, starts_at=paris(2026, 3, 3), ends_at=paris(2026, 3, 3, 10))
+    assert local_starts(search(net.use, limit=1)) == [dt.datetime(2026, 3, 3, 10)]
+
+
+def test_slots_ranked_by_date_then_travel_time():
+    use = make_use()
+    near = make_network(use=use, latitude=49.10, longitude=5.30, commune_code="55002")
+    far = make_network(use=use, latitude=49.60, longitude=5.30, commune_code="55003")
+    slots = search(use, latitude=49.12, longitude=5.30, limit=4)
+    assert [s.site_id for s in slots] == [near.site.pk, near.site.pk, near.site.pk, near.site.pk]
+    assert slots[0].travel_minutes < 5
+    # The far site's Monday slots come before the near site's Tuesday ones.
+    slots = search(use, latitude=49.12, longitude=5.30, limit=40)
+    site_order = [s.site_id for s in slots]
+    assert site_order == [near.site.pk] * 17 + [far.site.pk] * 17 + [near.site.pk] * 6
+    assert slots[34].starts_at.astimezone(PARIS).date() == dt.date(2026, 3, 3)
+    limited = search(use, latitude=49.12, longitude=5.30, max_travel_minutes=30, limit=40)
+    assert {s.site_id for s in limited} == {near.site.pk}
+
+
+def test_any_eligible_doctor_and_load_balancing():
+    net = make_network()
+    second = add_doctor(net.site)
+    weekly(professional=second)
+    slot = search(net.use, limit=1)[0]
+    assert slot.doctor_ids == tuple(sorted((net.doctor.pk, second.pk)))
+    first = appointment_book(
+        actor=None,
+        channel=Channel.SYSTEM,
+        patient=PatientFactory(),
+        use=net.use,
+        site=net.site,
+        starts_at=paris(2026, 3, 2, 9),
+        now=MONDAY_8AM,
+    )
+    room2 = type(net.room).objects.create(site=net.site, name="Salle 2")
+    room2.equipment.set(net.use.required_equipment.all())
+    weekly(room=room2)
+    nurse2 = make_network(use=net.use).nurse
+    nurse2.network_roles.get().sites.add(net.site)
+    weekly(professional=nurse2, site=net.site)
+    other = appointment_book(
+        actor=None,
+        channel=Channel.SYSTEM,
+        patient=PatientFactory(),
+        use=net.use,
+        site=net.site,
+        starts_at=paris(2026, 3, 2, 10),
+        now=MONDAY_8AM,
+    )
+    assert {first.doctor_id, other.doctor_id} == {net.doctor.pk, second.pk}
+
+
+def test_doctor_time_is_shared_across_sites():
+    use = make_use()
+    a = make_network(use=use, commune_code="55010")
+    b = make_network(use=use, commune_code="55011")
+    b.doctor.network_roles.update(is_active=False)
+    a.doctor.network_roles.get().sites.add(b.site)
+    appointment_book(
+        actor=None,
+        channel=Channel.SYSTEM,
+        patient=PatientFactory(),
+        use=use,
+        site=a.site,
+        starts_at=paris(2026, 3, 2, 9),
+        now=MONDAY_8AM,
+    )
+    assert local_starts(find_slots(SlotQuery(use=use, site_ids=(b.site.pk,), limit=1), now=MONDAY_8AM)) == [
+        dt.datetime(2026, 3, 2, 9, 20)
+    ]
+
+
+def test_doctor_sex_and_language_constraints():
+    net = make_network()
+    net.doctor.sex, net.doctor.languages = "M", ["fr"]
+    net.doctor.save()
+    assert search(net.use, doctor_sex="F") == []
+    assert search(net.use, doctor_language="ar") == []
+    assert len(search(net.use, doctor_sex="M", doctor_language="fr", limit=2)) == 2
+
+
+def test_an_expired_hold_frees_its_slot_by_itself():
+    net = make_network()
+    appointment_hold(
+        actor=None,
+        channel=Channel.SYSTEM,
+        use=net.use,
+        site=net.site,
+        starts_at=paris(2026, 3, 2, 9),
+        now=paris(2026, 3, 2, 7),
+    )
+    assert local_starts(search(net.use, now=paris(2026, 3, 2, 7, 7), limit=1)) == [
+        dt.datetime(2026, 3, 2, 9, 20)
+    ]
+    later = paris(2026, 3, 2, 7, 9)
+    assert local_starts(search(net.use, now=later, limit=1)) == [dt.datetime(2026, 3, 2, 9)]
+    booked = appointment_book(
+        actor=None,
+        channel=Channel.SYSTEM,
+        patient=PatientFactory(),
+        use=net.use,
+        site=net.site,
+        starts_at=paris(2026, 3, 2, 9),
+        now=later,
+    )
+    assert booked.status == "booked"
+
+
+def test_candidates_at_validates_one_start():
+    net = make_network()
+    assert candidates_at(
+        use=net.use, site_id=net.site.pk, starts_at=paris(2026, 3, 2, 9), now=MONDAY_8AM
+    ).bookable
+    assert not candidates_at(
+        use=net.use, site_id=net.site.pk, starts_at=paris(2026, 3, 2, 11, 50), now=MONDAY_8AM
+    ).bookable
+    assert not candidates_at(
+        use=net.use, site_id=net.site.pk, starts_at=paris(2026, 3, 2, 8, 30), now=MONDAY_8AM
+    ).bookable
+
+
+def test_policy_step_changes_the_grid():
+    net = make_network()
+    UseBookingPolicy.objects.filter(use=net.use).update(slot_step_minutes=30)
+    assert local_starts(search(net.use, limit=3)) == [
+        dt.datetime(2026, 3, 2, 9),
+        dt.datetime(2026, 3, 2, 9, 30),
+        dt.datetime(2026, 3, 2, 10),
+    ]
+
+
+def test_an_edited_rule_is_seen_by_the_next_search():
+    net = make_network()
+    assert local_starts(search(net.use, limit=1)) == [dt.datetime(2026, 3, 2, 9)]
+    for rule in net.doctor.availability_rules.all():
+        rule.starts = dt.time(10, 30)
+        rule.save()
+    assert local_starts(search(net.use, limit=1)) == [dt.datetime(2026, 3, 2, 10, 30)]
+
+
+def test_site_duration_override_applies_to_its_use_only():
+    net = make_network()
+    other = make_use("test-other", equipment=())
+    SiteUse.objects.create(site=net.site, use=other, duration_minutes=45)
+    SiteUse.objects.filter(site=net.site, use=net.use).update(duration_minutes=30)
+    slots = search(net.use, limit=3)
+    assert [s.ends_at - s.starts_at for s in slots] == [dt.timedelta(minutes=30)] * 3
+    assert len({s.starts_at for s in slots}) == 3
+    assert search(other, limit=1)[0].ends_at - search(other, limit=1)[0].starts_at == dt.timedelta(minutes=45)
+
+
+@pytest.mark.parametrize("site_list_limit", [0, 100])
+def test_many_sites_path_skips_sites_beyond_the_travel_limit(monkeypatch, site_list_limit):
+    from maille.scheduling import engine
+
+    monkeypatch.setattr(engine, "SITE_LIST_LIMIT", site_list_limit)
+    monkeypatch.setattr(engine, "KEY_FILTER_LIMIT", site_list_limit)
+    use = make_use()
+    near = make_network(use=use, latitude=49.10, longitude=5.30, commune_code="55002")
+    make_network(use=use, latitude=49.60, longitude=5.30, commune_code="55003")
+    ReservedRange.objects.create(
+        site=near.site,
+        use=make_use("test-dermato", equipment=()),
+        weekday=1,
+        starts=dt.time(9),
+        ends=dt.time(12),
+        valid_from=dt.date(2026, 1, 1),
+        release_hours_before=0,
+    )
+    slots = search(use, latitude=49.12, longitude=5.30, max_travel_minutes=30, limit=20)
+    assert {s.site_id for s in slots} == {near.site.pk}
+    assert len(slots) == 20
