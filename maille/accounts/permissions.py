@@ -25,6 +25,18 @@ PERMISSION_ROLES: dict[str, frozenset[str]] = {
     "directory.view": ALL_STAFF,
     "directory.edit_site": frozenset({Role.PLATFORM_ADMIN, Role.COORDINATOR, Role.SITE_STAFF}),
     "directory.manage": frozenset({Role.PLATFORM_ADMIN, Role.COORDINATOR}),
+    # Scheduling: agendas, bookings, patients (the scope — territory, site, own agenda — applies on top)
+    "scheduling.view_agenda": frozenset(
+        {Role.PLATFORM_ADMIN, Role.COORDINATOR, Role.SITE_STAFF, Role.REMOTE_DOCTOR, Role.OPERATOR}
+    ),
+    "scheduling.edit_availability": frozenset(
+        {Role.PLATFORM_ADMIN, Role.COORDINATOR, Role.SITE_STAFF, Role.REMOTE_DOCTOR}
+    ),
+    "scheduling.book": frozenset({Role.PLATFORM_ADMIN, Role.COORDINATOR, Role.SITE_STAFF, Role.OPERATOR}),
+    "scheduling.run_appointment": frozenset({Role.PLATFORM_ADMIN, Role.SITE_STAFF, Role.REMOTE_DOCTOR}),
+    "scheduling.view_patient": frozenset(
+        {Role.PLATFORM_ADMIN, Role.SITE_STAFF, Role.REMOTE_DOCTOR, Role.OPERATOR}
+    ),
     # API and FHIR reads of the directory and territory
     "api.read": ALL_STAFF,
     # Administration of reference data
