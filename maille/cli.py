@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 
 IMPORT_COMMANDS = {
@@ -39,6 +40,7 @@ def _serve(argv: list[str]) -> None:
     parser = argparse.ArgumentParser(prog="maille serve", description="Serve the Maille platform.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", default="8000")
+    parser.add_argument("--no-worker", action="store_true", help="do not start the background task worker")
     options = parser.parse_args(argv)
     _django()
     from django.core.management import call_command
@@ -47,7 +49,16 @@ def _serve(argv: list[str]) -> None:
     from maille.demo.accounts import print_demo_logins
 
     print_demo_logins(f"http://{options.host}:{options.port}")
-    _manage("runserver", "--noreload", f"{options.host}:{options.port}")
+    # Background tasks (webhooks, reminders, long imports) run in a worker process beside the web server.
+    worker = None
+    if not options.no_worker:
+        worker = subprocess.Popen([sys.executable, "-m", "maille.cli", "db_worker", "--interval", "1"])
+    try:
+        _manage("runserver", "--noreload", f"{options.host}:{options.port}")
+    finally:
+        if worker is not None:
+            worker.terminate()
+            worker.wait(timeout=10)
 
 
 def _import(argv: list[str]) -> None:
