@@ -30,7 +30,7 @@ quality: install
 	$(BIN)/ruff check maille tests benchmarks tools
 	$(BIN)/python manage.py check --fail-level WARNING
 	$(BIN)/python manage.py makemigrations --check --dry-run
-	$(BIN)/mypy maille/planning maille/core
+	$(BIN)/mypy maille/planning maille/core maille/diagnosis
 
 pytest: install
 	$(BIN)/python tests/run.py $(PYTEST_ARGS)

@@ -16,6 +16,7 @@ urlpatterns = [
     path("territoire/", include("maille.territory.urls")),
     path("territoire/", include("maille.diagnosis.urls")),
     path("annuaire/", include("maille.directory.urls")),
+    path("agendas/", include("maille.scheduling.urls")),
     path("api/v1/", api.urls),
     path("fhir/", include((fhir_urlpatterns, "fhir"))),
     path("admin/", admin.site.urls),

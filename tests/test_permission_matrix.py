@@ -13,6 +13,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from maille.accounts.models import Role
 from maille.accounts.permissions import PERMISSION_ROLES
 from tests.factories import DepartementFactory, NetworkRoleFactory, RegionFactory, SiteFactory, user_with_role
+from tests.scheduling.test_views_support import sample_appointment_id
 
 # Routes anyone may open (login and password reset pages, health check).
 PUBLIC_ROUTES = {
@@ -75,7 +76,12 @@ def world(db):
 
 
 def _kwargs_for(pattern: URLPattern, world) -> dict[str, object]:
-    values = {"site_id": world["site"].pk, "code": "55", "departement": "55"}
+    values = {
+        "site_id": world["site"].pk,
+        "code": "55",
+        "departement": "55",
+        "appointment_id": sample_appointment_id(world) if "appointment_id" in str(pattern.pattern) else None,
+    }
     names = list(pattern.pattern.converters) if hasattr(pattern.pattern, "converters") else []
     missing = [name for name in names if name not in values]
     assert not missing, f"add sample values for URL parameters {missing}"

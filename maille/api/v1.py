@@ -17,11 +17,13 @@ from ninja.utils import check_csrf
 
 from maille.core.errors import DomainError
 from maille.directory.api import router as directory_router
+from maille.scheduling.api import router as scheduling_router
 from maille.territory.api import router as territory_router
 
 from . import problems
 from .auth import NotAuthenticated, RoleWithoutApiAccess, api_user, bearer_token_of
 from .docs import StrictCspSwagger
+from .idempotency import run_idempotently
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +54,7 @@ class MailleNinjaAPI(NinjaAPI):
         patterns = super()._get_urls()
         for pattern in patterns:
             if isinstance(pattern, URLPattern):
-                pattern.callback = _problem_for_wrong_method(pattern.callback)
+                pattern.callback = _idempotent_posts(_problem_for_wrong_method(pattern.callback))
         # Unknown paths under /api/v1 answer a problem document too, not the HTML 404 page.
         return [*patterns, re_path(r"^.*$", _unknown_path, name="unknown-path")]
 
@@ -68,12 +70,35 @@ def _problem_for_wrong_method(view: Callable[..., HttpResponse]) -> Callable[...
                 status=405,
                 slug="methode-non-autorisee",
                 title=_("Méthode non autorisée"),
-                detail=_("Cette API est en lecture seule : méthodes acceptées %(allow)s.")
+                detail=(
+                    _("Cette adresse est en lecture seule : méthodes acceptées %(allow)s.")
+                    if "POST" not in response["Allow"]
+                    else _("Méthode non acceptée à cette adresse : méthodes acceptées %(allow)s.")
+                )
                 % {"allow": response["Allow"]},
                 headers={"Allow": response["Allow"]},
             )
             return problem
         return response
+
+    return wrapped
+
+
+def _idempotent_posts(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """``Idempotency-Key`` on every POST: keys belong to the authenticated caller, so an unauthenticated
+    request goes straight to the view (and its 401/403)."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.method != "POST" or problems.IDEMPOTENCY_HEADER not in request.headers:
+            return view(request, *args, **kwargs)
+        try:
+            user = api_user(request)
+        except (NotAuthenticated, RoleWithoutApiAccess):
+            return view(request, *args, **kwargs)
+        return run_idempotently(
+            request, user, lambda: view(request, *args, **kwargs), problems.simple_problem
+        )
 
     return wrapped
 
@@ -87,7 +112,8 @@ api = MailleNinjaAPI(
     version="1",
     urls_namespace="api",
     description=(
-        "API du réseau territorial de téléconsultation assistée (territoire, annuaire). "
+        "API du réseau territorial de téléconsultation assistée (territoire, annuaire, agendas et "
+        "réservations). Toute requête POST accepte l'en-tête « Idempotency-Key » (réponse rejouée 24 h). "
         "Authentification par session ou par jeton « Authorization: Bearer … » ; "
         "erreurs au format RFC 9457 (application/problem+json)."
     ),
@@ -96,6 +122,7 @@ api = MailleNinjaAPI(
 )
 api.add_router("", territory_router)
 api.add_router("", directory_router)
+api.add_router("", scheduling_router)
 
 
 @api.exception_handler(ValidationError)
@@ -148,14 +175,7 @@ def _on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 @api.exception_handler(DomainError)
 def _on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
-    titles = {403: _("Accès refusé"), 409: _("Conflit"), 422: _("Opération refusée")}
-    return problems.problem_response(
-        status=exc.status_code,
-        slug=exc.code,
-        title=titles.get(exc.status_code, _("Opération refusée")),
-        detail=exc.message,
-        errors=[{"parameter": key, "detail": str(value)} for key, value in exc.details.items()] or None,
-    )
+    return problems.domain_problem(exc)
 
 
 @api.exception_handler(Exception)

@@ -16,21 +16,62 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav_items": [], "user_roles": []}
+    # (route, label, permission, what the home page says of it)
     entries = [
-        ("core:home", _("Accueil"), None),
-        ("diagnosis:map", _("Carte du territoire"), "territory.view_map"),
-        ("directory:site_list", _("Annuaire des sites"), "directory.view"),
-        ("api:openapi-view", _("API"), "api.read"),
-        ("admin:index", _("Administration"), "admin.reference_data"),
+        ("core:home", _("Accueil"), None, ""),
+        (
+            "diagnosis:map",
+            _("Carte du territoire"),
+            "territory.view_map",
+            _(
+                "Voir les communes colorées selon l'accès aux médecins généralistes (APL) et les sites de "
+                "téléconsultation, département par département."
+            ),
+        ),
+        (
+            "directory:site_list",
+            _("Annuaire des sites"),
+            "directory.view",
+            _(
+                "Chercher un site de téléconsultation par commune, CPTS, usage, niveau ou équipement, et "
+                "consulter ses salles, horaires et professionnels."
+            ),
+        ),
+        (
+            "scheduling:index",
+            _("Agendas"),
+            "scheduling.view_agenda",
+            _(
+                "Voir et modifier les disponibilités des sites, des salles et des médecins, semaine par semaine."
+            ),
+        ),
+        (
+            "scheduling:book",
+            _("Prendre un rendez-vous"),
+            "scheduling.book",
+            _("Trouver le premier créneau libre pour un patient et le réserver, au téléphone ou sur site."),
+        ),
+        (
+            "api:openapi-view",
+            _("API"),
+            "api.read",
+            _("Lire l'annuaire et le territoire depuis un autre logiciel (API documentée, FHIR)."),
+        ),
+        (
+            "admin:index",
+            _("Administration"),
+            "admin.reference_data",
+            _("Gérer les données de référence : territoires, catalogues d'usages et d'équipements, comptes."),
+        ),
     ]
     current = request.path
     items = []
-    for url_name, label, permission in entries:
+    for url_name, label, permission, description in entries:
         if permission is not None and not has_permission(user, permission):
             continue
         url = reverse(url_name)
         active = current == url if url == "/" else current.startswith(url)
-        items.append({"url": url, "label": label, "active": active})
+        items.append({"url": url, "label": label, "active": active, "description": description})
     scope = scope_for(user)
     from maille.accounts.models import Role
 

@@ -7,6 +7,9 @@ matrices and passed to HiGHS in one call; status, objective, bound and gap are r
 
 from __future__ import annotations
 
+import os
+import sys
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -42,23 +45,31 @@ def solve_with_highs(
     time_limit_seconds: float,
     mip_rel_gap: float,
     threads: int | None = None,
+    start: NDArray[np.float64] | None = None,
+    col_upper: NDArray[np.float64] | None = None,
+    options: dict[str, bool | int | float | str] | None = None,
 ) -> SolverReport:
-    """Pass a whole model to HiGHS (the first ``n_integer`` columns binary, the others in [0, 1])."""
+    """Pass a whole model to HiGHS (the first ``n_integer`` columns binary, the others in [0, 1]).
+
+    ``start`` is a feasible solution (every column) given to HiGHS as its first incumbent.
+    """
     if costs.size == 0:  # nothing left to choose (k = 0 and no demand left): trivially optimal
         return SolverReport("Optimal", 0.0, 0.0, 0.0, 0.0, np.zeros(0), True)
-    highs = highspy.Highs()  # type: ignore[no-untyped-call]
+    highs = quiet_highs()
     highs.setOptionValue("output_flag", False)
     highs.setOptionValue("time_limit", float(time_limit_seconds))
     highs.setOptionValue("mip_rel_gap", float(mip_rel_gap))
     if threads is not None:
         highs.setOptionValue("threads", int(threads))
+    for name, value in (options or {}).items():
+        highs.setOptionValue(name, value)
     model = highspy.HighsLp()
     n_cols = costs.size
     model.num_col_ = n_cols
     model.num_row_ = matrix.shape[0]
     model.col_cost_ = costs
     model.col_lower_ = np.zeros(n_cols)
-    model.col_upper_ = np.ones(n_cols)
+    model.col_upper_ = np.ones(n_cols) if col_upper is None else col_upper
     model.row_lower_ = row_lower
     model.row_upper_ = row_upper
     model.sense_ = highspy.ObjSense.kMaximize if maximize else highspy.ObjSense.kMinimize
@@ -72,6 +83,8 @@ def solve_with_highs(
         n_cols - n_integer
     )
     highs.passModel(model)
+    if start is not None:
+        highs.setSolution(n_cols, np.arange(n_cols, dtype=np.int32), start.astype(np.float64))
     highs.run()
     status = highs.modelStatusToString(highs.getModelStatus())
     info = highs.getInfo()
@@ -85,6 +98,36 @@ def solve_with_highs(
         values,
         int(info.primal_solution_status) == 2,  # kSolutionStatusFeasible
     )
+
+
+_banner_lock = threading.Lock()
+_banner_shown = False
+
+
+def quiet_highs() -> highspy.Highs:
+    """A new HiGHS instance, its output off.
+
+    HiGHS prints its banner on the process's standard output (file descriptor 1, out of reach of
+    ``output_flag``) when the first instance is created; that output is sent to the null device once, so
+    that a command's JSON on stdout stays parseable.
+    """
+    global _banner_shown
+    with _banner_lock:
+        if _banner_shown:
+            highs = highspy.Highs()  # type: ignore[no-untyped-call]
+        else:
+            sys.stdout.flush()
+            saved = os.dup(1)
+            try:
+                with open(os.devnull, "wb") as null:
+                    os.dup2(null.fileno(), 1)
+                    highs = highspy.Highs()  # type: ignore[no-untyped-call]
+            finally:
+                os.dup2(saved, 1)
+                os.close(saved)
+            _banner_shown = True
+    highs.setOptionValue("output_flag", False)
+    return highs
 
 
 def _raise_unless_solved(report: SolverReport) -> None:
@@ -105,8 +148,10 @@ class _LocationModel:
         time_limit_seconds: float = 600.0,
         mip_rel_gap: float = 0.0,
         threads: int | None = None,
+        highs_options: dict[str, bool | int | float | str] | None = None,
     ) -> None:
         self.k = k
+        self.highs_options = highs_options
         self.min_spacing_minutes = min_spacing_minutes
         self.time_limit_seconds = time_limit_seconds
         self.mip_rel_gap = mip_rel_gap
@@ -164,6 +209,10 @@ class MaximalCoverage(_LocationModel):
     mip_rel_gap : float, default 0
         Relative gap at which HiGHS may stop; 0 asks for a proven optimum.
     threads : int, optional
+    warm_start : bool, default True
+        Give HiGHS the greedy answer as its first incumbent (when there are no spacing or area rules).
+    highs_options : dict, optional
+        Any other HiGHS option (``{"mip_heuristic_effort": 0.2}``…), set as given.
 
     Attributes
     ----------
@@ -187,9 +236,12 @@ class MaximalCoverage(_LocationModel):
     [2]
     """
 
-    def __init__(self, k: int, *, within_minutes: float | None = None, **options: object) -> None:
+    def __init__(
+        self, k: int, *, within_minutes: float | None = None, warm_start: bool = True, **options: object
+    ) -> None:
         super().__init__(k, **options)  # type: ignore[arg-type]
         self.within_minutes = within_minutes
+        self.warm_start = warm_start
 
     def solve(
         self,
@@ -224,6 +276,15 @@ class MaximalCoverage(_LocationModel):
         row_lower = np.concatenate((np.full(n_rows, -np.inf), budget_lower))
         row_upper = np.concatenate((np.zeros(n_rows), budget_upper))
         costs = np.concatenate((np.zeros(n_free), merged_need))
+        # the greedy answer as HiGHS's first incumbent (only when no side rule could make it infeasible)
+        simple = not rules.pairs_too_close.size and not rules.area_groups
+        # A candidate covering a subset of what another covers is never needed (swap it for the other):
+        # fixing it at 0 shrinks the search; only without side rules, and while k others remain.
+        dominated = _dominated_columns(merged) if simple else np.zeros(n_free, dtype=bool)
+        if n_free - int(dominated.sum()) < self.k:
+            dominated[:] = False
+        col_upper = np.concatenate((np.where(dominated, 0.0, 1.0), np.ones(n_rows)))
+        start = _greedy_start(merged, merged_need, self.k, dominated) if self.warm_start and simple else None
         report = solve_with_highs(
             costs,
             matrix,
@@ -234,12 +295,51 @@ class MaximalCoverage(_LocationModel):
             time_limit_seconds=self.time_limit_seconds,
             mip_rel_gap=self.mip_rel_gap,
             threads=self.threads,
+            start=start,
+            col_upper=col_upper,
+            options=self.highs_options,
         )
+        self.dominated_candidates_ = int(dominated.sum())
         self._record(report, rules, constant)
         self.covered_: NDArray[np.bool_] = np.asarray(reach[:, self.open_sites_].sum(axis=1)).reshape(-1) > 0
         self.objective_: float = float(need[self.covered_].sum())
         self.model_rows_ = int(n_rows)
         return self
+
+
+def _dominated_columns(merged: sparse.csr_array) -> NDArray[np.bool_]:
+    """Columns whose covered rows are a subset of another column's (the larger, or the first if equal)."""
+    n_free = merged.shape[1]
+    cover = sparse.csc_array(merged, dtype=np.float64)
+    cover.data[:] = 1.0
+    sizes = np.diff(cover.indptr)
+    overlap = sparse.coo_array(cover.T @ cover)
+    j, other, shared = overlap.row, overlap.col, overlap.data
+    wider = (sizes[other] > sizes[j]) | ((sizes[other] == sizes[j]) & (other < j))
+    dominated = np.zeros(n_free, dtype=bool)
+    dominated[j[(j != other) & (shared == sizes[j]) & wider]] = True
+    dominated[sizes == 0] = bool(n_free > 1)  # covering nothing: any other column does at least as well
+    if dominated.all():
+        dominated[0] = False
+    return dominated
+
+
+def _greedy_start(
+    merged: sparse.csr_array, need: NDArray[np.float64], k: int, excluded: NDArray[np.bool_]
+) -> NDArray[np.float64]:
+    """A feasible start for the merged MCLP: k sites chosen greedily, and the rows they cover."""
+    n_rows, n_free = merged.shape
+    by_site = sparse.csr_array(merged.T)
+    remaining = need.copy()
+    chosen = np.zeros(n_free, dtype=bool)
+    for _ in range(min(k, n_free)):
+        gains = by_site @ remaining
+        gains[chosen | excluded] = -1.0
+        best = int(np.argmax(gains))
+        chosen[best] = True
+        remaining[by_site.indices[by_site.indptr[best] : by_site.indptr[best + 1]]] = 0.0
+    covered = (merged @ chosen.astype(np.float64)) > 0
+    return np.concatenate((chosen.astype(np.float64), covered.astype(np.float64)))
 
 
 def _merge_identical_rows(
@@ -369,6 +469,7 @@ class PMedian(_LocationModel):
             time_limit_seconds=self.time_limit_seconds,
             mip_rel_gap=self.mip_rel_gap,
             threads=self.threads,
+            options=self.highs_options,
         )
         values = self._record(report, rules, 0.0)
         # assign each row to its nearest open site (the optimum does, up to ties)

@@ -10,8 +10,15 @@ assisting professional present during all opening hours in each room.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from maille.planning.errors import InvalidInputError
+from maille.planning.sites import checked_weights
+from maille.planning.travel import TravelTimes
 
 
 def erlang_c(servers: int, offered_load: float) -> float:
@@ -109,3 +116,187 @@ class SiteSizing:
         self.doctor_hours_per_year_ = hours * self.rooms * self.weeks_per_year
         self.assistant_hours_per_year_ = hours * self.rooms * self.weeks_per_year
         return self
+
+
+def nearest_site_catchment(
+    times: TravelTimes,
+    open_sites: ArrayLike,
+    population: ArrayLike,
+    *,
+    within_minutes: float | None = None,
+    demand_labels: Sequence[str] | None = None,
+) -> tuple[NDArray[np.int64], NDArray[np.float64]]:
+    """Assign each demand row to its nearest open site within ``within_minutes``.
+
+    Returns the site of each row (-1 when none is within reach; ties go to the lowest column) and the
+    population of each open site's catchment, aligned with ``open_sites`` as given.
+
+    Examples
+    --------
+    >>> times = TravelTimes.from_dense([[5, 30], [12, 9], [40, 3], [50, 60]], cutoff_minutes=30)
+    >>> assignment, catchment = nearest_site_catchment(times, [0, 1], [100, 200, 300, 400], within_minutes=20)
+    >>> assignment.tolist(), catchment.tolist()
+    ([0, 1, 1, -1], [100.0, 500.0])
+    """
+    people = checked_weights(population, times.shape[0], demand_labels)
+    sites = np.asarray(open_sites, dtype=np.int64).reshape(-1)
+    outside = sites[(sites < 0) | (sites >= times.shape[1])]
+    if outside.size:
+        raise InvalidInputError("unknown site columns", outside.tolist())
+    position = np.full(times.shape[1], -1, dtype=np.int64)
+    position[sites[::-1]] = np.arange(sites.size)[::-1]
+    limit = times.cutoff_minutes if within_minutes is None else within_minutes
+    usable = (position[times.indices] >= 0) & (times.minutes <= limit)
+    origin = times.origin_of_each_pair()[usable]
+    minutes = times.minutes[usable]
+    column = times.indices[usable].astype(np.int64)
+    # sort by (row, minutes, column): the first pair of each row is its nearest site
+    order = np.lexsort((column, minutes, origin))
+    origin, column = origin[order], column[order]
+    first = np.ones(origin.size, dtype=bool)
+    first[1:] = origin[1:] != origin[:-1]
+    assignment = np.full(times.shape[0], -1, dtype=np.int64)
+    assignment[origin[first]] = column[first]
+    served = assignment >= 0
+    catchment = np.bincount(
+        position[assignment[served]], weights=people[served], minlength=sites.size
+    ).astype(np.float64)
+    return assignment, catchment
+
+
+@dataclass(frozen=True)
+class SiteCostInputs:
+    """What the evaluation part needs to cost a site: hours per year, and their cost when rates are given."""
+
+    yearly_demand: float
+    weekly_hours: float
+    rooms: int
+    doctor_hours_per_year: float
+    assistant_hours_per_year: float
+    doctor_cost_per_year: float | None
+    assistant_cost_per_year: float | None
+
+
+class NetworkSizing:
+    """Size every open site from its catchment: yearly demand, weekly hours (Erlang C) and cost inputs.
+
+    Each demand row goes to its nearest open site within ``within_minutes``; a site's yearly demand is its
+    catchment population × ``use_rate`` (teleconsultations per inhabitant per year). Each site gets the
+    fewest rooms (up to ``max_rooms``) and weekly hours that keep the mean wait under the target.
+
+    Parameters
+    ----------
+    use_rate : float
+        Assisted teleconsultations per inhabitant per year in a catchment.
+    within_minutes : float, optional
+        Farthest trip counted in a catchment (the matrix cut-off when omitted).
+    site_sizing : SiteSizing, optional
+        Queueing settings (consultation length, target wait, weeks per year…); its ``rooms`` is the first
+        number of rooms tried.
+    max_rooms : int, default 4
+    doctor_hourly_cost, assistant_hourly_cost : float, optional
+        Hourly costs (EUR); without them the cost fields are ``None``.
+
+    Attributes
+    ----------
+    assignment_ : ndarray of int
+        The open site (column) serving each demand row, -1 when none is within reach.
+    catchment_population_, yearly_demand_ : ndarray
+        Per open site, in the order of ``open_sites``.
+    sites_ : list of SiteCostInputs
+        Per open site: hours per year of remote doctor and assistant, and their cost when rates are given.
+
+    Examples
+    --------
+    >>> times = TravelTimes.from_dense([[5, 30], [12, 9], [40, 3]], cutoff_minutes=30)
+    >>> sizing = NetworkSizing(use_rate=0.05, within_minutes=20, doctor_hourly_cost=60.0).solve(
+    ...     times, [0, 1], population=[20000, 30000, 17000])
+    >>> sizing.yearly_demand_.tolist()
+    [1000.0, 2350.0]
+    >>> [(s.weekly_hours, s.doctor_cost_per_year, s.assistant_cost_per_year) for s in sizing.sites_]
+    [(17.0, 47940.0, None), (39.0, 109980.0, None)]
+    """
+
+    def __init__(
+        self,
+        use_rate: float,
+        *,
+        within_minutes: float | None = None,
+        site_sizing: SiteSizing | None = None,
+        max_rooms: int = 4,
+        doctor_hourly_cost: float | None = None,
+        assistant_hourly_cost: float | None = None,
+    ) -> None:
+        self.use_rate = use_rate
+        self.within_minutes = within_minutes
+        self.site_sizing = site_sizing if site_sizing is not None else SiteSizing()
+        self.max_rooms = max_rooms
+        self.doctor_hourly_cost = doctor_hourly_cost
+        self.assistant_hourly_cost = assistant_hourly_cost
+
+    def solve(
+        self,
+        times: TravelTimes,
+        open_sites: ArrayLike,
+        population: ArrayLike,
+        *,
+        demand_labels: Sequence[str] | None = None,
+        site_labels: Sequence[str] | None = None,
+    ) -> NetworkSizing:
+        """Size the open sites (columns of ``times``); returns ``self``."""
+        for name, value in (
+            ("use rate", self.use_rate),
+            ("doctor hourly cost", self.doctor_hourly_cost),
+            ("assistant hourly cost", self.assistant_hourly_cost),
+        ):
+            if value is not None and not (math.isfinite(value) and value >= 0):
+                raise InvalidInputError(f"{name} must be a non-negative number", [value])
+        sites = np.asarray(open_sites, dtype=np.int64).reshape(-1)
+        self.assignment_, self.catchment_population_ = nearest_site_catchment(
+            times, sites, population, within_minutes=self.within_minutes, demand_labels=demand_labels
+        )
+        self.yearly_demand_: NDArray[np.float64] = self.catchment_population_ * self.use_rate
+        self.sites_: list[SiteCostInputs] = []
+        too_busy: list[str] = []
+        base = self.site_sizing
+        for position, demand in enumerate(self.yearly_demand_.tolist()):
+            sized = None
+            for rooms in range(max(base.rooms, 1), max(self.max_rooms, base.rooms) + 1):
+                try:
+                    sized = SiteSizing(
+                        base.consultation_minutes,
+                        base.target_wait_minutes,
+                        rooms,
+                        base.weeks_per_year,
+                        base.hours_step,
+                        base.max_weekly_hours,
+                    ).solve(demand)
+                    break
+                except InvalidInputError:
+                    continue
+            if sized is None:
+                too_busy.append(site_labels[position] if site_labels else str(int(sites[position])))
+                continue
+            self.sites_.append(
+                SiteCostInputs(
+                    yearly_demand=demand,
+                    weekly_hours=sized.weekly_hours_,
+                    rooms=sized.rooms,
+                    doctor_hours_per_year=sized.doctor_hours_per_year_,
+                    assistant_hours_per_year=sized.assistant_hours_per_year_,
+                    doctor_cost_per_year=_cost(sized.doctor_hours_per_year_, self.doctor_hourly_cost),
+                    assistant_cost_per_year=_cost(
+                        sized.assistant_hours_per_year_, self.assistant_hourly_cost
+                    ),
+                )
+            )
+        if too_busy:
+            raise InvalidInputError(
+                f"demand too high for {self.max_rooms} rooms open {base.max_weekly_hours} hours a week",
+                too_busy,
+            )
+        return self
+
+
+def _cost(hours: float, hourly: float | None) -> float | None:
+    return None if hourly is None else hours * hourly

@@ -7,16 +7,42 @@ is stored explicitly: absence means "beyond the cut-off", never "zero".
 
 from __future__ import annotations
 
+import hashlib
+import os
+import zipfile
 from dataclasses import dataclass
-from typing import Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import sparse
-from scipy.spatial import cKDTree
 
-from maille.planning.errors import InvalidInputError
+from maille.planning.errors import InvalidInputError, PlanningError
+from maille.planning.neighbours import pairs_within
 from maille.planning.points import EARTH_RADIUS_KM, Points
+
+if TYPE_CHECKING:  # SciPy is imported only where a sparse array is asked for (it costs 0.25 s to import)
+    from scipy import sparse
+
+
+def pair_order(
+    origins: NDArray[np.integer], destinations: NDArray[np.integer], shape: tuple[int, int]
+) -> NDArray[np.intp]:
+    """The order that sorts pairs by origin, then destination: a least-significant-digit radix sort.
+
+    NumPy's stable sort of 16-bit keys is a radix sort: one pass per 16 bits of destination, then of
+    origin (two passes for all of France) sorts two million pairs ten times faster than ``np.lexsort``.
+    """
+    order: NDArray[np.intp] | None = None
+    for values, bound in ((destinations, shape[1]), (origins, shape[0])):
+        shift = 0
+        while shift == 0 or (max(bound - 1, 0) >> shift) > 0:
+            digit = ((values >> shift) & 0xFFFF).astype(np.uint16)
+            step = np.argsort(digit if order is None else digit[order], kind="stable")
+            order = step if order is None else order[step]
+            shift += 16
+    assert order is not None
+    return order
 
 
 @dataclass(frozen=True)
@@ -70,15 +96,16 @@ class TravelTimes:
     ) -> TravelTimes:
         """Build from unordered (origin, destination, minutes) triples, keeping those within the cut-off."""
         keep = minutes <= cutoff_minutes
-        origins, destinations, values = origins[keep], destinations[keep], minutes[keep]
-        order = np.lexsort((destinations, origins))
+        if not keep.all():  # (copying two million pairs costs more than this test)
+            origins, destinations, minutes = origins[keep], destinations[keep], minutes[keep]
+        order = pair_order(origins, destinations, shape)
         counts = np.bincount(origins, minlength=shape[0])
         indptr = np.zeros(shape[0] + 1, dtype=np.int64)
         np.cumsum(counts, out=indptr[1:])
         return cls(
             indptr,
             destinations[order].astype(np.int32),
-            values[order].astype(np.float64),
+            minutes[order].astype(np.float64, copy=False),
             (int(shape[0]), int(shape[1])),
             float(cutoff_minutes),
         )
@@ -98,6 +125,8 @@ class TravelTimes:
 
     def to_csr(self, values: NDArray[np.float64] | None = None) -> sparse.csr_array:
         """A SciPy CSR array of the times (or of ``values`` aligned with the pairs), zeros kept explicit."""
+        from scipy import sparse
+
         data = self.minutes if values is None else values
         return sparse.csr_array((data, self.indices, self.indptr), shape=self.shape)
 
@@ -118,10 +147,43 @@ class TravelTimes:
 
     def within(self, minutes: float) -> sparse.csr_array:
         """Boolean CSR array of the pairs within ``minutes`` (a coverage matrix)."""
+        from scipy import sparse
+
         keep = self.minutes <= minutes
         matrix = sparse.csr_array((keep, self.indices, self.indptr), shape=self.shape)
         matrix.eliminate_zeros()
         return matrix
+
+
+def save_travel_times(times: TravelTimes, path: Path) -> None:
+    """Write a matrix as an uncompressed ``.npz`` (atomically: a reader never sees half a file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with partial.open("wb") as handle:
+        np.savez(
+            handle,
+            indptr=times.indptr,
+            indices=times.indices,
+            minutes=times.minutes,
+            shape=np.asarray(times.shape, dtype=np.int64),
+        )
+    os.replace(partial, path)
+
+
+def load_travel_times(path: Path, cutoff_minutes: float) -> TravelTimes | None:
+    """A matrix written by :func:`save_travel_times`, or None when the file is damaged (then rebuilt)."""
+    try:
+        with np.load(path) as stored:
+            shape = stored["shape"].tolist()
+            return TravelTimes(
+                stored["indptr"],
+                stored["indices"],
+                stored["minutes"],
+                (shape[0], shape[1]),
+                float(cutoff_minutes),
+            )
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, PlanningError):
+        return None
 
 
 class TravelTimeEngine(Protocol):
@@ -149,6 +211,10 @@ class GreatCircleEngine:
         Average road speed.
     fixed_minutes : float, default 0
         Time added to every trip (parking, walking), including a trip within the same commune.
+    cache_dir : path, optional
+        Keep each matrix built in this folder (``great-circle-<hash>.npz``, the hash of the coordinates,
+        parameters and cut-off): a later process with the same inputs reads it back instead of
+        rebuilding it (about 20 ms instead of 0.3–0.5 s for all of France).
 
     Examples
     --------
@@ -161,6 +227,7 @@ class GreatCircleEngine:
     detour_factor: float = 1.3
     speed_kmh: float = 60.0
     fixed_minutes: float = 0.0
+    cache_dir: Path | str | None = None
 
     def __post_init__(self) -> None:
         if not (self.detour_factor >= 1.0 and self.speed_kmh > 0 and self.fixed_minutes >= 0):
@@ -174,24 +241,43 @@ class GreatCircleEngine:
         return max(cutoff_minutes - self.fixed_minutes, 0.0) / self.minutes_per_km()
 
     def travel_times(self, origins: Points, destinations: Points, cutoff_minutes: float) -> TravelTimes:
-        """Sparse minutes within the cut-off, found with a k-d tree on 3-D chord distances."""
+        """Sparse minutes within the cut-off, found with a grid on 3-D chord distances (module neighbours)."""
         if cutoff_minutes < self.fixed_minutes:
             shape = (len(origins), len(destinations))
             empty = np.zeros(shape[0] + 1, dtype=np.int64)
             return TravelTimes(empty, np.zeros(0, np.int32), np.zeros(0), shape, float(cutoff_minutes))
+        cache = self._cache_path(origins, destinations, cutoff_minutes)
+        if cache is not None and cache.exists():
+            stored = load_travel_times(cache, cutoff_minutes)
+            if stored is not None and stored.shape == (len(origins), len(destinations)):
+                return stored
+        times = self._build(origins, destinations, cutoff_minutes)
+        if cache is not None:
+            save_travel_times(times, cache)
+        return times
+
+    def _cache_path(self, origins: Points, destinations: Points, cutoff_minutes: float) -> Path | None:
+        if self.cache_dir is None:
+            return None
+        digest = hashlib.sha256()
+        for array in (origins.latitude, origins.longitude, destinations.latitude, destinations.longitude):
+            digest.update(np.ascontiguousarray(array, dtype=np.float64).tobytes())
+        parameters = (self.detour_factor, self.speed_kmh, self.fixed_minutes, float(cutoff_minutes))
+        digest.update(repr(("great-circle-v1", len(origins), *parameters)).encode())
+        return Path(self.cache_dir) / f"great-circle-{digest.hexdigest()[:32]}.npz"
+
+    def _build(self, origins: Points, destinations: Points, cutoff_minutes: float) -> TravelTimes:
         radius = self.radius_km(cutoff_minutes)
         # A chord is shorter than its arc: search by chord, then convert back to the arc.
         chord = 2.0 * EARTH_RADIUS_KM * np.sin(min(radius / (2.0 * EARTH_RADIUS_KM), np.pi / 2))
-        origin_tree = cKDTree(origins.unit_vectors())
-        destination_tree = origin_tree if destinations is origins else cKDTree(destinations.unit_vectors())
-        pairs = origin_tree.sparse_distance_matrix(
-            destination_tree, chord * (1 + 1e-12), output_type="ndarray"
+        origin_xyz = origins.unit_vectors()
+        same = destinations is origins
+        rows, cols, chords = pairs_within(
+            origin_xyz, None if same else destinations.unit_vectors(), chord * (1 + 1e-12)
         )
-        arc_km = 2.0 * EARTH_RADIUS_KM * np.arcsin(np.minimum(pairs["v"] / (2.0 * EARTH_RADIUS_KM), 1.0))
+        arc_km = 2.0 * EARTH_RADIUS_KM * np.arcsin(np.minimum(chords / (2.0 * EARTH_RADIUS_KM), 1.0))
         minutes = self.fixed_minutes + arc_km * self.minutes_per_km()
-        return TravelTimes.from_pairs(
-            pairs["i"], pairs["j"], minutes, (len(origins), len(destinations)), cutoff_minutes
-        )
+        return TravelTimes.from_pairs(rows, cols, minutes, (len(origins), len(destinations)), cutoff_minutes)
 
     def minutes_between(self, origins: Points, destinations: Points) -> NDArray[np.float64]:
         """Dense minutes for every pair (for small sets: site spacing, tests)."""

@@ -194,6 +194,9 @@ def test_metadata_lists_supported_types_and_parameters(client):
         "HealthcareService",
         "Practitioner",
         "PractitionerRole",
+        "Schedule",
+        "Slot",
+        "Appointment",
     }
     location_params = {param.name for param in resources["Location"].searchParam}
     assert {

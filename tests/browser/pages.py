@@ -149,3 +149,71 @@ class SiteDetailPage(BasePage):
     @property
     def map(self) -> Locator:
         return self.page.get_by_test_id("site-map")
+
+
+# --- scheduling ---------------------------------------------------------------------------------------
+class SiteAgendaPage(BasePage):
+    def __init__(self, page: Page, base_url: str, site_id: int):
+        super().__init__(page, base_url)
+        self.path = f"/agendas/sites/{site_id}/"
+
+    @property
+    def grid(self) -> Locator:
+        return self.page.get_by_test_id("week-grid")
+
+    def grid_row(self, label: str) -> Locator:
+        return self.grid.get_by_role("row").filter(has=self.page.get_by_role("rowheader", name=label))
+
+    def add_rule(
+        self, *, resource: str, weekday: str, starts: str, ends: str, valid_from: str
+    ) -> SiteAgendaPage:
+        form = self.page.get_by_test_id("form-rule")
+        form.get_by_text("Ajouter une disponibilité récurrente").click()
+        form.get_by_label("Ressource").select_option(label=resource)
+        form.get_by_label("Jour").select_option(label=weekday)
+        form.get_by_label("Début (heure locale)").fill(starts)
+        form.get_by_label("Fin (heure locale)").fill(ends)
+        form.get_by_label("Valable à partir du").fill(valid_from)
+        form.get_by_role("button", name="Ajouter la disponibilité").click()
+        return self
+
+
+class BookingPage(BasePage):
+    path = "/agendas/reserver/"
+
+    @property
+    def slots(self) -> Locator:
+        return self.page.get_by_test_id("slot")
+
+    @property
+    def chosen_patient(self) -> Locator:
+        return self.page.get_by_test_id("chosen-patient")
+
+    def create_patient_from_phone(self, phone: str) -> BookingPage:
+        self.page.get_by_text("Nouveau patient (un numéro de téléphone suffit)").click()
+        creation = self.page.get_by_test_id("patient-create")
+        creation.get_by_label("Téléphone").fill(phone)
+        creation.get_by_role("button", name="Créer le dossier").click()
+        return self
+
+    def choose_use(self, name: str) -> BookingPage:
+        self.page.get_by_test_id("slot-search").get_by_label("Usage", exact=True).select_option(label=name)
+        return self
+
+    def choose_first_slot(self) -> AppointmentPage:
+        self.slots.first.get_by_role("button").click()
+        return AppointmentPage(self.page, self.base_url)
+
+
+class AppointmentPage(BasePage):
+    @property
+    def status(self) -> Locator:
+        return self.page.get_by_test_id("appointment-status")
+
+    @property
+    def countdown(self) -> Locator:
+        return self.page.get_by_test_id("hold-countdown")
+
+    def confirm_hold(self) -> AppointmentPage:
+        self.page.get_by_test_id("hold").get_by_role("button", name="Confirmer le rendez-vous").click()
+        return self

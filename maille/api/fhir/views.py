@@ -186,12 +186,17 @@ def metadata(request: HttpRequest) -> HttpResponse:
 
 
 def capability_statement(request: HttpRequest) -> CapabilityStatement:
+    from .scheduling import SLOT_PARAMETERS, WRITE_INTERACTIONS  # it registers its types on import
+
     resources = []
-    for resource_type in RESOURCE_TYPES.values():
+    for resource_type in [*RESOURCE_TYPES.values(), ResourceType("Slot", [], SLOT_PARAMETERS)]:
+        reads = ["search-type"] if resource_type.name == "Slot" else ["read", "search-type"]
         resources.append(
             {
                 "type": resource_type.name,
-                "interaction": [{"code": "read"}, {"code": "search-type"}],
+                "interaction": [
+                    {"code": code} for code in [*reads, *WRITE_INTERACTIONS.get(resource_type.name, [])]
+                ],
                 "searchParam": [
                     {"name": parameter.name, "type": parameter.type, "documentation": parameter.documentation}
                     for parameter in resource_type.parameters
@@ -215,7 +220,7 @@ def capability_statement(request: HttpRequest) -> CapabilityStatement:
             "kind": "instance",
             "software": {"name": "Maille"},
             "implementation": {
-                "description": "Annuaire de la téléconsultation assistée (Maille)",
+                "description": "Annuaire et agendas de la téléconsultation assistée (Maille)",
                 "url": request.build_absolute_uri(request.path).rsplit("/metadata", 1)[0],
             },
             "fhirVersion": "4.3.0",
@@ -224,7 +229,8 @@ def capability_statement(request: HttpRequest) -> CapabilityStatement:
                 {
                     "mode": "server",
                     "documentation": (
-                        "Lecture et recherche seules. Traitement strict : un paramètre de recherche inconnu "
+                        "Lecture et recherche ; création et annulation de rendez-vous (Appointment), "
+                        "avec l'en-tête Idempotency-Key. Traitement strict : un paramètre de recherche inconnu "
                         "renvoie une erreur 400 (OperationOutcome). Les données de démonstration portent "
                         f"l'étiquette {mapping_tag()}."
                     ),

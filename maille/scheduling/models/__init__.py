@@ -20,7 +20,9 @@ from .availability import (
     SiteSchedulingSettings,
     UseBookingPolicy,
 )
+from .idempotency import IdempotencyKey
 from .patients import IdentityStatus, Patient, PatientQuerySet, name_key
+from .webhooks import DeliveryStatus, WebhookDelivery, WebhookEvent, WebhookSubscription
 
 __all__ = [
     "BUSY_STATES",
@@ -32,6 +34,8 @@ __all__ = [
     "AppointmentTransition",
     "AvailabilityException",
     "AvailabilityRule",
+    "DeliveryStatus",
+    "IdempotencyKey",
     "IdentityStatus",
     "Patient",
     "PatientQuerySet",
@@ -40,6 +44,9 @@ __all__ = [
     "SiteClosure",
     "SiteSchedulingSettings",
     "UseBookingPolicy",
+    "WebhookDelivery",
+    "WebhookEvent",
+    "WebhookSubscription",
     "name_key",
     "professional_key",
     "room_key",

@@ -72,6 +72,8 @@ class AvailabilityRule(models.Model):
             raise ValidationError(_("La fin de validité doit suivre son début."))
         if (self.room_id is None) == (self.professional_id is None):
             raise ValidationError(_("Une disponibilité porte sur une salle ou sur un professionnel."))
+        if self.starts is None or self.ends is None or self.valid_from is None or self.weekday is None:
+            return  # the missing fields have their own errors; the overlap check needs them all
         overlapping = AvailabilityRule.objects.filter(  # type: ignore[misc]  # None is a legal lookup value here
             room_id=self.room_id,
             professional_id=self.professional_id,
@@ -144,6 +146,18 @@ class Absence(models.Model):
     def __str__(self) -> str:
         return f"{self.room or self.professional} {self.starts_at:%Y-%m-%d}"
 
+    def clean(self) -> None:
+        if self.starts_at is None or self.ends_at is None or self.starts_at >= self.ends_at:
+            return
+        overlapping = Absence.objects.filter(  # type: ignore[misc]  # None is a legal lookup value here
+            room_id=self.room_id,
+            professional_id=self.professional_id,
+            starts_at__lt=self.ends_at,
+            ends_at__gt=self.starts_at,
+        ).exclude(pk=self.pk)
+        if overlapping.exists():
+            raise ValidationError(_("Cette absence chevauche une absence déjà déclarée."))
+
 
 class SiteClosure(models.Model):
     """A site closed (works, local event) between two instants: no room nor assistant there."""
@@ -162,6 +176,20 @@ class SiteClosure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.site} {self.starts_at:%Y-%m-%d}"
+
+    def clean(self) -> None:
+        if (
+            self.starts_at is None
+            or self.ends_at is None
+            or self.starts_at >= self.ends_at
+            or not self.site_id
+        ):
+            return
+        overlapping = SiteClosure.objects.filter(
+            site_id=self.site_id, starts_at__lt=self.ends_at, ends_at__gt=self.starts_at
+        ).exclude(pk=self.pk)
+        if overlapping.exists():
+            raise ValidationError(_("Cette fermeture chevauche une fermeture déjà déclarée."))
 
 
 class SiteSchedulingSettings(models.Model):
@@ -238,3 +266,14 @@ class ReservedRange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.site} — {self.use} — {self.get_weekday_display()} {self.starts:%H:%M}"
+
+    def clean(self) -> None:
+        if None in (self.starts, self.ends, self.valid_from, self.weekday) or not self.site_id:
+            return
+        overlapping = ReservedRange.objects.filter(
+            site_id=self.site_id, weekday=self.weekday, starts__lt=self.ends, ends__gt=self.starts
+        ).filter(Q(valid_until__isnull=True) | Q(valid_until__gte=self.valid_from))
+        if self.valid_until is not None:
+            overlapping = overlapping.filter(valid_from__lte=self.valid_until)
+        if overlapping.exclude(pk=self.pk).exists():
+            raise ValidationError(_("Cette plage chevauche une autre plage réservée du site."))

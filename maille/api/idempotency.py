@@ -1,0 +1,149 @@
+"""``Idempotency-Key`` on every POST of /api/v1 (and FHIR creates): a retry gets the first answer.
+
+- Same user, same key, same method, path and body: the stored answer is returned as it was (with
+  ``Idempotent-Replayed: true``) and nothing runs twice.
+- Same key with another body or path: 422, the key is not reused for something else.
+- While the first request still runs, a second one with the same key waits for its answer (up to
+  ``WAIT_SECONDS``), then gets 409.
+- Keys are kept 24 hours; server errors (5xx) are not stored, so a retry runs again.
+
+The key row is committed before the work starts (autocommit, outside the service's transaction): that row,
+unique per (user, key), is what makes two concurrent requests with the same key run the work once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from maille.scheduling.models import IdempotencyKey
+
+HEADER = "Idempotency-Key"
+REPLAYED_HEADER = "Idempotent-Replayed"
+TTL = dt.timedelta(hours=24)
+WAIT_SECONDS = 10.0
+POLL_SECONDS = 0.05
+MAX_KEY_LENGTH = 255
+
+Problem = Callable[[int, str, str, str], HttpResponse]  # (status, slug, title, detail) -> response
+
+
+def request_fingerprint(request: HttpRequest) -> str:
+    """The method, path and body, the JSON body compared by content (key order and spacing ignored)."""
+    body = request.body
+    try:
+        canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
+    except (ValueError, UnicodeDecodeError):
+        canonical = body
+    digest = hashlib.sha256()
+    for part in (request.method.encode(), request.path.encode(), canonical):
+        digest.update(part)
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def _claim(
+    user: Any, key: str, request: HttpRequest, fingerprint: str, now: dt.datetime
+) -> IdempotencyKey | None:
+    """Create the key row (None: this request runs the work) or return the existing, unexpired one."""
+    for _attempt in range(3):
+        IdempotencyKey.objects.filter(user=user, key=key, expires_at__lte=now).delete()
+        try:
+            with transaction.atomic():
+                IdempotencyKey.objects.create(
+                    user=user,
+                    key=key,
+                    method=request.method,
+                    path=request.path[:500],
+                    request_hash=fingerprint,
+                    created_at=now,
+                    expires_at=now + TTL,
+                )
+            return None
+        except IntegrityError:
+            existing = IdempotencyKey.objects.filter(user=user, key=key).first()
+            if existing is not None:
+                return existing
+    raise RuntimeError("idempotency key could not be claimed")  # pragma: no cover - rows vanish in a loop
+
+
+def _replay(stored: IdempotencyKey) -> HttpResponse:
+    response = HttpResponse(stored.response_body, status=stored.status_code, content_type=stored.content_type)
+    response[REPLAYED_HEADER] = "true"
+    return response
+
+
+def _wait_for_answer(stored: IdempotencyKey) -> IdempotencyKey | None:
+    deadline = time.monotonic() + WAIT_SECONDS
+    while time.monotonic() < deadline:
+        time.sleep(POLL_SECONDS)
+        current = IdempotencyKey.objects.filter(pk=stored.pk).first()
+        if current is None or current.status_code is not None:
+            return current
+    return IdempotencyKey.objects.filter(pk=stored.pk).first()
+
+
+def run_idempotently(
+    request: HttpRequest, user: Any, run: Callable[[], HttpResponse], problem: Problem
+) -> HttpResponse:
+    key = request.headers.get(HEADER)
+    if key is None:
+        return run()
+    key = key.strip()
+    if not key or len(key) > MAX_KEY_LENGTH:
+        return problem(
+            400,
+            "cle-idempotence-invalide",
+            _("Clé d'idempotence invalide"),
+            _("L'en-tête Idempotency-Key doit contenir de 1 à %(max)s caractères.") % {"max": MAX_KEY_LENGTH},
+        )
+    fingerprint = request_fingerprint(request)
+    stored = _claim(user, key, request, fingerprint, timezone.now())
+    if stored is not None:
+        if stored.request_hash != fingerprint:
+            return problem(
+                422,
+                "cle-idempotence-reutilisee",
+                _("Clé d'idempotence déjà utilisée"),
+                _("Cette clé a déjà servi pour une autre requête : utilisez une nouvelle clé."),
+            )
+        if stored.status_code is None:
+            stored = _wait_for_answer(stored)
+        if stored is None or stored.status_code is None:
+            return problem(
+                409,
+                "requete-en-cours",
+                _("Requête en cours"),
+                _("Une requête avec cette clé d'idempotence est encore en cours : réessayez plus tard."),
+            )
+        return _replay(stored)
+
+    try:
+        response = run()
+    except BaseException:
+        IdempotencyKey.objects.filter(user=user, key=key).delete()
+        raise
+    if response.status_code >= 500 or getattr(response, "streaming", False):
+        IdempotencyKey.objects.filter(user=user, key=key).delete()
+        return response
+    IdempotencyKey.objects.filter(user=user, key=key).update(
+        status_code=response.status_code,
+        content_type=response.get("Content-Type", ""),
+        response_body=response.content.decode(response.charset or "utf-8"),
+    )
+    return response
+
+
+def idempotency_keys_purge(*, now: dt.datetime | None = None) -> int:
+    """Delete expired keys (a periodic job; expired keys are already ignored)."""
+    deleted, _by_model = IdempotencyKey.objects.filter(expires_at__lte=now or timezone.now()).delete()
+    return deleted

@@ -1,0 +1,15 @@
+"""Scheduling pages: agendas (site and doctor weeks), the staff booking form, the appointment page."""
+
+from .agendas import agenda_index, doctor_agenda, site_agenda
+from .appointments import appointment_detail
+from .booking import book, book_slots, patient_search
+
+__all__ = [
+    "agenda_index",
+    "appointment_detail",
+    "book",
+    "book_slots",
+    "doctor_agenda",
+    "patient_search",
+    "site_agenda",
+]

@@ -1,0 +1,103 @@
+"""Site staff edit a site's week; an operator books a slot by phone (real Chromium, strict CSP)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from maille.accounts.models import Role
+from maille.core.models import Channel
+from maille.scheduling.models import Appointment, AppointmentStatus
+from tests.browser.pages import BookingPage, LoginPage, SiteAgendaPage
+from tests.factories import user_with_role
+from tests.scheduling.factories import make_network
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+PASSWORD = "motdepasse-test-1"
+
+
+@pytest.fixture
+def console_errors(page):
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    return errors
+
+
+@pytest.fixture
+def net(transactional_db):
+    return make_network()
+
+
+@pytest.fixture
+def audit_page(browser):
+    context = browser.new_context(bypass_csp=True)
+    yield context.new_page()
+    context.close()
+
+
+def log_in(page, live_server, user):
+    LoginPage(page, live_server.url).open().log_in(user.username, PASSWORD)
+
+
+def this_monday() -> str:
+    today = timezone.localdate()
+    return (today - timezone.timedelta(days=today.weekday())).isoformat()
+
+
+def test_site_staff_add_a_rule_and_see_it_in_the_week(page, live_server, net, console_errors):
+    log_in(page, live_server, user_with_role(Role.SITE_STAFF, site=net.site))
+    agenda = SiteAgendaPage(page, live_server.url, net.site.pk).open()
+    expect(agenda.heading).to_contain_text(net.site.name)
+    room_row = agenda.grid_row(f"Salle : {net.room.name}")
+    expect(room_row).not_to_contain_text("14:00–17:00")
+    agenda.add_rule(
+        resource=f"Salle : {net.room.name}",
+        weekday="samedi",
+        starts="14:00",
+        ends="17:00",
+        valid_from=this_monday(),
+    )
+    expect(page.get_by_role("status")).to_have_text("La disponibilité est enregistrée.")
+    expect(agenda.grid_row(f"Salle : {net.room.name}")).to_contain_text("14:00–17:00")
+    expect(page.get_by_test_id("rule-list")).to_contain_text("samedi 14:00–17:00")
+    assert console_errors == []
+
+
+def test_operator_books_a_slot_for_a_new_patient(page, live_server, net, console_errors):
+    log_in(page, live_server, user_with_role(Role.OPERATOR, departement_id="55"))
+    booking = BookingPage(page, live_server.url).open()
+    booking.create_patient_from_phone("06 98 76 54 32")
+    expect(booking.chosen_patient).to_contain_text("+33698765432")
+    booking.choose_use(net.use.name)  # HTMX fetches the slots as soon as the use is chosen
+    expect(booking.slots).to_have_count(10)
+    expect(page).to_have_url(re.compile(r"/agendas/reserver/"))  # no full page load
+    appointment = booking.choose_first_slot()
+    expect(appointment.status).to_have_text("option en cours")
+    expect(appointment.countdown).to_have_text(re.compile(r"\(\d min \d\d s\)"))
+    appointment.confirm_hold()
+    expect(appointment.status).to_have_text("réservé")
+    booked = Appointment.objects.get()
+    assert (booked.status, booked.channel, booked.patient.phone) == (
+        AppointmentStatus.BOOKED,
+        Channel.PHONE,
+        "+33698765432",
+    )
+    assert console_errors == []
+
+
+def test_scheduling_pages_have_no_serious_accessibility_violation(audit_page, live_server, net):
+    log_in(audit_page, live_server, user_with_role(Role.SITE_STAFF, site=net.site))
+    agenda = SiteAgendaPage(audit_page, live_server.url, net.site.pk).open()
+    audit_page.get_by_test_id("form-rule").get_by_text("Ajouter une disponibilité récurrente").click()
+    assert agenda.accessibility_violations() == []
+    booking = BookingPage(audit_page, live_server.url).open()
+    booking.choose_use(net.use.name)
+    expect(booking.slots).to_have_count(10)
+    assert booking.accessibility_violations() == []
+    appointment = booking.choose_first_slot()
+    expect(appointment.status).to_have_text("option en cours")
+    assert appointment.accessibility_violations() == []
