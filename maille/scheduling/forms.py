@@ -265,7 +265,8 @@ class PatientSearchForm(AccessibleErrors, forms.Form):
 
     def has_criteria(self) -> bool:
         data = self.cleaned_data
-        return bool(len((data.get("q") or "").strip()) >= 2 or data.get("birth_date") or data.get("phone"))
+        # A phone number, or a name with a birth date: the patient list is never browsed by partial name.
+        return bool(data.get("phone") or (len((data.get("q") or "").strip()) >= 2 and data.get("birth_date")))
 
 
 class PatientCreateForm(AccessibleErrors, forms.Form):

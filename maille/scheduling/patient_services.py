@@ -156,6 +156,43 @@ def patient_duplicates(
     return found.exclude(pk=exclude_id) if exclude_id is not None else found
 
 
+PATIENT_SEARCH_LIMIT = 20
+
+
+class PatientSearchCriteriaMissing(DomainError):
+    """Staff may not browse the patient list: a search needs identifying criteria."""
+
+
+def patient_search(
+    *,
+    actor: Any,
+    channel: str,
+    name: str = "",
+    birth_date: dt.date | None = None,
+    phone: str = "",
+    limit: int = PATIENT_SEARCH_LIMIT,
+) -> list[Patient]:
+    """Staff search for a patient: a phone number, or a name with a birth date (identity vigilance: never
+    a browse by partial name). Each identity shown is a read of a patient record, so each is audited."""
+    words = name.split()
+    if not phone and not (words and birth_date):
+        raise PatientSearchCriteriaMissing(
+            _("Indiquez un numéro de téléphone, ou le nom avec la date de naissance."), code="search_criteria"
+        )
+    found = Patient.objects.active()
+    for word in words:
+        found = found.filter(name_key__icontains=name_key(word))
+    if birth_date:
+        found = found.filter(birth_date=birth_date)
+    if phone:
+        found = found.filter(pk__in=patient_duplicates(phone=phone).values("pk"))
+    patients = list(found.select_related("commune").order_by("last_name", "first_name", "pk")[:limit])
+    with transaction.atomic():
+        for patient in patients:
+            audit_record(actor=actor, action="patient.search_result", target=patient, channel=channel)
+    return patients
+
+
 @transaction.atomic(durable=True)
 def patient_merge(
     *, actor: Any, channel: str, keep: Patient, duplicate: Patient, reason: str = ""

@@ -160,3 +160,26 @@ def test_merge_moves_appointments_and_keeps_history(staff):
 def test_unknown_patient_read(staff):
     with pytest.raises(DomainError):
         patient_read(actor=staff, channel=Channel.WEB, patient_id=999999)
+
+
+def test_patient_search_needs_identifying_criteria_and_audits_each_result():
+    import datetime as dt
+
+    from maille.core.models import AuditEvent, Channel
+    from maille.scheduling.patient_services import PatientSearchCriteriaMissing, patient_search
+    from tests.factories import UserFactory
+    from tests.scheduling.factories import PatientFactory
+
+    operator = UserFactory()
+    operator.save()
+    PatientFactory(last_name="Durand", first_name="Lou", birth_date=dt.date(1944, 2, 3))
+    PatientFactory(last_name="Durand", first_name="Max", birth_date=dt.date(1980, 1, 1))
+    with pytest.raises(PatientSearchCriteriaMissing):
+        patient_search(actor=operator, channel=Channel.PHONE, name="Durand")
+    found = patient_search(
+        actor=operator, channel=Channel.PHONE, name="durand", birth_date=dt.date(1944, 2, 3)
+    )
+    assert [p.first_name for p in found] == ["Lou"]
+    event = AuditEvent.objects.get(action="patient.search_result")
+    assert (event.target_id, event.channel) == (str(found[0].pk), Channel.PHONE)
+    assert "Durand" not in str(event.details)

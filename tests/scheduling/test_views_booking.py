@@ -187,17 +187,23 @@ def test_patient_search_flags_likely_duplicates(client, net, operator):
         for _ in range(2)
     ]
     PatientFactory(
-        last_name="Martinez", first_name="Lea", phone="+33700000000", birth_date=dt.date(1960, 1, 1)
+        last_name="Martinez", first_name="Lea", phone="+33353010001", birth_date=dt.date(1960, 1, 1)
     )
     response = client.get(
-        reverse("scheduling:patient_search"), {"recherche-q": "martin", "retour": BOOK, "use": "7"}
+        reverse("scheduling:patient_search"),
+        {"recherche-q": "martin", "recherche-birth_date": "1950-01-01", "retour": BOOK, "use": "7"},
     )
     content = response.content.decode()
-    assert content.count('data-testid="patient-result"') == 3
+    assert content.count('data-testid="patient-result"') == 2
     assert content.count("doublon probable") == 2
     assert f"{BOOK}?use=7&amp;patient={twins[0].pk}" in content
-    empty = client.get(reverse("scheduling:patient_search"), {"recherche-q": "m"}).content.decode()
-    assert "au moins deux lettres" in empty
+    assert AuditEvent.objects.filter(action="patient.search_result").count() == 2
+    by_phone = client.get(reverse("scheduling:patient_search"), {"recherche-phone": "03 53 01 00 01"})
+    assert by_phone.content.decode().count('data-testid="patient-result"') == 1
+    # A partial name alone does not browse the patient list.
+    name_only = client.get(reverse("scheduling:patient_search"), {"recherche-q": "martin"}).content.decode()
+    assert 'data-testid="patient-result"' not in name_only
+    assert "avec la date de naissance" in name_only
 
 
 def test_coordinators_book_without_reading_patients(client, net):

@@ -25,6 +25,7 @@ from ..forms import HoldForm, PatientCreateForm, PatientSearchForm, SlotSearchFo
 from ..models import Patient
 from ..page_selectors import agenda_sites_for, appointments_visible_to, bookable_uses_for
 from ..patient_services import patient_create, patient_duplicates, patient_read
+from ..patient_services import patient_search as search_patients
 from ..services import appointment_book_hold, appointment_cancel, appointment_hold
 from .channels import channel_for
 
@@ -189,17 +190,13 @@ def patient_search(request: HttpRequest) -> HttpResponse:
     searched = form.is_valid() and form.has_criteria()
     if searched:
         data = form.cleaned_data
-        found = Patient.objects.active()
-        text = (data.get("q") or "").strip()
-        if text:
-            for word in text.split():
-                found = found.filter(name_key__icontains=_name_word(word))
-        if data.get("birth_date"):
-            found = found.filter(birth_date=data["birth_date"])
-        if data.get("phone"):
-            found = found.filter(pk__in=patient_duplicates(phone=data["phone"]).values("pk"))
-        patients = list(
-            found.select_related("commune").order_by("last_name", "first_name", "pk")[:PATIENT_RESULTS]
+        patients = search_patients(
+            actor=request.user,
+            channel=channel_for(request.user),
+            name=(data.get("q") or "").strip(),
+            birth_date=data.get("birth_date"),
+            phone=data.get("phone") or "",
+            limit=PATIENT_RESULTS,
         )
     context = {
         "patients": patients,
@@ -220,12 +217,6 @@ def _likely_duplicates(patients: list[Patient]) -> set[int]:
         if patient.phone:
             groups.setdefault(("phone", patient.phone), []).append(patient.pk)
     return {pk for members in groups.values() if len(members) > 1 for pk in members}
-
-
-def _name_word(word: str) -> str:
-    from ..models import name_key
-
-    return name_key(word)
 
 
 def _book_post(request: HttpRequest) -> HttpResponse:
