@@ -8,7 +8,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils.translation import gettext_lazy as _
 
 from maille.core.validators import (
@@ -251,6 +251,23 @@ class SiteUse(models.Model):
         return f"{self.site} — {self.use}"
 
 
+class RoomQuerySet(models.QuerySet["Room"]):
+    def bookable(self) -> RoomQuerySet:
+        return self.filter(is_bookable=True)
+
+    def equipped_for(self, use: Use) -> RoomQuerySet:
+        """Rooms holding every piece of equipment the use requires (every room when it requires none).
+
+        The one implementation of this rule: the slot engine, the booking checks and the API use it.
+        """
+        required = list(use.required_equipment.values_list("pk", flat=True))
+        if not required:
+            return self
+        return self.annotate(
+            required_equipment_held=Count("equipment", filter=Q(equipment__in=required), distinct=True)
+        ).filter(required_equipment_held=len(required))
+
+
 class Room(models.Model):
     """A bookable room (cabin, office) of a site, with its equipment."""
 
@@ -261,6 +278,8 @@ class Room(models.Model):
     )
     is_bookable = models.BooleanField(_("réservable"), default=True)
     notes = models.CharField(_("remarques"), max_length=250, blank=True)
+
+    objects = RoomQuerySet.as_manager()
 
     class Meta:
         ordering = ["site", "name"]

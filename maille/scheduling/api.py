@@ -123,14 +123,14 @@ def _check_offer(use: Use, site: Site, room: Room | None) -> None:
     """Clear 422 answers before the engine says only "not bookable": use not offered, equipment missing."""
     if not site.site_uses.filter(use=use, is_active=True).exists():
         raise DomainError(_("Ce site ne propose pas cet usage."), code="use_not_offered")
-    required = set(use.required_equipment.values_list("code", flat=True))
-    if not required:
-        return
-    rooms = [room] if room is not None else list(site.rooms.filter(is_bookable=True))
-    if not any(required <= set(r.equipment.values_list("code", flat=True)) for r in rooms):
+    rooms = Room.objects.filter(site=site).bookable()
+    if room is not None:
+        rooms = rooms.filter(pk=room.pk)
+    if not rooms.equipped_for(use).exists():
+        required = sorted(use.required_equipment.values_list("code", flat=True))
         raise DomainError(
             _("Aucune salle de ce site n'a l'équipement requis : %(codes)s.")
-            % {"codes": ", ".join(sorted(required))},
+            % {"codes": ", ".join(required)},
             code="equipment_missing",
         )
 
