@@ -22,6 +22,8 @@ SITES = int(os.environ.get("BENCH_SITES", "300"))
 DOCTORS = int(os.environ.get("BENCH_DOCTORS", str(max(1, SITES // 2))))
 QUERIES = int(os.environ.get("BENCH_QUERIES", "60"))
 NAIVE_QUERIES = int(os.environ.get("BENCH_NAIVE_QUERIES", "3"))
+# BENCH_KEEP=1 keeps the test database between runs (built once, reused: for profiling).
+KEEP = os.environ.get("BENCH_KEEP") == "1"
 WEEKS = 12
 SITES_PER_DOCTOR = 10
 DEPARTEMENTS = ["08", "10", "51", "52", "54", "55", "57", "67", "68", "88"]
@@ -37,11 +39,19 @@ def _setup_django():
     from django.test.utils import setup_test_environment
 
     setup_test_environment()
-    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
+    connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=KEEP)
     return connection
 
 
-def _build(rng: random.Random, now: dt.datetime):
+def _build(
+    rng: random.Random,
+    now: dt.datetime,
+    *,
+    sites_count: int = SITES,
+    doctors_count: int = DOCTORS,
+    booked_share: float = 0.5,
+):
+    """The synthetic network; ``booked_share`` of the doctors' time booked. Returns (use, appointments)."""
     from maille.core.identifiers import luhn_complete
     from maille.directory.models import (
         EquipmentType,
@@ -87,7 +97,7 @@ def _build(rng: random.Random, now: dt.datetime):
     )
     otoscope = EquipmentType.objects.get(code="otoscope")
     communes, sites = [], []
-    for i in range(SITES):
+    for i in range(sites_count):
         dep = DEPARTEMENTS[i % len(DEPARTEMENTS)]
         communes.append(
             Commune(
@@ -133,7 +143,7 @@ def _build(rng: random.Random, now: dt.datetime):
                 rpps=luhn_complete(f"1998{next(body):06d}"),
                 profession=Profession.NURSE,
             )
-            for i in range(2 * SITES)
+            for i in range(2 * sites_count)
         ]
     )
     doctors = Professional.objects.bulk_create(
@@ -144,7 +154,7 @@ def _build(rng: random.Random, now: dt.datetime):
                 rpps=luhn_complete(f"1998{next(body):06d}"),
                 profession=Profession.DOCTOR,
             )
-            for i in range(DOCTORS)
+            for i in range(doctors_count)
         ]
     )
     roles = NetworkRole.objects.bulk_create(
@@ -152,12 +162,12 @@ def _build(rng: random.Random, now: dt.datetime):
         + [NetworkRole(professional=p, kind=NetworkRoleKind.REMOTE_DOCTOR) for p in doctors]
     )
     through = NetworkRole.sites.through
-    links = [through(networkrole_id=roles[i].pk, site_id=sites[i // 2].pk) for i in range(2 * SITES)]
+    links = [through(networkrole_id=roles[i].pk, site_id=sites[i // 2].pk) for i in range(2 * sites_count)]
     served: dict[int, list] = {}
     for d, doctor in enumerate(doctors):
-        chosen = rng.sample(range(SITES), SITES_PER_DOCTOR)
+        chosen = rng.sample(range(sites_count), SITES_PER_DOCTOR)
         served[doctor.pk] = [sites[i] for i in chosen]
-        links += [through(networkrole_id=roles[2 * SITES + d].pk, site_id=sites[i].pk) for i in chosen]
+        links += [through(networkrole_id=roles[2 * sites_count + d].pk, site_id=sites[i].pk) for i in chosen]
     through.objects.bulk_create(links)
     start_day = now.date()
     rules = []
@@ -189,7 +199,7 @@ def _build(rng: random.Random, now: dt.datetime):
             for minute in range(starts, ends, 20):
                 at = dt.datetime.combine(day, dt.time(minute // 60, minute % 60), tzinfo=PARIS)
                 for doctor in doctors:
-                    if rng.random() >= 0.5:
+                    if rng.random() >= booked_share:
                         continue
                     site = rng.choice(served[doctor.pk])
                     room = next(
@@ -300,7 +310,13 @@ def main() -> None:
     rng = random.Random(20261124)
     now = dt.datetime(2026, 1, 5, 8, tzinfo=PARIS)
     began = time.perf_counter()
-    use, booked = _build(rng, now)
+    from maille.directory.models import Use
+    from maille.scheduling.models import Appointment
+
+    if KEEP and Use.objects.filter(code="bench").exists():
+        use, booked = Use.objects.get(code="bench"), Appointment.objects.count()
+    else:
+        use, booked = _build(rng, now)
     print(
         f"network: {SITES} sites, {2 * SITES} rooms, {2 * SITES} assistants, {DOCTORS} doctors, "
         f"{WEEKS} weeks, {booked} appointments booked ({connection.vendor}); built in {time.perf_counter() - began:.1f} s"
@@ -324,7 +340,7 @@ def main() -> None:
             engine_median = statistics.median(timings)
     if NAIVE_QUERIES == 0:
         print("naive reference skipped (BENCH_NAIVE_QUERIES=0)")
-        connection.creation.destroy_test_db(connection.settings_dict["NAME"], verbosity=0)
+        _finish(connection)
         return
     naive_timings = []
     for lat, lon in origins[:NAIVE_QUERIES]:
@@ -342,7 +358,12 @@ def main() -> None:
         f"({NAIVE_QUERIES} queries, same results as the engine)"
     )
     print(f"ratio naive / engine (medians): {naive_median / engine_median:.0f}x")
-    connection.creation.destroy_test_db(connection.settings_dict["NAME"], verbosity=0)
+    _finish(connection)
+
+
+def _finish(connection) -> None:
+    if not KEEP:
+        connection.creation.destroy_test_db(connection.settings_dict["NAME"], verbosity=0)
 
 
 if __name__ == "__main__":

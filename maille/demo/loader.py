@@ -8,12 +8,14 @@ from typing import Any, TextIO
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from maille.accounts.models import Role, RoleGrant
 from maille.directory.models import Professional, Site
 
 from .accounts import DEMO_ACCOUNTS, DEMO_PASSWORD
 from .network import DEMO_DOCTORS, DEMO_SITES, FICTIONAL, fake_rpps, load_demo_network
+from .scheduling import load_demo_scheduling
 
 FOCUS_DEPARTEMENTS = ["52", "54", "55"]
 
@@ -70,10 +72,21 @@ def load_demo(stdout: TextIO) -> str:
     territory_summary = load_grand_est(stdout=stdout)
     network = load_demo_network()
     created = create_demo_accounts()
+    agendas = load_demo_scheduling()
     seconds = time.perf_counter() - started
     return (
         f"{territory_summary}\n"
         f"Réseau de démonstration (fictif) : {network['sites']} sites, {len(DEMO_DOCTORS)} médecins "
         f"téléconsultants, {network['professionals']} professionnels, {network['cpts']} CPTS ; "
-        f"{created} compte(s) créé(s). Chargé en {seconds:.1f} s."
+        f"{created} compte(s) créé(s).\n"
+        + (
+            _("Agendas de démonstration déjà chargés pour aujourd'hui.")
+            if agendas["skipped"]
+            else _(
+                "Agendas de démonstration : %(rules)s disponibilités récurrentes, %(patients)s patients "
+                "fictifs, %(appointments)s rendez-vous."
+            )
+            % agendas
+        )
+        + f"\nChargé en {seconds:.1f} s."
     )

@@ -9,24 +9,22 @@ assistant there and some eligible doctor serving it are all free for the whole d
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
-from django.db.models import Count, Q
+from django.db import connection
 from django.utils import timezone
 
-from maille.directory.models import NetworkRole, Room, Site, Use
+from maille.directory.models import Use
 
 from . import intervals as iv
 from .models import (
-    Absence,
-    ReservedRange,
     ResourceBooking,
-    SiteClosure,
     UseBookingPolicy,
     professional_key,
     room_key,
 )
+from .resource_cache import UseResources, change_token, use_resources
 from .rule_table import rule_table
 from .travel import great_circle_km, travel_minutes
 from .wallclock import (
@@ -47,6 +45,7 @@ DEFAULT_POLICY = UseBookingPolicy(
 )
 # Widening search windows (days, cut at local midnight): most searches end on the first day.
 SEARCH_WINDOWS_DAYS = (1, 7, 28)
+# Where resources are not cached (SQLite), a search of at most this many named sites loads only theirs.
 SITE_LIST_LIMIT = 100
 # Above this many resources, busy rows are read by time range only (one index range scan).
 KEY_FILTER_LIMIT = 200
@@ -78,25 +77,22 @@ class Slot:
     distance_km: float | None
 
 
+def _resource_code(kind: np.ndarray, resource_id: np.ndarray) -> np.ndarray:
+    """One integer per person or room (a professional is one person wherever they work)."""
+    return resource_id * 2 + (kind != ROOM)
+
+
 @dataclass
 class _Units:
-    """Schedulable units: a room, an assistant at one site, a doctor (no site)."""
+    """Schedulable units: a room, an assistant at one site, a doctor (no site), as parallel arrays."""
 
-    kind: list[int] = field(default_factory=list)
-    key: list[str] = field(default_factory=list)
-    site: list[int] = field(default_factory=list)  # -1 for a doctor
-    resource_id: list[int] = field(default_factory=list)
-    index: dict[tuple[int, str, int], int] = field(default_factory=dict)
+    kind: np.ndarray
+    site: np.ndarray  # -1 for a doctor
+    resource_id: np.ndarray
 
-    def add(self, kind: int, key: str, site: int, resource_id: int) -> int:
-        ident = (kind, key, site)
-        if ident not in self.index:
-            self.index[ident] = len(self.kind)
-            self.kind.append(kind)
-            self.key.append(key)
-            self.site.append(site)
-            self.resource_id.append(resource_id)
-        return self.index[ident]
+    @property
+    def code(self) -> np.ndarray:
+        return _resource_code(self.kind, self.resource_id)
 
 
 def policy_for(use: Use) -> UseBookingPolicy:
@@ -152,76 +148,75 @@ def _weekly(
     )
 
 
-def _minutes_of(value: dt.time) -> int:
-    return value.hour * 60 + value.minute
-
-
 class _Problem:
     """Everything the engine needs for one use, a set of sites and a window, loaded in a few queries."""
 
-    def __init__(self, *, use: Use, sites: list[dict], lo: int, hi: int, now: dt.datetime, query: SlotQuery):
+    def __init__(
+        self,
+        *,
+        use: Use,
+        sites: list[dict],
+        lo: int,
+        hi: int,
+        now: dt.datetime,
+        query: SlotQuery,
+        policy: UseBookingPolicy,
+        resources: UseResources,
+        token: tuple[object, ...] | None,
+    ):
+        self.token = token
         self.use, self.lo, self.hi, self.now = use, lo, hi, now
-        self.policy = policy_for(use)
+        self.policy = policy
         self.site_ids = np.array([s["id"] for s in sites], dtype=np.int64)
-        self.site_filter = _site_filter(use, [s["id"] for s in sites])
         self.site_position = {s["id"]: i for i, s in enumerate(sites)}
         self.sites = sites
-        self.units = _Units()
-        self.candidates: list[tuple[int, int, int]] = []  # (site position, kind, unit)
         self.needs_assistant = bool(use.assisting_professions)
-        self._load_resources(query)
+        self.resources = resources
+        self._load_resources(query, resources)
 
-    def _load_resources(self, query: SlotQuery) -> None:
-        site_ids = self.site_filter
-        position = self.site_position
-        required = list(self.use.required_equipment.values_list("code", flat=True))
-        rooms = Room.objects.filter(site_id__in=site_ids, is_bookable=True)
-        if required:
-            rooms = rooms.annotate(
-                matching=Count("equipment", filter=Q(equipment__in=required), distinct=True)
-            ).filter(matching=len(required))
-        for room_id, site_id in rooms.order_by("pk").values_list("pk", "site_id"):
-            if site_id not in position:
-                continue
-            unit = self.units.add(ROOM, room_key(room_id), site_id, room_id)
-            self.candidates.append((self.site_position[site_id], ROOM, unit))
-        today = timezone.localdate(self.now)
-        current = Q(start_date__isnull=True) | Q(start_date__lte=today)
-        current &= Q(end_date__isnull=True) | Q(end_date__gte=today)
-        if self.needs_assistant:
-            assistants = (
-                NetworkRole.objects.active()
-                .assistants()
-                .filter(
-                    current, sites__in=site_ids, professional__profession__in=self.use.assisting_professions
+    def _positions(self, site_ids: np.ndarray) -> np.ndarray:
+        """Position of each site id in ``self.sites`` (sorted by id), -1 when not searched."""
+        if self.site_ids.size == 0 or site_ids.size == 0:
+            return np.full(site_ids.shape, -1, dtype=np.int64)
+        order = np.argsort(self.site_ids)
+        found = np.clip(np.searchsorted(self.site_ids[order], site_ids), 0, order.size - 1)
+        return np.where(self.site_ids[order][found] == site_ids, order[found], -1)
+
+    def _load_resources(self, query: SlotQuery, resources: UseResources) -> None:
+        doctors = resources.doctors
+        if query.doctor_sex or query.doctor_language:
+            keep = [
+                (not query.doctor_sex or resources.doctor_sex.get(pk) == query.doctor_sex)
+                and (
+                    not query.doctor_language
+                    or query.doctor_language in resources.doctor_languages.get(pk, [])
                 )
-                .values_list("professional_id", "sites")
-                .order_by("professional_id")
+                for pk in doctors[:, 0].tolist()
+            ]
+            doctors = doctors[np.array(keep, dtype=bool)] if keep else doctors
+        kinds, rows = [ROOM, DOCTOR], [resources.rooms, doctors]
+        if self.needs_assistant:
+            kinds.insert(1, ASSISTANT)
+            rows.insert(1, resources.assistants)
+        unit_parts, candidate_parts, offset = [], [], 0
+        for kind, pairs in zip(kinds, rows, strict=True):
+            position = self._positions(pairs[:, 1])
+            pairs, position = pairs[position >= 0], position[position >= 0]
+            # A unit is a room, an assistant at one site, or a doctor (one unit for every site served).
+            unit_site = np.full(len(pairs), -1, dtype=np.int64) if kind == DOCTOR else pairs[:, 1]
+            identity, unit_of_row = np.unique(pairs[:, 0] * (1 << 32) + (unit_site + 1), return_inverse=True)
+            unit_parts.append(
+                (np.full(len(identity), kind, dtype=np.int64), identity % (1 << 32) - 1, identity >> 32)
             )
-            for professional_id, site_id in assistants:
-                if site_id not in position:
-                    continue
-                unit = self.units.add(ASSISTANT, professional_key(professional_id), site_id, professional_id)
-                self.candidates.append((self.site_position[site_id], ASSISTANT, unit))
-        doctors = (
-            NetworkRole.objects.active()
-            .remote_doctors()
-            .filter(current, sites__in=site_ids, professional__profession=self.use.remote_profession)
-        )
-        if self.use.remote_specialty_id:
-            doctors = doctors.filter(professional__specialty_id=self.use.remote_specialty_id)
-        if query.doctor_sex:
-            doctors = doctors.filter(professional__sex=query.doctor_sex)
-        rows = doctors.values_list("professional_id", "sites", "professional__languages").order_by(
-            "professional_id"
-        )
-        for professional_id, site_id, languages in rows:
-            if site_id not in position:
-                continue
-            if query.doctor_language and query.doctor_language not in (languages or []):
-                continue
-            unit = self.units.add(DOCTOR, professional_key(professional_id), -1, professional_id)
-            self.candidates.append((self.site_position[site_id], DOCTOR, unit))
+            candidate_parts.append(
+                np.stack(
+                    [position, np.full(len(pairs), kind, dtype=np.int64), unit_of_row.reshape(-1) + offset], 1
+                )
+            )
+            offset += len(identity)
+        self.units = _Units(*(np.concatenate(column) for column in zip(*unit_parts, strict=True)))
+        # (site position, kind, unit); the role queries return distinct (person, site) rows.
+        self.candidates = np.concatenate(candidate_parts).reshape(-1, 3)
 
     # --- availability ---------------------------------------------------------------------------
     def _day_range(self) -> tuple[int, int]:
@@ -230,12 +225,10 @@ class _Problem:
     def _available(self) -> iv.Intervals:
         """Weekly rules (cached arrays) of the candidate units, expanded over the window."""
         units = self.units
-        table = rule_table()
-        if table.pk.size == 0 or not units.kind:
+        table = rule_table(self.token)
+        if table.pk.size == 0 or units.kind.size == 0:
             return iv.Intervals.empty()
-        kind = np.array(units.kind, dtype=np.int64)
-        resource = np.array(units.resource_id, dtype=np.int64)
-        site = np.array(units.site, dtype=np.int64)
+        kind, resource, site = units.kind, units.resource_id, units.site
         # Match each rule to a unit by a sorted code: rooms by id, professionals by (id, site or -1).
         unit_code = np.where(kind == ROOM, resource * 2, (resource * 2 + 1) * (1 << 32) + (site + 1))
         rule_code = np.where(
@@ -280,94 +273,66 @@ class _Problem:
 
     def _unavailable(self) -> iv.Intervals:
         units = self.units
-        n_units = len(units.kind)
-        key_ids = {k: i for i, k in enumerate(sorted(set(units.key)))}
-        unit_key = np.array([key_ids[k] for k in units.key], dtype=np.int64)
-        lo_dt, hi_dt = from_minutes(self.lo), from_minutes(self.hi)
+        n_units = units.kind.size
+        codes, unit_key = np.unique(units.code, return_inverse=True)
+        unit_key = unit_key.reshape(-1)
         # Busy rows and absences are per person or room: fan out to every unit of that key.
-        busy = ResourceBooking.objects.filter(starts_minute__lt=self.hi, ends_minute__gt=self.lo).filter(
-            Q(hold_expires_minute__isnull=True) | Q(hold_expires_minute__gt=to_minutes(self.now))
+        busy = _busy_rows(
+            self.lo, self.hi, to_minutes(self.now), codes if codes.size <= KEY_FILTER_LIMIT else None
         )
-        if len(key_ids) <= KEY_FILTER_LIMIT:
-            busy = busy.filter(resource_key__in=list(key_ids))
-        rows = [
-            (key_ids[k], s, e)
-            for k, s, e in busy.values_list("resource_key", "starts_minute", "ends_minute")
-            if k in key_ids
-        ]
-        room_ids = [units.resource_id[u] for u in range(n_units) if units.kind[u] == ROOM]
-        pro_ids = list({units.resource_id[u] for u in range(n_units) if units.kind[u] != ROOM})
-        absences = Absence.objects.filter(starts_at__lt=hi_dt, ends_at__gt=lo_dt)
-        if len(key_ids) <= KEY_FILTER_LIMIT:
-            absences = absences.filter(Q(room_id__in=room_ids) | Q(professional_id__in=pro_ids))
-        for room_id, professional_id, s, e in absences.values_list(
-            "room_id", "professional_id", "starts_at", "ends_at"
-        ):
-            key = room_key(room_id) if room_id is not None else professional_key(professional_id)
-            if key in key_ids:
-                rows.append((key_ids[key], to_minutes(s), to_minutes(e)))
-        by_key = (
-            iv.Intervals.of(*(np.array(c, dtype=np.int64) for c in zip(*rows, strict=True)))
-            if rows
-            else iv.Intervals.empty()
-        )
+        absences = self._absences()
+        rows = np.concatenate([busy, absences]) if absences.size else busy
+        if codes.size == 0:
+            return iv.Intervals.empty()
+        position = np.clip(np.searchsorted(codes, rows[:, 0]), 0, codes.size - 1)
+        known = codes[position] == rows[:, 0]
+        by_key = iv.Intervals.of(position[known], rows[known, 1], rows[known, 2])
         blocked = _fan_out(by_key, unit_key, np.arange(n_units, dtype=np.int64))
         # Site-wide blocks (closures, holidays, other uses' reserved ranges) reach rooms and assistants.
         site_rows = self._site_blocks()
         if site_rows:
-            unit_site = np.array([self.site_position.get(s, -1) for s in units.site], dtype=np.int64)
+            unit_site = self._positions(units.site)
             at_site = np.flatnonzero(unit_site >= 0)
             by_site = iv.Intervals.of(*(np.array(c, dtype=np.int64) for c in zip(*site_rows, strict=True)))
             blocked = iv.union(blocked, _fan_out(by_site, unit_site[at_site], at_site))
         return blocked
 
+    def _absences(self) -> np.ndarray:
+        absences = self.resources.absences
+        return absences[(absences[:, 1] < self.hi) & (absences[:, 2] > self.lo)]
+
     def _site_blocks(self) -> list[tuple[int, int, int]]:
-        lo_dt, hi_dt = from_minutes(self.lo), from_minutes(self.hi)
-        site_ids = self.site_filter
-        rows = [
-            (self.site_position[site_id], to_minutes(s), to_minutes(e))
-            for site_id, s, e in SiteClosure.objects.filter(
-                site_id__in=site_ids, starts_at__lt=hi_dt, ends_at__gt=lo_dt
-            ).values_list("site_id", "starts_at", "ends_at")
-            if site_id in self.site_position
-        ]
+        resources = self.resources
+        closures = resources.closures
+        closures = closures[(closures[:, 1] < self.hi) & (closures[:, 2] > self.lo)]
+        position = self._positions(closures[:, 0])
+        rows = list(zip(position[position >= 0].tolist(), closures[position >= 0, 1].tolist(),
+                        closures[position >= 0, 2].tolist(), strict=True))  # fmt: skip
         first_day, last_day = self._day_range()
         first_date = dt.date(1970, 1, 1) + dt.timedelta(days=first_day)
         last_date = dt.date(1970, 1, 1) + dt.timedelta(days=last_day)
         years = range(first_date.year, last_date.year + 1)
-        for position, site in enumerate(self.sites):
-            if site["open_on_public_holidays"]:
-                continue
+        # Holidays per département, then to every site there that closes on public holidays.
+        closing: dict[str, list[int]] = {}
+        for position_, site in enumerate(self.sites):
+            if not site["open_on_public_holidays"]:
+                closing.setdefault(site["departement"], []).append(position_)
+        for departement, positions in closing.items():
             for year in years:
-                for holiday in public_holidays(site["departement"], year):
+                for holiday in public_holidays(departement, year):
                     if first_date <= holiday <= last_date:
                         start = local_midnight_minutes(holiday)
                         end = local_midnight_minutes(holiday + dt.timedelta(days=1))
-                        rows.append((position, start, end))
-        reserved = list(
-            ReservedRange.objects.filter(site_id__in=site_ids, valid_from__lte=last_date)
-            .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=first_date))
-            .exclude(use=self.use)
-            .values_list(
-                "site_id", "weekday", "starts", "ends", "valid_from", "valid_until", "release_hours_before"
-            )
-        )
-        reserved = [r for r in reserved if r[0] in self.site_position]
-        if reserved:
-            far = day_number(dt.date(9999, 12, 31))
-            owner = np.array([self.site_position[r[0]] for r in reserved], dtype=np.int64)
+                        rows += [(p, start, end) for p in positions]
+        reserved = resources.reserved
+        owner = self._positions(reserved[:, 0])
+        reserved, owner = reserved[owner >= 0], owner[owner >= 0]
+        if reserved.size:
             row_index, _, starts, ends = _weekly(
-                owner,
-                np.array([r[1] for r in reserved], dtype=np.int64),
-                np.array([_minutes_of(r[2]) for r in reserved], dtype=np.int64),
-                np.array([_minutes_of(r[3]) for r in reserved], dtype=np.int64),
-                np.array([day_number(r[4]) for r in reserved], dtype=np.int64),
-                np.array([day_number(r[5]) if r[5] else far for r in reserved], dtype=np.int64),
-                first_day,
-                last_day,
-            )
-            release = np.array([r[6] * 60 for r in reserved], dtype=np.int64)[row_index]
-            still_reserved = starts - release > to_minutes(self.now)
+                owner, reserved[:, 1], reserved[:, 2], reserved[:, 3], reserved[:, 4], reserved[:, 5],
+                first_day, last_day,
+            )  # fmt: skip
+            still_reserved = starts - reserved[row_index, 6] > to_minutes(self.now)
             rows.extend(
                 zip(
                     owner[row_index][still_reserved].tolist(),
@@ -381,10 +346,10 @@ class _Problem:
     # --- feasible starts --------------------------------------------------------------------------
     def feasible(self) -> tuple[iv.Intervals, iv.Intervals, np.ndarray, np.ndarray]:
         """Feasible starts per site position, and per candidate row (for naming resources)."""
-        if not self.candidates:
+        if self.candidates.size == 0:
             return iv.Intervals.empty(), iv.Intervals.empty(), np.empty(0, np.int64), np.empty(0, np.int64)
         free = iv.subtract(self._available(), self._unavailable())
-        candidate = np.array(self.candidates, dtype=np.int64)
+        candidate = self.candidates
         per_candidate = _fan_out(free, candidate[:, 2], np.arange(len(candidate), dtype=np.int64))
         length = np.array([s["duration"] for s in self.sites], dtype=np.int64) + self.policy.buffer_minutes
         starts = per_candidate.shrink_ends(length[candidate[per_candidate.group, 0]])
@@ -397,57 +362,60 @@ class _Problem:
         return iv.intersect(*channels), starts, candidate[:, 0], candidate[:, 1]
 
 
-def _site_filter(use: Use, site_ids: list[int]) -> object:
-    """A filter value for ``site__in``: the id list, or for many sites a subquery (a superset of the
-    travel-filtered sites: rows of other sites are skipped), cheaper than hundreds of parameters."""
-    if len(site_ids) <= SITE_LIST_LIMIT:
-        return site_ids
-    return Site.objects.filter(site_uses__use=use, site_uses__is_active=True).values("pk")
+def _busy_rows(lo: int, hi: int, now: int, codes: np.ndarray | None) -> np.ndarray:
+    """(resource code, start, end) of busy rows overlapping [lo, hi), unexpired holds only.
 
-
-def eligible_sites(query: SlotQuery) -> list[dict]:
-    """Active sites offering the use (with the duration there), within the travel limit."""
-    sites = Site.objects.active().filter(site_uses__use=query.use, site_uses__is_active=True)
-    if query.site_ids is not None:
-        sites = sites.filter(pk__in=query.site_ids)
-    rows = list(
-        sites.order_by("pk").values(
-            "id",
-            "latitude",
-            "longitude",
-            "commune__departement_id",
-            "site_uses__duration_minutes",
-            "scheduling_settings__open_on_public_holidays",
-        )
+    Read with one plain cursor query (no model instances): region-wide this is thousands of rows.
+    The key ("room:<id>" or "pro:<id>") becomes the engine's integer code in SQL.
+    """
+    table = connection.ops.quote_name(ResourceBooking._meta.db_table)
+    sql = (
+        "SELECT CASE WHEN resource_key LIKE 'room:%%' THEN CAST(SUBSTR(resource_key, 6) AS BIGINT) * 2 "
+        "ELSE CAST(SUBSTR(resource_key, 5) AS BIGINT) * 2 + 1 END, starts_minute, ends_minute "
+        f"FROM {table} WHERE starts_minute < %s AND ends_minute > %s "
+        "AND (hold_expires_minute IS NULL OR hold_expires_minute > %s)"
     )
-    result = []
+    params: list[object] = [hi, lo, now]
+    if codes is not None:
+        if codes.size == 0:
+            return np.empty((0, 3), dtype=np.int64)
+        keys = [room_key(c // 2) if c % 2 == 0 else professional_key(c // 2) for c in codes.tolist()]
+        sql += f" AND resource_key IN ({', '.join(['%s'] * len(keys))})"
+        params += keys
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return np.array(cursor.fetchall(), dtype=np.int64).reshape(-1, 3)
+
+
+def eligible_sites(query: SlotQuery, resources: UseResources) -> list[dict]:
+    """Active sites offering the use (with the duration there), within the travel limit."""
+    rows = resources.sites
+    if query.site_ids is not None:
+        wanted = set(query.site_ids)
+        rows = [r for r in rows if r["id"] in wanted]
     if rows and query.latitude is not None and query.longitude is not None:
         lats = np.array([r["latitude"] for r in rows])
         lons = np.array([r["longitude"] for r in rows])
-        minutes = travel_minutes(query.latitude, query.longitude, lats, lons)
-        km = great_circle_km(query.latitude, query.longitude, lats, lons)
+        minutes = travel_minutes(query.latitude, query.longitude, lats, lons).tolist()
+        km = great_circle_km(query.latitude, query.longitude, lats, lons).tolist()
     else:
-        minutes = km = None
-    for i, row in enumerate(rows):
-        travel = float(minutes[i]) if minutes is not None else None
-        if query.max_travel_minutes is not None and travel is not None and travel > query.max_travel_minutes:
-            continue
-        result.append(
-            {
-                "id": row["id"],
-                "departement": row["commune__departement_id"],
-                "duration": row["site_uses__duration_minutes"] or query.use.default_duration_minutes,
-                "open_on_public_holidays": bool(row["scheduling_settings__open_on_public_holidays"]),
-                "travel_minutes": travel,
-                "distance_km": float(km[i]) if km is not None else None,
-            }
-        )
-    return result
+        minutes = km = [None] * len(rows)
+    limit = query.max_travel_minutes
+    return [
+        {**row, "travel_minutes": travel, "distance_km": distance}
+        for row, travel, distance in zip(rows, minutes, km, strict=True)
+        if limit is None or travel is None or travel <= limit
+    ]
 
 
-def booking_window(query: SlotQuery, now: dt.datetime) -> tuple[int, int]:
+def _named_sites(query: SlotQuery) -> tuple[int, ...] | None:
+    if query.site_ids is not None and len(query.site_ids) <= SITE_LIST_LIMIT:
+        return tuple(query.site_ids)
+    return None
+
+
+def booking_window(query: SlotQuery, now: dt.datetime, policy: UseBookingPolicy) -> tuple[int, int]:
     """[earliest start, latest end] in UTC minutes after notice and horizon."""
-    policy = policy_for(query.use)
     lo = to_minutes(now) + policy.min_notice_minutes
     hi = to_minutes(now + dt.timedelta(days=policy.horizon_days))
     if query.starts_after is not None:
@@ -460,14 +428,20 @@ def booking_window(query: SlotQuery, now: dt.datetime) -> tuple[int, int]:
 def find_slots(query: SlotQuery, *, now: dt.datetime | None = None) -> list[Slot]:
     """The earliest bookable slots, ranked by local date, then travel time, then start."""
     now = now or timezone.now()
-    lo, hi = booking_window(query, now)
+    token = change_token()
+    resources = use_resources(query.use, timezone.localdate(now), _named_sites(query), token=token)
+    policy = resources.policy or DEFAULT_POLICY
+    lo, hi = booking_window(query, now, policy)
     if lo >= hi:
         return []
-    sites = eligible_sites(query)
+    sites = eligible_sites(query, resources)
     if not sites:
         return []
     first = local_day(lo)
-    problem = _Problem(use=query.use, sites=sites, lo=lo, hi=hi, now=now, query=query)
+    problem = _Problem(
+        use=query.use, sites=sites, lo=lo, hi=hi, now=now, query=query, policy=policy, resources=resources,
+        token=token,
+    )  # fmt: skip
     for days in (*SEARCH_WINDOWS_DAYS, None):
         window_hi = hi if days is None else min(hi, local_midnight_minutes(first + dt.timedelta(days=days)))
         problem.hi = window_hi
@@ -527,7 +501,7 @@ def problem_slot(
 
     def free_ids(kind: int) -> list[int]:
         chosen = rows[candidate_kind[rows] == kind]
-        return sorted({units.resource_id[problem.candidates[r][2]] for r in chosen.tolist()})
+        return sorted(set(units.resource_id[problem.candidates[chosen, 2]].tolist()))
 
     site = problem.sites[position]
     rooms, assistants, doctors = free_ids(ROOM), free_ids(ASSISTANT), free_ids(DOCTOR)
@@ -564,23 +538,29 @@ def candidates_at(
     """Validate one start with the same rules as the search (notice, horizon, availability, reservations)."""
     now = now or timezone.now()
     query = SlotQuery(use=use, site_ids=(site_id,))
-    sites = eligible_sites(query)
+    token = change_token()
+    resources = use_resources(use, timezone.localdate(now), _named_sites(query), token=token)
+    policy = resources.policy or DEFAULT_POLICY
+    sites = eligible_sites(query, resources)
     start = to_minutes(starts_at)
-    lo, hi = booking_window(query, now)
+    lo, hi = booking_window(query, now, policy)
     if not sites or start < lo:
         return SlotCandidates([], [], [], 0, bool(use.assisting_professions))
     duration = sites[0]["duration"]
-    end = start + duration + policy_for(use).buffer_minutes
+    end = start + duration + policy.buffer_minutes
     if start + duration > hi:
         return SlotCandidates([], [], [], duration, bool(use.assisting_professions))
-    problem = _Problem(use=use, sites=sites, lo=start, hi=max(end, start + 1), now=now, query=query)
+    problem = _Problem(
+        use=use, sites=sites, lo=start, hi=max(end, start + 1), now=now, query=query, policy=policy,
+        resources=resources, token=token,
+    )  # fmt: skip
     _, per_candidate, candidate_site, candidate_kind = problem.feasible()
     slot_rows = per_candidate.group[(per_candidate.start <= start) & (per_candidate.end > start)]
     units = problem.units
 
     def free_ids(kind: int) -> list[int]:
         chosen = slot_rows[candidate_kind[slot_rows] == kind]
-        return sorted({units.resource_id[problem.candidates[r][2]] for r in chosen.tolist()})
+        return sorted(set(units.resource_id[problem.candidates[chosen, 2]].tolist()))
 
     return SlotCandidates(
         free_ids(ROOM), free_ids(ASSISTANT), free_ids(DOCTOR), duration, problem.needs_assistant

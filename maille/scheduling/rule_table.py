@@ -13,7 +13,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from django.db import connection
-from django.db.models import Count, Max
 
 from .models import AvailabilityException, AvailabilityRule
 from .wallclock import day_number
@@ -43,10 +42,17 @@ def _minutes(value: dt.time | None) -> int:
 
 
 def _token() -> tuple[object, ...]:
-    stamp = (Count("pk"), Max("pk"), Max("updated_at"))
-    rules = AvailabilityRule.objects.aggregate(*stamp)
-    exceptions = AvailabilityException.objects.aggregate(*stamp)
-    return (*sorted(rules.items()), *sorted(exceptions.items()))
+    """Count, highest id and latest change of rules and exceptions, in one round trip."""
+    parts = ", ".join(
+        f"(SELECT count(*) FROM {table}), (SELECT max(id) FROM {table}), (SELECT max(updated_at) FROM {table})"
+        for table in (
+            connection.ops.quote_name(model._meta.db_table)
+            for model in (AvailabilityRule, AvailabilityException)
+        )
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {parts}")
+        return tuple(cursor.fetchone())
 
 
 def _load() -> RuleTable:
@@ -93,8 +99,10 @@ def _load() -> RuleTable:
     )
 
 
-def rule_table() -> RuleTable:
-    token = _token()
+def rule_table(token: tuple[object, ...] | None = None) -> RuleTable:
+    """The cached table; ``token``: a change token read by the caller that covers the rule tables
+    (``resource_cache.change_token`` on PostgreSQL), saving a round trip."""
+    token = token if token is not None else _token()
     database = str(connection.settings_dict["NAME"])
     cached = _cache.get(database)
     if cached is not None and cached[0] == token:

@@ -1,0 +1,220 @@
+"""The resources a use can be booked on (sites, rooms, assistants, doctors), as arrays cached per process.
+
+Region-wide, a search reads thousands of rooms and network roles; they change a few times a week. On
+PostgreSQL the cache key is read from the database on every search in one query: for each table the
+engine reads, its row count, the sum of the rows' ``xmin`` (the id of the transaction that wrote each
+row version) and, for rows written by the caller's own transaction, the sum of their ``cmin`` (the
+command within it): any insert, update or delete changes one of them. So every process sees a change
+at its next search, including changes made earlier in its own transaction. SQLite has no such
+column: there the resources are loaded on each search (SQLite is for development and tests).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+from django.db import connection
+from django.db.models import Count, Q
+
+from maille.directory.models import NetworkRole, Professional, Room, Site, SiteUse, Use
+
+from .models import (
+    Absence,
+    AvailabilityException,
+    AvailabilityRule,
+    ReservedRange,
+    SiteClosure,
+    SiteSchedulingSettings,
+    UseBookingPolicy,
+)
+from .wallclock import day_number, to_minutes
+
+_lock = threading.Lock()
+_cache: dict[tuple[object, ...], tuple[object, UseResources]] = {}
+_MAX_ENTRIES = 256
+_EMPTY_PAIRS = np.empty((0, 2), dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class UseResources:
+    """Everything bookable for one use, over every active site offering it."""
+
+    sites: list[dict]  # id, latitude, longitude, departement, duration, open_on_public_holidays
+    rooms: np.ndarray  # (room id, site id) rows of bookable rooms with the required equipment
+    assistants: np.ndarray  # (professional id, site id) of current assistants of an admitted profession
+    doctors: np.ndarray  # (professional id, site id) of current remote doctors of the right kind
+    doctor_sex: dict[int, str]
+    doctor_languages: dict[int, list[str]]
+    policy: UseBookingPolicy | None  # None: the engine's default policy
+    # Other uses' weekly reserved ranges at these sites: (site id, weekday, start and end minute of the
+    # local day, first and last valid day number, release minutes before each occurrence).
+    reserved: np.ndarray
+    closures: np.ndarray  # (site id, start, end) in UTC minutes, ending after the day before ``today``
+    absences: np.ndarray  # (resource code: room id * 2 or professional id * 2 + 1, start, end)
+
+
+def _tables() -> list[str]:
+    return [
+        model._meta.db_table
+        for model in (Site, SiteUse, SiteSchedulingSettings, Room, Room.equipment.through, Use,
+                      Use.required_equipment.through, NetworkRole, NetworkRole.sites.through, Professional,
+                      UseBookingPolicy, ReservedRange, SiteClosure, Absence, AvailabilityRule,
+                      AvailabilityException)
+    ]  # fmt: skip
+
+
+def change_token() -> tuple[object, ...] | None:
+    """Changes whenever a row the engine caches is inserted, updated or deleted; None on SQLite.
+
+    Covers the weekly rules too, so that one round trip serves both caches (``rule_table``)."""
+    if connection.vendor != "postgresql":
+        return None
+    # sum(age(xmin)) - count * age(3) is sum(3 - xmin): fixed while no row changes, whatever the current
+    # transaction id (age() is relative to it); cheaper than converting each xmin through text. Rows
+    # written by the caller's own transaction (age <= 0) keep their xmin when updated again in it: their
+    # command ids (cmin) tell the versions apart.
+    parts = ", ".join(f"(SELECT count(*)::text || ':' || coalesce(sum(age(xmin)) - count(*) * age('3'::xid), 0)::text "
+                      f"|| ':' || coalesce(sum(cmin::text::bigint) FILTER (WHERE age(xmin) <= 0), 0)::text FROM {t})"
+                      for t in (connection.ops.quote_name(name) for name in _tables()))  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {parts}")
+        return tuple(cursor.fetchone())
+
+
+def _pairs(rows: list[tuple[int, int]]) -> np.ndarray:
+    return np.array(rows, dtype=np.int64).reshape(-1, 2) if rows else _EMPTY_PAIRS
+
+
+def _rows(rows: object) -> np.ndarray:
+    return np.array(list(rows), dtype=np.int64).reshape(-1, 3)  # type: ignore[call-overload]
+
+
+def _since(today: dt.date) -> dt.datetime:
+    """Midnight UTC of the day before ``today``: nothing searched from ``today`` on ends earlier."""
+    return dt.datetime.combine(today - dt.timedelta(days=1), dt.time(0), tzinfo=dt.UTC)
+
+
+def _reserved(use: Use, offering: object) -> np.ndarray:
+    far = day_number(dt.date(9999, 12, 31))
+    rows = [
+        (site_id, weekday, starts.hour * 60 + starts.minute, ends.hour * 60 + ends.minute, day_number(valid_from),
+         day_number(valid_until) if valid_until else far, release_hours * 60)
+        for site_id, weekday, starts, ends, valid_from, valid_until, release_hours in (
+            ReservedRange.objects.filter(site_id__in=offering).exclude(use=use).values_list(
+                "site_id", "weekday", "starts", "ends", "valid_from", "valid_until", "release_hours_before"
+            )
+        )
+    ]  # fmt: skip
+    return np.array(rows, dtype=np.int64).reshape(-1, 7)
+
+
+def _load(use: Use, today: dt.date, site_ids: tuple[int, ...] | None = None) -> UseResources:
+    offering = Site.objects.filter(site_uses__use=use, site_uses__is_active=True)
+    searched = Site.objects.active().filter(site_uses__use=use, site_uses__is_active=True)
+    if site_ids is not None:
+        offering, searched = offering.filter(pk__in=site_ids), searched.filter(pk__in=site_ids)
+    sites = list(
+        searched.order_by("pk").values_list(
+            "id",
+            "latitude",
+            "longitude",
+            "commune__departement_id",
+            "site_uses__duration_minutes",
+            "scheduling_settings__open_on_public_holidays",
+        )
+    )
+    site_rows = [
+        {
+            "id": pk,
+            "latitude": lat,
+            "longitude": lon,
+            "departement": departement,
+            "duration": duration or use.default_duration_minutes,
+            "open_on_public_holidays": bool(open_on_holidays),
+        }
+        for pk, lat, lon, departement, duration, open_on_holidays in sites
+    ]
+    offering = offering.values("pk")
+    required = list(use.required_equipment.values_list("code", flat=True))
+    rooms = Room.objects.filter(site_id__in=offering, is_bookable=True)
+    if required:
+        rooms = rooms.annotate(
+            matching=Count("equipment", filter=Q(equipment__in=required), distinct=True)
+        ).filter(matching=len(required))
+    current = Q(start_date__isnull=True) | Q(start_date__lte=today)
+    current &= Q(end_date__isnull=True) | Q(end_date__gte=today)
+    assistants: list[tuple[int, int]] = []
+    if use.assisting_professions:
+        assistants = list(
+            NetworkRole.objects.active()
+            .assistants()
+            .filter(current, sites__in=offering, professional__profession__in=use.assisting_professions)
+            .values_list("professional_id", "sites")
+            .distinct()
+        )
+    doctors = (
+        NetworkRole.objects.active()
+        .remote_doctors()
+        .filter(current, sites__in=offering, professional__profession=use.remote_profession)
+    )
+    if use.remote_specialty_id:
+        doctors = doctors.filter(professional__specialty_id=use.remote_specialty_id)
+    doctor_rows = list(doctors.values_list("professional_id", "sites").distinct())
+    people = Professional.objects.filter(pk__in={pk for pk, _ in doctor_rows})
+    sex, languages = {}, {}
+    for pk, professional_sex, spoken in people.values_list("pk", "sex", "languages"):
+        sex[pk], languages[pk] = professional_sex, spoken or []
+    return UseResources(
+        sites=site_rows,
+        policy=UseBookingPolicy.objects.filter(use=use).first(),
+        reserved=_reserved(use, offering),
+        closures=_rows(
+            (site_id, to_minutes(s), to_minutes(e))
+            for site_id, s, e in SiteClosure.objects.filter(
+                site_id__in=offering, ends_at__gt=_since(today)
+            ).values_list("site_id", "starts_at", "ends_at")
+        ),
+        absences=_rows(
+            (room_id * 2 if room_id is not None else professional_id * 2 + 1, to_minutes(s), to_minutes(e))
+            for room_id, professional_id, s, e in Absence.objects.filter(
+                ends_at__gt=_since(today)
+            ).values_list("room_id", "professional_id", "starts_at", "ends_at")
+        ),
+        rooms=_pairs(list(rooms.values_list("pk", "site_id"))),
+        assistants=_pairs(assistants),
+        doctors=_pairs(doctor_rows),
+        doctor_sex=sex,
+        doctor_languages=languages,
+    )
+
+
+def use_resources(
+    use: Use, today: dt.date, site_ids: tuple[int, ...] | None = None, *, token: tuple[object, ...] | None
+) -> UseResources:
+    """The use's resources, from the cache while ``token`` (``change_token()``) is unchanged.
+
+    Without a cache (SQLite: no token), ``site_ids`` limits the loading to those sites.
+    """
+    if token is None:
+        return _load(use, today, site_ids)
+    key = (
+        str(connection.settings_dict["NAME"]),
+        use.pk,
+        tuple(use.assisting_professions or ()),
+        use.remote_profession,
+        use.remote_specialty_id,
+        use.default_duration_minutes,
+        today,
+    )
+    cached = _cache.get(key)
+    if cached is not None and cached[0] == token:
+        return cached[1]
+    resources = _load(use, today)
+    with _lock:
+        if len(_cache) >= _MAX_ENTRIES:
+            _cache.clear()
+        _cache[key] = (token, resources)
+    return resources
