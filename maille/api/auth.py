@@ -66,6 +66,10 @@ def api_user(request: HttpRequest) -> Any:
     A bearer header wins over the session: an invalid token is a 401 even in a logged-in browser, so a
     client never silently reads with someone else's rights.
     """
+    # Resolved once per request (the idempotency layer and the endpoint's auth both ask).
+    resolved = getattr(request, "_maille_api_user", None)
+    if resolved is not None:
+        return resolved
     raw = bearer_token_of(request)
     if raw is not None:
         user = user_from_token(raw)
@@ -77,4 +81,5 @@ def api_user(request: HttpRequest) -> Any:
             raise NotAuthenticated()
     if not has_permission(user, API_PERMISSION):
         raise RoleWithoutApiAccess()
+    request._maille_api_user = user  # type: ignore[attr-defined]
     return user

@@ -56,7 +56,6 @@ def _claim(
 ) -> IdempotencyKey | None:
     """Create the key row (None: this request runs the work) or return the existing, unexpired one."""
     for _attempt in range(3):
-        IdempotencyKey.objects.filter(user=user, key=key, expires_at__lte=now).delete()
         try:
             with transaction.atomic():
                 IdempotencyKey.objects.create(
@@ -71,8 +70,12 @@ def _claim(
             return None
         except IntegrityError:
             existing = IdempotencyKey.objects.filter(user=user, key=key).first()
-            if existing is not None:
+            if existing is None:
+                continue  # deleted meanwhile (its request failed): claim it again
+            if existing.expires_at > now:
                 return existing
+            # An expired key is free again: delete that very row (not a newer claim) and retry.
+            IdempotencyKey.objects.filter(pk=existing.pk, expires_at__lte=now).delete()
     raise RuntimeError("idempotency key could not be claimed")  # pragma: no cover - rows vanish in a loop
 
 

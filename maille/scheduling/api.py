@@ -119,22 +119,6 @@ def _doctor(doctor_id: int | None) -> Professional | None:
     return doctor
 
 
-def _check_offer(use: Use, site: Site, room: Room | None) -> None:
-    """Clear 422 answers before the engine says only "not bookable": use not offered, equipment missing."""
-    if not site.site_uses.filter(use=use, is_active=True).exists():
-        raise DomainError(_("Ce site ne propose pas cet usage."), code="use_not_offered")
-    rooms = Room.objects.filter(site=site).bookable()
-    if room is not None:
-        rooms = rooms.filter(pk=room.pk)
-    if not rooms.equipped_for(use).exists():
-        required = sorted(use.required_equipment.values_list("code", flat=True))
-        raise DomainError(
-            _("Aucune salle de ce site n'a l'équipement requis : %(codes)s.")
-            % {"codes": ", ".join(required)},
-            code="equipment_missing",
-        )
-
-
 def _check_future(starts_at: dt.datetime) -> None:
     if starts_at <= timezone.now():
         raise DomainError(_("Ce créneau est déjà passé."), code="past_slot")
@@ -315,12 +299,11 @@ def slot_search(request: HttpRequest, filters: Query[SlotSearch]) -> list[dict[s
 def hold_create(request: HttpRequest, payload: HoldIn) -> Status[dict[str, Any]]:
     """Hold a slot for a few minutes while the patient's details are taken."""
     use = _use(payload.use)
-    site = _site(request.user, payload.site)
-    _can_book_at(request.user, site)
+    site = _site(request.user, payload.site)  # scoped: a site out of reach is a 404
+    _require(request.user, "scheduling.book")
     starts_at = aware(payload.starts_at, "starts_at")
     _check_future(starts_at)
     room = _room(site, payload.room)
-    _check_offer(use, site, room)
     hold = services.appointment_hold(
         actor=request.user,
         channel=Channel.API,
@@ -374,12 +357,11 @@ def booking_create(request: HttpRequest, payload: BookingIn) -> Status[dict[str,
             _("Indiquez une option (hold), ou l'usage, le site et l'heure du rendez-vous."), code="incomplete"
         )
     use = _use(payload.use)
-    site = _site(user, payload.site)
-    _can_book_at(user, site)
+    site = _site(user, payload.site)  # scoped: a site out of reach is a 404
+    _require(user, "scheduling.book")
     starts_at = aware(payload.starts_at, "starts_at")
     _check_future(starts_at)
     room = _room(site, payload.room)
-    _check_offer(use, site, room)
     booked = services.appointment_book(
         actor=user,
         channel=Channel.API,
@@ -451,7 +433,6 @@ def booking_reschedule(
     starts_at = aware(payload.starts_at, "starts_at")
     _check_future(starts_at)
     room = _room(site, payload.room)
-    _check_offer(appointment.use, site, room)
     moved = services.appointment_reschedule(
         actor=user,
         channel=Channel.API,

@@ -9,7 +9,7 @@ assistant there and some eligible doctor serving it are all free for the whole d
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from django.db import connection
@@ -526,6 +526,11 @@ class SlotCandidates:
     doctor_ids: list[int]
     duration_minutes: int
     needs_assistant: bool
+    site_offers_use: bool = True  # False: the site (inactive, or without this use) can never be booked for it
+    buffer_minutes: int = 0  # the use's buffer, for the busy rows
+    equipped_room_ids: list[int] = field(
+        default_factory=list
+    )  # bookable rooms with the equipment, free or not
 
     @property
     def bookable(self) -> bool:
@@ -544,12 +549,16 @@ def candidates_at(
     sites = eligible_sites(query, resources)
     start = to_minutes(starts_at)
     lo, hi = booking_window(query, now, policy)
-    if not sites or start < lo:
-        return SlotCandidates([], [], [], 0, bool(use.assisting_professions))
+    needs_assistant, buffer = bool(use.assisting_professions), policy.buffer_minutes
+    if not sites:
+        return SlotCandidates([], [], [], 0, needs_assistant, site_offers_use=False, buffer_minutes=buffer)
     duration = sites[0]["duration"]
-    end = start + duration + policy.buffer_minutes
-    if start + duration > hi:
-        return SlotCandidates([], [], [], duration, bool(use.assisting_professions))
+    equipped = sorted(resources.rooms[resources.rooms[:, 1] == site_id, 0].tolist())
+    if start < lo or start + duration > hi:
+        return SlotCandidates(
+            [], [], [], duration, needs_assistant, buffer_minutes=buffer, equipped_room_ids=equipped
+        )
+    end = start + duration + buffer
     problem = _Problem(
         use=use, sites=sites, lo=start, hi=max(end, start + 1), now=now, query=query, policy=policy,
         resources=resources, token=token,
@@ -563,5 +572,6 @@ def candidates_at(
         return sorted(set(units.resource_id[problem.candidates[chosen, 2]].tolist()))
 
     return SlotCandidates(
-        free_ids(ROOM), free_ids(ASSISTANT), free_ids(DOCTOR), duration, problem.needs_assistant
-    )
+        free_ids(ROOM), free_ids(ASSISTANT), free_ids(DOCTOR), duration, problem.needs_assistant,
+        buffer_minutes=buffer, equipped_room_ids=equipped,
+    )  # fmt: skip

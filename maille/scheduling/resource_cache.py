@@ -1,12 +1,11 @@
 """The resources a use can be booked on (sites, rooms, assistants, doctors), as arrays cached per process.
 
 Region-wide, a search reads thousands of rooms and network roles; they change a few times a week. On
-PostgreSQL the cache key is read from the database on every search in one query: for each table the
-engine reads, its row count, the sum of the rows' ``xmin`` (the id of the transaction that wrote each
-row version) and, for rows written by the caller's own transaction, the sum of their ``cmin`` (the
-command within it): any insert, update or delete changes one of them. So every process sees a change
-at its next search, including changes made earlier in its own transaction. SQLite has no such
-column: there the resources are loaded on each search (SQLite is for development and tests).
+PostgreSQL every search first reads a version stamp (one row): statement triggers on every table the
+cache holds stamp it with a fresh sequence value on any insert, update, delete or truncate (migration
+0005). So every process sees a change at its next search, including changes made earlier in its own
+transaction, and a value is never reused after a rollback. SQLite has no such triggers here: there the
+resources are loaded on each search (SQLite is for development and tests).
 """
 
 from __future__ import annotations
@@ -56,32 +55,30 @@ class UseResources:
     absences: np.ndarray  # (resource code: room id * 2 or professional id * 2 + 1, start, end)
 
 
-def _tables() -> list[str]:
-    return [
-        model._meta.db_table
-        for model in (Site, SiteUse, SiteSchedulingSettings, Room, Room.equipment.through, Use,
-                      Use.required_equipment.through, NetworkRole, NetworkRole.sites.through, Professional,
-                      UseBookingPolicy, ReservedRange, SiteClosure, Absence, AvailabilityRule,
-                      AvailabilityException)
-    ]  # fmt: skip
+# The tables whose rows the cache holds; each has a statement trigger that stamps a new version
+# (migration 0005, whose frozen list must stay equal to this one: checked by a test).
+CACHED_MODELS = (Site, SiteUse, SiteSchedulingSettings, Room, Room.equipment.through, Use,
+                 Use.required_equipment.through, NetworkRole, NetworkRole.sites.through, Professional,
+                 UseBookingPolicy, ReservedRange, SiteClosure, Absence, AvailabilityRule,
+                 AvailabilityException)  # fmt: skip
+
+
+def cached_tables() -> list[str]:
+    return [model._meta.db_table for model in CACHED_MODELS]
 
 
 def change_token() -> tuple[object, ...] | None:
-    """Changes whenever a row the engine caches is inserted, updated or deleted; None on SQLite.
+    """Changes whenever a row the engine caches is inserted, updated or deleted; None (no cache) on SQLite.
 
+    One primary-key read: triggers on every cached table stamp a fresh sequence value (migration 0005).
     Covers the weekly rules too, so that one round trip serves both caches (``rule_table``)."""
     if connection.vendor != "postgresql":
         return None
-    # sum(age(xmin)) - count * age(3) is sum(3 - xmin): fixed while no row changes, whatever the current
-    # transaction id (age() is relative to it); cheaper than converting each xmin through text. Rows
-    # written by the caller's own transaction (age <= 0) keep their xmin when updated again in it: their
-    # command ids (cmin) tell the versions apart.
-    parts = ", ".join(f"(SELECT count(*)::text || ':' || coalesce(sum(age(xmin)) - count(*) * age('3'::xid), 0)::text "
-                      f"|| ':' || coalesce(sum(cmin::text::bigint) FILTER (WHERE age(xmin) <= 0), 0)::text FROM {t})"
-                      for t in (connection.ops.quote_name(name) for name in _tables()))  # fmt: skip
     with connection.cursor() as cursor:
-        cursor.execute(f"SELECT {parts}")
-        return tuple(cursor.fetchone())
+        cursor.execute("SELECT value FROM maille_engine_data_version WHERE id = 1")
+        row = cursor.fetchone()
+    # No row (a restored dump without it): never cache rather than risk a stale answer.
+    return (row[0],) if row else None
 
 
 def _pairs(rows: list[tuple[int, int]]) -> np.ndarray:

@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from maille.core.errors import ConflictError, DomainError
 from maille.directory.models import Professional, Room, Site, Use
 
-from .engine import SlotQuery, candidates_at, find_slots, policy_for
+from .engine import SlotQuery, candidates_at, find_slots
 from .lifecycle import (
     appointment_cancel,
     appointment_check_in,
@@ -40,6 +40,7 @@ from .models import (
     room_key,
 )
 from .transitions import check_transition, locked, log_transition
+from .wallclock import to_minutes
 
 HOLD_MINUTES = 8
 # The lifecycle services live in lifecycle.py; callers import every appointment service from here.
@@ -69,24 +70,14 @@ def _now(now: dt.datetime | None) -> dt.datetime:
 
 
 def _lock_resource_keys(keys: list[str]) -> None:
+    """Advisory locks on every resource, in one statement and a fixed order (no deadlock between bookers)."""
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:
-        for key in sorted(keys):
-            cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [key])
-
-
-def _expire_overlapping_holds(
-    keys: list[str], starts_at: dt.datetime, ends_at: dt.datetime, now: dt.datetime
-) -> None:
-    overlapping = ResourceBooking.objects.filter(
-        resource_key__in=keys, starts_at__lt=ends_at, ends_at__gt=starts_at
-    ).values("appointment_id")
-    stale = Appointment.objects.filter(
-        pk__in=overlapping, status=AppointmentStatus.HELD, hold_expires_at__lte=now
-    ).select_for_update()
-    for appointment in stale:
-        _expire(appointment, now=now)
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(hashtext(key)) FROM unnest(%s::text[]) AS key ORDER BY key",
+            [sorted(keys)],
+        )
 
 
 def _expire(appointment: Appointment, *, now: dt.datetime) -> None:
@@ -104,32 +95,41 @@ def _expire(appointment: Appointment, *, now: dt.datetime) -> None:
 
 
 def _occupy(appointment: Appointment, *, buffer_minutes: int, now: dt.datetime) -> None:
-    """Insert the busy rows of an appointment, or raise _SlotTaken."""
+    """Insert the busy rows of an appointment, or raise _SlotTaken (the caller's transaction rolls back)."""
     keys = [room_key(appointment.room_id), professional_key(appointment.doctor_id)]
     if appointment.assistant_id is not None:
         keys.append(professional_key(appointment.assistant_id))
     ends_at = appointment.ends_at + dt.timedelta(minutes=buffer_minutes)
     _lock_resource_keys(keys)
-    _expire_overlapping_holds(keys, appointment.starts_at, ends_at, now)
-    overlapping = ResourceBooking.objects.filter(
-        resource_key__in=keys, starts_at__lt=ends_at, ends_at__gt=appointment.starts_at
-    ).exclude(appointment=appointment)
-    if overlapping.exists():
+    # One read for both questions: is anything in the way, and is it only holds past their time?
+    overlapping = list(
+        ResourceBooking.objects.filter(resource_key__in=keys, starts_at__lt=ends_at, ends_at__gt=appointment.starts_at)
+        .exclude(appointment=appointment)
+        .values_list("appointment_id", "hold_expires_minute")
+    )  # fmt: skip
+    # Minutes are rounded up: a hold counts as live until the minute after it expires, never less.
+    if any(expires is None or expires > to_minutes(now) for _, expires in overlapping):
         raise _SlotTaken
+    if overlapping:
+        stale = Appointment.objects.filter(
+            pk__in={pk for pk, _ in overlapping}, status=AppointmentStatus.HELD, hold_expires_at__lte=now
+        ).select_for_update()
+        for appointment_ in stale:
+            _expire(appointment_, now=now)
     try:
-        with transaction.atomic():
-            ResourceBooking.objects.bulk_create(
-                [
-                    ResourceBooking.build(
-                        appointment=appointment,
-                        resource_key=key,
-                        starts_at=appointment.starts_at,
-                        ends_at=ends_at,
-                        hold_expires_at=appointment.hold_expires_at,
-                    )
-                    for key in keys
-                ]
-            )
+        # No savepoint: on a violation the whole booking transaction is rolled back anyway.
+        ResourceBooking.objects.bulk_create(
+            [
+                ResourceBooking.build(
+                    appointment=appointment,
+                    resource_key=key,
+                    starts_at=appointment.starts_at,
+                    ends_at=ends_at,
+                    hold_expires_at=appointment.hold_expires_at,
+                )
+                for key in keys
+            ]
+        )
     except (IntegrityError, OperationalError) as error:
         # Exclusion violation (23P01) or a deadlock (40P01) if the locks were bypassed: the slot is gone.
         raise _SlotTaken from error
@@ -198,11 +198,18 @@ def _reserve(
     """Resolve and validate the resources of a start, with the engine's rules."""
     if starts_at <= now:
         raise DomainError(_("Ce créneau est déjà passé."), code="past_slot")
-    if not site.site_uses.filter(use=use, is_active=True).exists():
-        raise DomainError(_("Ce site ne propose pas cet usage."), code="use_not_offered")
     if room is not None and room.site_id != site.pk:
         raise DomainError(_("Cette salle n'appartient pas à ce site."), code="room_not_at_site")
     free = candidates_at(use=use, site_id=site.pk, starts_at=starts_at, now=now)
+    if not free.site_offers_use:
+        raise DomainError(_("Ce site ne propose pas cet usage."), code="use_not_offered")
+    if not free.equipped_room_ids or (room is not None and room.pk not in free.equipped_room_ids):
+        required = sorted(use.required_equipment.values_list("code", flat=True))
+        raise DomainError(
+            _("Aucune salle de ce site n'a l'équipement requis : %(codes)s.")
+            % {"codes": ", ".join(required)},
+            code="equipment_missing",
+        )
     chosen_room = room.pk if room is not None else (free.room_ids[0] if free.room_ids else None)
     chosen_assistant = (
         assistant.pk if assistant is not None else (free.assistant_ids[0] if free.assistant_ids else None)
@@ -224,6 +231,7 @@ def _reserve(
         "assistant_id": chosen_assistant if free.needs_assistant else None,
         "doctor_id": chosen_doctor,
         "ends_at": starts_at + dt.timedelta(minutes=free.duration_minutes),
+        "buffer_minutes": free.buffer_minutes,
     }
 
 
@@ -247,6 +255,7 @@ def _create(
     resources = _reserve(
         use=use, site=site, starts_at=starts_at, room=room, assistant=assistant, doctor=doctor, now=now
     )
+    buffer_minutes = resources.pop("buffer_minutes")
     appointment = Appointment.objects.create(
         use=use,
         site=site,
@@ -261,7 +270,7 @@ def _create(
         booked_by_caregiver=booked_by_caregiver,
         **resources,
     )
-    _occupy(appointment, buffer_minutes=policy_for(use).buffer_minutes, now=now)
+    _occupy(appointment, buffer_minutes=buffer_minutes, now=now)
     log_transition(
         appointment,
         name="hold" if status == AppointmentStatus.HELD else "book",
@@ -420,6 +429,7 @@ def _reschedule(
     resources = _reserve(
         use=old.use, site=site, starts_at=starts_at, room=room, assistant=assistant, doctor=doctor, now=now
     )
+    buffer_minutes = resources.pop("buffer_minutes")
     new = Appointment.objects.create(
         use=old.use,
         site=site,
@@ -435,7 +445,7 @@ def _reschedule(
         rescheduled_from=old,
         **resources,
     )
-    _occupy(new, buffer_minutes=policy_for(old.use).buffer_minutes, now=now)
+    _occupy(new, buffer_minutes=buffer_minutes, now=now)
     log_transition(
         new,
         name="book" if new.status == AppointmentStatus.BOOKED else "hold",

@@ -15,7 +15,7 @@ from maille.scheduling.models import (
     AppointmentTransition,
     WebhookSubscription,
 )
-from maille.scheduling.wallclock import PARIS
+from maille.scheduling.wallclock import PARIS, public_holidays
 from tests.api.scheduling_world import bare_room, build_booking_world
 from tests.api.world import bearer_for
 from tests.factories import user_with_role
@@ -82,10 +82,23 @@ def test_slot_search_gives_room_assistant_any_eligible_doctor_and_travel_time(cl
     assert starts[0].utcoffset() == starts[0].astimezone(PARIS).utcoffset()  # given in Paris time
 
 
+def _next_working_monday() -> dt.date:
+    """A Monday at least three days ahead that is a working day in both départements (55 and 88)."""
+    day = timezone.localdate() + dt.timedelta(days=3)
+    while (
+        day.weekday() != 0 or day in public_holidays("55", day.year) or day in public_holidays("88", day.year)
+    ):
+        day += dt.timedelta(days=1)
+    return day
+
+
 def test_slot_search_filters_travel_sites_dates_and_doctor(client, w):
     near = {"use": "tlc-test", "latitude": 49.0, "longitude": 5.3, "limit": 10}
-    everywhere = {s["site"]["id"] for s in get(client, w.admin, SLOTS, **near).json()}
-    assert everywhere == {w.net.site.pk, w.far.site.pk}
+    # From 19:00 on a Monday (both sites close at 20:00): the near site's last five starts come first (same
+    # day, closer), then the far site's five (whatever the hour the test runs at).
+    monday_evening = f"{_next_working_monday().isoformat()}T19:00:00"
+    everywhere = get(client, w.admin, SLOTS, start=monday_evening, **near).json()
+    assert [s["site"]["id"] for s in everywhere] == [w.net.site.pk] * 5 + [w.far.site.pk] * 5
     close = get(client, w.admin, SLOTS, max_travel_minutes=30, **near).json()
     assert {s["site"]["id"] for s in close} == {w.net.site.pk}
     only_far = get(client, w.admin, SLOTS, site=[w.far.site.pk], **near).json()

@@ -295,8 +295,10 @@ def test_bad_inputs_get_clear_answers(net):
         )
     assert unknown.value.code == "unknown_patient"
     net.room.equipment.clear()
-    with pytest.raises(ConflictError):
+    with pytest.raises(DomainError) as unequipped:  # said plainly, not "slot taken"
         book(net)
+    assert unequipped.value.code == "equipment_missing"
+    assert "otoscope" in str(unequipped.value)
     assert Appointment.objects.count() == 0
 
 
