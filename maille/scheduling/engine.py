@@ -117,7 +117,7 @@ def _fan_out(data: iv.Intervals, source: np.ndarray, target: np.ndarray) -> iv.I
     return iv.Intervals(target[begins[data.group[rows]] + offsets], data.start[rows], data.end[rows])
 
 
-def _weekly(
+def weekly_occurrences(
     owner: np.ndarray,
     weekday: np.ndarray,
     starts: np.ndarray,
@@ -240,7 +240,7 @@ class _Problem:
         rule_rows = np.flatnonzero(matched)
         owner = order[position[rule_rows]]
         first_day, last_day = self._day_range()
-        rows, days, starts, ends = _weekly(
+        rows, days, starts, ends = weekly_occurrences(
             owner,
             table.weekday[rule_rows],
             table.starts[rule_rows],
@@ -328,7 +328,7 @@ class _Problem:
         owner = self._positions(reserved[:, 0])
         reserved, owner = reserved[owner >= 0], owner[owner >= 0]
         if reserved.size:
-            row_index, _, starts, ends = _weekly(
+            row_index, _, starts, ends = weekly_occurrences(
                 owner, reserved[:, 1], reserved[:, 2], reserved[:, 3], reserved[:, 4], reserved[:, 5],
                 first_day, last_day,
             )  # fmt: skip

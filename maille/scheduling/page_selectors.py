@@ -1,6 +1,6 @@
 """Scoped reads for the scheduling pages: who may see or edit which agenda, and the week grids.
 
-The week grids expand weekly rules with the engine's own expansion (``engine._weekly`` and
+The week grids expand weekly rules with the engine's own expansion (``engine.weekly_occurrences`` and
 ``wallclock.local_to_utc_minutes``), so a page shows the same occurrences the engine books.
 """
 
@@ -20,7 +20,7 @@ from maille.accounts.scope import scope_for
 from maille.directory.models import NetworkRole, NetworkRoleKind, Professional, Site, Use
 from maille.directory.selectors import sites_visible_to
 
-from .engine import _weekly
+from .engine import weekly_occurrences
 from .models import (
     Absence,
     Appointment,
@@ -226,7 +226,7 @@ def _expand_rules(rules: list[AvailabilityRule], monday: dt.date) -> list[tuple[
     if not rules:
         return []
     first_day = day_number(monday)
-    rows, days, starts, ends = _weekly(
+    rows, days, starts, ends = weekly_occurrences(
         np.arange(len(rules), dtype=np.int64),
         np.array([r.weekday for r in rules], dtype=np.int64),
         np.array([r.starts.hour * 60 + r.starts.minute for r in rules], dtype=np.int64),
@@ -359,7 +359,7 @@ def site_week(site: Site, monday: dt.date, appointment_url: Any) -> Week:
     )
     if reserved:
         first_day = day_number(monday)
-        rows_idx, occurrence_days, starts, ends = _weekly(
+        rows_idx, occurrence_days, starts, ends = weekly_occurrences(
             np.arange(len(reserved), dtype=np.int64),
             np.array([r.weekday for r in reserved], dtype=np.int64),
             np.array([r.starts.hour * 60 + r.starts.minute for r in reserved], dtype=np.int64),
