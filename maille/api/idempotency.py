@@ -148,5 +148,4 @@ def run_idempotently(
 
 def idempotency_keys_purge(*, now: dt.datetime | None = None) -> int:
     """Delete expired keys (a periodic job; expired keys are already ignored)."""
-    deleted, _by_model = IdempotencyKey.objects.filter(expires_at__lte=now or timezone.now()).delete()
-    return deleted
+    return IdempotencyKey.objects.purge_expired(now or timezone.now())

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.db.models import Prefetch, QuerySet
 from fhir.resources.R4B.appointment import Appointment as FhirAppointment
 from fhir.resources.R4B.schedule import Schedule
 from fhir.resources.R4B.slot import Slot as FhirSlot
@@ -47,6 +48,8 @@ FHIR_TO_STATUSES: dict[str, list[str]] = {}
 for _status, _fhir in STATUS_TO_FHIR.items():
     FHIR_TO_STATUSES.setdefault(_fhir, []).append(_status)
 ASSISTED_EXTENSION = [{"url": CARE_MODE_EXTENSION, "valueCoding": ASSISTED_TELECONSULTATION}]
+# Where ``with_roles_at_site`` puts the network roles of each appointment's site (ordered by id).
+ROLES_AT_SITE_ATTRIBUTE = "fhir_network_roles"
 
 
 def _epoch_minutes(moment: dt.datetime) -> int:
@@ -184,11 +187,33 @@ def appointment_from(appointment: Appointment, roles: dict[int, int]) -> FhirApp
     return FhirAppointment.model_validate(data)
 
 
+def with_roles_at_site(appointments: QuerySet[Appointment]) -> QuerySet[Appointment]:
+    """Prefetch what ``roles_at_site`` reads for a whole page of appointments (one query for the page,
+    instead of one per appointment)."""
+    return appointments.prefetch_related(
+        Prefetch(
+            "site__network_roles",
+            queryset=NetworkRole.objects.only("pk", "professional_id").order_by("pk"),
+            to_attr=ROLES_AT_SITE_ATTRIBUTE,
+        )
+    )
+
+
 def roles_at_site(appointment: Appointment) -> dict[int, int]:
-    """Network role ids of the appointment's doctor and assistant at its site (one query)."""
-    people = [p for p in (appointment.doctor_id, appointment.assistant_id) if p is not None]
-    rows = NetworkRole.objects.filter(professional_id__in=people, sites=appointment.site_id).order_by("pk")
+    """Network role ids of the appointment's doctor and assistant at its site (the lowest id when there are
+    several): from ``with_roles_at_site`` when the appointment was loaded with it, else one query."""
+    people = {p for p in (appointment.doctor_id, appointment.assistant_id) if p is not None}
+    site_is_loaded = Appointment._meta.get_field("site").is_cached(appointment)
+    prefetched = getattr(appointment.site, ROLES_AT_SITE_ATTRIBUTE, None) if site_is_loaded else None
+    if prefetched is not None:
+        rows = [(role.professional_id, role.pk) for role in prefetched if role.professional_id in people]
+    else:
+        rows = list(
+            NetworkRole.objects.filter(professional_id__in=people, sites=appointment.site_id)
+            .order_by("pk")
+            .values_list("professional_id", "pk")
+        )
     roles: dict[int, int] = {}
-    for professional_id, role_id in rows.values_list("professional_id", "pk"):
+    for professional_id, role_id in rows:
         roles.setdefault(professional_id, role_id)
     return roles

@@ -397,7 +397,13 @@ def appointment_book_hold(
 def holds_expire(*, now: dt.datetime | None = None) -> int:
     """Expire every hold past its time (a periodic job; searches and bookings also skip them)."""
     now = _now(now)
-    stale = list(Appointment.objects.filter(status=AppointmentStatus.HELD, hold_expires_at__lte=now))
+    # Locked (skipping rows another transaction holds, e.g. a hold being booked or cancelled right now):
+    # a hold cancelled meanwhile is never overwritten as expired, nor logged twice.
+    stale = list(
+        Appointment.objects.select_for_update(skip_locked=True).filter(
+            status=AppointmentStatus.HELD, hold_expires_at__lte=now
+        )
+    )
     for appointment in stale:
         _expire(appointment, now=now)
     return len(stale)

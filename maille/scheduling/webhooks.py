@@ -218,6 +218,9 @@ def deliver(delivery_id: int, *, now: dt.datetime | None = None) -> str:
     return str(update.get("status", DeliveryStatus.PENDING))
 
 
+RESEND_GRACE = dt.timedelta(minutes=5)
+
+
 @task()
 def send_webhook_delivery(delivery_id: int) -> str:
     return deliver(delivery_id)
@@ -226,9 +229,11 @@ def send_webhook_delivery(delivery_id: int) -> str:
 def webhook_deliveries_resend(*, now: dt.datetime | None = None) -> int:
     """Safety net for a periodic job: enqueue every pending delivery that is due (lost task, restart)."""
     now = now or timezone.now()
+    # A first attempt younger than RESEND_GRACE is most likely still waiting in the queue: leave it.
     due = list(
         WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING)
         .exclude(next_attempt_at__gt=now)
+        .exclude(next_attempt_at__isnull=True, created_at__gt=now - RESEND_GRACE)
         .values_list("pk", flat=True)
     )
     _enqueue(due)

@@ -3,15 +3,20 @@ fhir.resources; every error an OperationOutcome."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
+from django.utils import timezone
 from fhir.resources.R4B.appointment import Appointment as FhirAppointment
 from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 from fhir.resources.R4B.schedule import Schedule
 
 from maille.core.models import Channel
 from maille.directory.fhir import ASSISTED_TELECONSULTATION, CARE_MODE_EXTENSION
+from maille.directory.models import NetworkRole
+from maille.scheduling import fhir as mapping
+from maille.scheduling import services
 from maille.scheduling.models import Appointment, AppointmentStatus, AppointmentTransition
 from tests.api.fhir_helpers import bundle_of, ids, outcome_of, resource_of
 from tests.api.scheduling_world import build_booking_world
@@ -226,3 +231,54 @@ def test_capability_statement_lists_scheduling_interactions(client, db):
         p.name for p in resources["Slot"].searchParam
     }
     assert "actor" in {p.name for p in resources["Schedule"].searchParam}
+
+
+def book_tomorrow(w, count):
+    """``count`` back-to-back bookings tomorrow from 8:00 (Paris), through the booking service."""
+    tomorrow = timezone.localdate() + dt.timedelta(days=1)
+    first = timezone.make_aware(dt.datetime.combine(tomorrow, dt.time(8)))
+    return [
+        services.appointment_book(
+            actor=w.operator,
+            channel=Channel.FHIR,
+            patient=w.patient,
+            use=w.net.use,
+            site=w.net.site,
+            starts_at=first + dt.timedelta(minutes=20 * n),
+        )
+        for n in range(count)
+    ]
+
+
+def test_appointment_roles_are_prefetched_for_a_whole_page(w, django_assert_max_num_queries):
+    book_tomorrow(w, 20)
+    page = Appointment.objects.select_related("use__remote_specialty", "site").order_by("starts_at", "pk")
+    doctor_role = NetworkRole.objects.get(professional=w.net.doctor, sites=w.net.site)
+    nurse_role = NetworkRole.objects.get(professional=w.net.nurse, sites=w.net.site)
+    counts, resources = {}, {}
+    for size in (2, 20):
+        # The page, its select_related, then the network roles of its sites: three queries at most.
+        with django_assert_max_num_queries(3) as captured:
+            rows = list(mapping.with_roles_at_site(page)[:size])
+            resources[size] = [mapping.appointment_from(row, mapping.roles_at_site(row)) for row in rows]
+        counts[size] = len(captured.captured_queries)
+    assert counts[2] == counts[20]
+    assert len(resources[20]) == 20
+    # The same participants as one query per appointment gives.
+    without_prefetch = [mapping.appointment_from(row, mapping.roles_at_site(row)) for row in page]
+    assert [r.model_dump(mode="json") for r in resources[20]] == [
+        r.model_dump(mode="json") for r in without_prefetch
+    ]
+    references = {p.actor.reference for p in resources[20][0].participant}
+    assert {f"PractitionerRole/{doctor_role.pk}", f"PractitionerRole/{nurse_role.pk}"} <= references
+
+
+def test_appointment_search_queries_do_not_grow_with_the_page(client, w, django_assert_max_num_queries):
+    book_tomorrow(w, 20)
+    counts = {}
+    for size in (2, 20):
+        with django_assert_max_num_queries(8) as captured:
+            bundle = bundle_of(get(client, w.operator, "/fhir/Appointment", _count=str(size)))
+        assert len(bundle.entry) == size
+        counts[size] = len(captured.captured_queries)
+    assert counts[2] == counts[20]

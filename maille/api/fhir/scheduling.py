@@ -132,7 +132,7 @@ SCHEDULE = ResourceType(
 def _appointments(user: Any) -> QuerySet[Any]:
     if not _scheduling_reader(user):
         return Appointment.objects.none()
-    return (
+    return mapping.with_roles_at_site(
         appointments_visible_to(user)
         .select_related("use__remote_specialty", "site")
         .order_by("starts_at", "pk")

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+
+
+class IdempotencyKeyQuerySet(models.QuerySet["IdempotencyKey"]):
+    def purge_expired(self, now: dt.datetime) -> int:
+        """Delete the keys past their time (the API already ignores them); a periodic job."""
+        deleted, _by_model = self.filter(expires_at__lte=now).delete()
+        return deleted
 
 
 class IdempotencyKey(models.Model):
@@ -23,6 +32,8 @@ class IdempotencyKey(models.Model):
     response_body = models.TextField(blank=True)
     created_at = models.DateTimeField()
     expires_at = models.DateTimeField(db_index=True)
+
+    objects = IdempotencyKeyQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("clé d'idempotence")
