@@ -70,8 +70,12 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         if permission is not None and not has_permission(user, permission):
             continue
         url = reverse(url_name)
-        active = current == url if url == "/" else current.startswith(url)
-        items.append({"url": url, "label": label, "active": active, "description": description})
+        matches = current == url if url == "/" else current.startswith(url)
+        items.append({"url": url, "label": label, "active": matches, "description": description})
+    # One active entry: the most specific (/agendas/reserver/ is "Prendre un rendez-vous", not "Agendas").
+    deepest = max((item for item in items if item["active"]), key=lambda item: len(item["url"]), default=None)
+    for item in items:
+        item["active"] = item is deepest
     scope = scope_for(user)
     from maille.accounts.models import Role
 
