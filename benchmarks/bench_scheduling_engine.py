@@ -43,6 +43,14 @@ def _setup_django():
     return connection
 
 
+def _area(sites_count: int) -> tuple[tuple[float, float], tuple[float, float]]:
+    """(latitudes, longitudes) spread: a Grand Est-sized box for a regional network, and for a national-size
+    one a box about eleven times larger (metropolitan France), so that the density of sites stays the same."""
+    if sites_count <= 300:
+        return (47.5, 49.9), (4.0, 8.0)
+    return (42.5, 51.0), (-4.5, 8.0)
+
+
 def _build(
     rng: random.Random,
     now: dt.datetime,
@@ -104,8 +112,8 @@ def _build(
                 code=f"{dep}{i // len(DEPARTEMENTS) + 1:03d}",
                 name=f"C{i}",
                 departement_id=dep,
-                latitude=rng.uniform(47.5, 49.9),
-                longitude=rng.uniform(4.0, 8.0),
+                latitude=rng.uniform(*_area(sites_count)[0]),
+                longitude=rng.uniform(*_area(sites_count)[1]),
             )
         )
     Commune.objects.bulk_create(communes)
@@ -321,7 +329,11 @@ def main() -> None:
         f"network: {SITES} sites, {2 * SITES} rooms, {2 * SITES} assistants, {DOCTORS} doctors, "
         f"{WEEKS} weeks, {booked} appointments booked ({connection.vendor}); built in {time.perf_counter() - began:.1f} s"
     )
-    origins = [(rng.uniform(47.6, 49.8), rng.uniform(4.1, 7.9)) for _ in range(QUERIES)]
+    (lat_lo, lat_hi), (lon_lo, lon_hi) = _area(SITES)
+    origins = [
+        (rng.uniform(lat_lo + 0.1, lat_hi - 0.1), rng.uniform(lon_lo + 0.1, lon_hi - 0.1))
+        for _ in range(QUERIES)
+    ]
     for label, max_travel in (("region-wide", None), ("within 45 min", 45.0)):
         timings = []
         for lat, lon in origins:

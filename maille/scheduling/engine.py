@@ -9,6 +9,7 @@ assistant there and some eligible doctor serving it are all free for the whole d
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -43,8 +44,12 @@ ROOM, ASSISTANT, DOCTOR = 0, 1, 2
 DEFAULT_POLICY = UseBookingPolicy(
     min_notice_minutes=60, horizon_days=56, buffer_minutes=0, slot_step_minutes=10
 )
-# Widening search windows (days, cut at local midnight): most searches end on the first day.
-SEARCH_WINDOWS_DAYS = (1, 7, 28)
+# The first days are searched one by one, nearest sites first; beyond, widening windows over all sites
+# (days, cut at local midnight).
+DAY_BY_DAY_WINDOWS = 7
+SEARCH_WINDOWS_DAYS = (7, 28)
+# Sites tried in the first ring of a day (the nearest); each further ring doubles.
+FIRST_RING_SITES = 100
 # Where resources are not cached (SQLite), a search of at most this many named sites loads only theirs.
 SITE_LIST_LIMIT = 100
 # Above this many resources, busy rows are read by time range only (one index range scan).
@@ -437,31 +442,70 @@ def find_slots(query: SlotQuery, *, now: dt.datetime | None = None) -> list[Slot
     sites = eligible_sites(query, resources)
     if not sites:
         return []
+    sites.sort(key=lambda site: (site["travel_minutes"] or 0.0, site["id"]))
+
+    def problem_over(chosen: list[dict], window_lo: int, window_hi: int) -> _Problem:
+        return _Problem(
+            use=query.use, sites=chosen, lo=window_lo, hi=window_hi, now=now, query=query, policy=policy,
+            resources=resources, token=token,
+        )  # fmt: skip
+
+    found: list[Slot] = []
     first = local_day(lo)
-    problem = _Problem(
-        use=query.use, sites=sites, lo=lo, hi=hi, now=now, query=query, policy=policy, resources=resources,
-        token=token,
-    )  # fmt: skip
+    day_lo = lo
+    # Day by day first: within one day the nearest sites rank first, so sites are tried in widening rings
+    # by travel time and the search stops as soon as the nearer rings fill the day.
+    for offset in range(DAY_BY_DAY_WINDOWS):
+        day_hi = min(hi, local_midnight_minutes(first + dt.timedelta(days=offset + 1)))
+        need = query.limit - len(found)
+        today: list[Slot] = []
+        for ring in _rings_by_travel(sites):
+            today += _search(query, problem_over(ring, day_lo, day_hi), need)
+            if len(today) >= need:
+                break
+        today.sort(key=lambda slot: (slot.travel_minutes or 0.0, slot.starts_at, slot.site_id))
+        found += today[:need]
+        if len(found) >= query.limit or day_hi >= hi:
+            return found
+        day_lo = day_hi
+    # Sparse availability: the rest of the horizon in widening windows, all sites at once.
+    problem = problem_over(sites, day_lo, hi)
     for days in (*SEARCH_WINDOWS_DAYS, None):
-        window_hi = hi if days is None else min(hi, local_midnight_minutes(first + dt.timedelta(days=days)))
+        window_hi = (
+            hi
+            if days is None
+            else min(hi, local_midnight_minutes(local_day(day_lo) + dt.timedelta(days=days)))
+        )
         problem.hi = window_hi
-        slots = _search(query, problem)
-        if len(slots) >= query.limit or window_hi >= hi:
-            return slots
-    return slots
+        slots = _search(query, problem, query.limit - len(found))
+        if len(found) + len(slots) >= query.limit or window_hi >= hi:
+            return found + slots
+    return found
 
 
-def _search(query: SlotQuery, problem: _Problem) -> list[Slot]:
-    """Slots of one window (``problem.lo`` to ``problem.hi``); resources are loaded once per query."""
+def _rings_by_travel(sites: list[dict]) -> Iterator[list[dict]]:
+    """Consecutive groups of travel-sorted sites, doubling in size, never splitting equal travel times
+    (every site of a later group is strictly farther than every site of an earlier one)."""
+    size, begin = FIRST_RING_SITES, 0
+    while begin < len(sites):
+        end = min(len(sites), begin + size)
+        while end < len(sites) and sites[end]["travel_minutes"] == sites[end - 1]["travel_minutes"]:
+            end += 1
+        yield sites[begin:end]
+        begin, size = end, size * 2
+
+
+def _search(query: SlotQuery, problem: _Problem, limit: int) -> list[Slot]:
+    """The first ``limit`` slots of one window (``problem.lo`` to ``problem.hi``)."""
     sites = problem.sites
     feasible, per_candidate, candidate_site, candidate_kind = problem.feasible()
     step = problem.policy.slot_step_minutes
-    site_pos, starts = iv.aligned_starts(feasible, step, query.limit)
+    site_pos, starts = iv.aligned_starts(feasible, step, limit)
     if starts.size == 0:
         return []
     travel = np.array([s["travel_minutes"] if s["travel_minutes"] is not None else 0.0 for s in sites])
     local_days = (starts + _utc_offsets(starts)) // MINUTES_PER_DAY
-    order = np.lexsort((starts, travel[site_pos], local_days))[: query.limit]
+    order = np.lexsort((starts, travel[site_pos], local_days))[:limit]
     slots = []
     for i in order.tolist():
         position, start = int(site_pos[i]), int(starts[i])

@@ -8,10 +8,12 @@ import pytest
 
 from maille.core.models import Channel
 from maille.directory.models import SiteUse
+from maille.scheduling import engine
 from maille.scheduling.engine import SlotQuery, candidates_at, find_slots
 from maille.scheduling.models import (
     Absence,
     AvailabilityException,
+    AvailabilityRule,
     ReservedRange,
     SiteClosure,
     UseBookingPolicy,
@@ -236,6 +238,31 @@ def test_slots_ranked_by_date_then_travel_time():
     assert slots[34].starts_at.astimezone(PARIS).date() == dt.date(2026, 3, 3)
     limited = search(use, latitude=49.12, longitude=5.30, max_travel_minutes=30, limit=40)
     assert {s.site_id for s in limited} == {near.site.pk}
+
+
+@pytest.mark.parametrize("ring", [1, 2])
+def test_rings_of_nearest_sites_give_the_same_slots_as_all_sites_at_once(monkeypatch, ring):
+    use = make_use()
+    # Four sites going north; the nearest opens only on Tuesday, the second only in the afternoon.
+    nearest = make_network(use=use, latitude=49.10, longitude=5.30, commune_code="55002")
+    AvailabilityRule.objects.filter(room=nearest.room, weekday=0).delete()
+    afternoon = make_network(
+        use=use, latitude=49.20, longitude=5.30, commune_code="55003", starts="14:00", ends="15:00"
+    )
+    make_network(use=use, latitude=49.30, longitude=5.30, commune_code="55004")
+    make_network(use=use, latitude=49.30, longitude=5.30, commune_code="55005")  # same distance as the third
+    options = {"latitude": 49.10, "longitude": 5.30, "limit": 60}
+    monkeypatch.setattr(engine, "FIRST_RING_SITES", 10_000)
+    everything = [(s.site_id, s.starts_at, s.room_id) for s in search(use, **options)]
+    monkeypatch.setattr(engine, "FIRST_RING_SITES", ring)
+    by_rings = [(s.site_id, s.starts_at, s.room_id) for s in search(use, **options)]
+    assert by_rings == everything
+    assert len(everything) == 60
+    # Monday: the nearest site is closed; the second (nearer than the third) comes first, in its afternoon.
+    assert everything[0][:2] == (afternoon.site.pk, paris(2026, 3, 2, 14))
+    assert nearest.site.pk not in {
+        site for site, starts, _ in everything if starts.date() == dt.date(2026, 3, 2)
+    }
 
 
 def test_any_eligible_doctor_and_load_balancing():
