@@ -65,17 +65,18 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         ),
     ]
     current = request.path
-    items = []
-    for url_name, label, permission, description in entries:
-        if permission is not None and not has_permission(user, permission):
-            continue
-        url = reverse(url_name)
-        matches = current == url if url == "/" else current.startswith(url)
-        items.append({"url": url, "label": label, "active": matches, "description": description})
-    # One active entry: the most specific (/agendas/reserver/ is "Prendre un rendez-vous", not "Agendas").
-    deepest = max((item for item in items if item["active"]), key=lambda item: len(item["url"]), default=None)
-    for item in items:
-        item["active"] = item is deepest
+    shown = [
+        (reverse(url_name), label, description)
+        for url_name, label, permission, description in entries
+        if permission is None or has_permission(user, permission)
+    ]
+    # One current entry: the most specific (/agendas/reserver/ is "Prendre un rendez-vous", not "Agendas").
+    matching = [url for url, _, _ in shown if (current == url if url == "/" else current.startswith(url))]
+    deepest = max(matching, key=len, default=None)
+    items = [
+        {"url": url, "label": label, "active": url == deepest, "description": description}
+        for url, label, description in shown
+    ]
     scope = scope_for(user)
     from maille.accounts.models import Role
 
