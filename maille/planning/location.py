@@ -1,4 +1,4 @@
-"""Optimal site placement solved exactly with HiGHS: maximal coverage (MCLP) and p-median.
+"""Optimal site placement solved exactly with HiGHS: maximal coverage (MCLP); the p-median is in ``p_median``.
 
 Both take a sparse demand × site travel-time matrix (:class:`TravelTimes`), need weights, a budget of ``k``
 new sites, the columns that are candidates and those already open. The models are built as whole sparse
@@ -7,191 +7,21 @@ matrices and passed to HiGHS in one call; status, objective, bound and gap are r
 
 from __future__ import annotations
 
-import os
-import sys
-import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
 
-import highspy
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import sparse
 
-from maille.planning.errors import InfeasibleSpecificationError, row_names
-from maille.planning.sites import SiteRules, checked_weights
+from maille.planning.highs_model import LocationModel, SolverReport, quiet_highs, solve_with_highs
+from maille.planning.p_median import PMedian
+from maille.planning.sites import checked_weights
 from maille.planning.travel import TravelTimes
 
-
-@dataclass(frozen=True)
-class SolverReport:
-    status: str
-    objective: float
-    bound: float
-    gap: float
-    seconds: float
-    values: NDArray[np.float64]
-    has_solution: bool
+__all__ = ["MaximalCoverage", "PMedian", "SolverReport", "quiet_highs", "solve_with_highs"]
 
 
-def solve_with_highs(
-    costs: NDArray[np.float64],
-    matrix: sparse.csr_array,
-    row_lower: NDArray[np.float64],
-    row_upper: NDArray[np.float64],
-    n_integer: int,
-    *,
-    maximize: bool,
-    time_limit_seconds: float,
-    mip_rel_gap: float,
-    threads: int | None = None,
-    start: NDArray[np.float64] | None = None,
-    col_upper: NDArray[np.float64] | None = None,
-    options: dict[str, bool | int | float | str] | None = None,
-) -> SolverReport:
-    """Pass a whole model to HiGHS (the first ``n_integer`` columns binary, the others in [0, 1]).
-
-    ``start`` is a feasible solution (every column) given to HiGHS as its first incumbent.
-    """
-    if costs.size == 0:  # nothing left to choose (k = 0 and no demand left): trivially optimal
-        return SolverReport("Optimal", 0.0, 0.0, 0.0, 0.0, np.zeros(0), True)
-    highs = quiet_highs()
-    highs.setOptionValue("output_flag", False)
-    highs.setOptionValue("time_limit", float(time_limit_seconds))
-    highs.setOptionValue("mip_rel_gap", float(mip_rel_gap))
-    if threads is not None:
-        highs.setOptionValue("threads", int(threads))
-    for name, value in (options or {}).items():
-        highs.setOptionValue(name, value)
-    model = highspy.HighsLp()
-    n_cols = costs.size
-    model.num_col_ = n_cols
-    model.num_row_ = matrix.shape[0]
-    model.col_cost_ = costs
-    model.col_lower_ = np.zeros(n_cols)
-    model.col_upper_ = np.ones(n_cols) if col_upper is None else col_upper
-    model.row_lower_ = row_lower
-    model.row_upper_ = row_upper
-    model.sense_ = highspy.ObjSense.kMaximize if maximize else highspy.ObjSense.kMinimize
-    model.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
-    model.a_matrix_.num_col_ = n_cols
-    model.a_matrix_.num_row_ = matrix.shape[0]
-    model.a_matrix_.start_ = matrix.indptr.astype(np.int32)
-    model.a_matrix_.index_ = matrix.indices.astype(np.int32)
-    model.a_matrix_.value_ = matrix.data.astype(np.float64)
-    model.integrality_ = [highspy.HighsVarType.kInteger] * n_integer + [highspy.HighsVarType.kContinuous] * (
-        n_cols - n_integer
-    )
-    highs.passModel(model)
-    if start is not None:
-        highs.setSolution(n_cols, np.arange(n_cols, dtype=np.int32), start.astype(np.float64))
-    highs.run()
-    status = highs.modelStatusToString(highs.getModelStatus())
-    info = highs.getInfo()
-    values = np.asarray(highs.getSolution().col_value, dtype=np.float64)
-    return SolverReport(
-        status,
-        float(info.objective_function_value),
-        float(info.mip_dual_bound),
-        float(info.mip_gap),
-        float(highs.getRunTime()),
-        values,
-        int(info.primal_solution_status) == 2,  # kSolutionStatusFeasible
-    )
-
-
-_banner_lock = threading.Lock()
-_banner_shown = False
-
-
-def quiet_highs() -> highspy.Highs:
-    """A new HiGHS instance, its output off.
-
-    HiGHS prints its banner on the process's standard output (file descriptor 1, out of reach of
-    ``output_flag``) when the first instance is created; that output is sent to the null device once, so
-    that a command's JSON on stdout stays parseable.
-    """
-    global _banner_shown
-    with _banner_lock:
-        if _banner_shown:
-            highs = highspy.Highs()  # type: ignore[no-untyped-call]
-        else:
-            sys.stdout.flush()
-            saved = os.dup(1)
-            try:
-                with open(os.devnull, "wb") as null:
-                    os.dup2(null.fileno(), 1)
-                    highs = highspy.Highs()  # type: ignore[no-untyped-call]
-            finally:
-                os.dup2(saved, 1)
-                os.close(saved)
-            _banner_shown = True
-    highs.setOptionValue("output_flag", False)
-    return highs
-
-
-def _raise_unless_solved(report: SolverReport) -> None:
-    if report.status == "Infeasible":
-        raise InfeasibleSpecificationError("no set of sites satisfies every constraint", [report.status])
-    if not report.has_solution:
-        raise InfeasibleSpecificationError("HiGHS found no solution in the time allowed", [report.status])
-
-
-class _LocationModel:
-    """Shared settings and results of the exact location models."""
-
-    def __init__(
-        self,
-        k: int,
-        *,
-        min_spacing_minutes: float | None = None,
-        time_limit_seconds: float = 600.0,
-        mip_rel_gap: float = 0.0,
-        threads: int | None = None,
-        highs_options: dict[str, bool | int | float | str] | None = None,
-    ) -> None:
-        self.k = k
-        self.highs_options = highs_options
-        self.min_spacing_minutes = min_spacing_minutes
-        self.time_limit_seconds = time_limit_seconds
-        self.mip_rel_gap = mip_rel_gap
-        self.threads = threads
-
-    def _rules(
-        self,
-        times: TravelTimes,
-        candidates: ArrayLike | None,
-        fixed: ArrayLike,
-        site_times: TravelTimes | None,
-        site_areas: Sequence[str] | None,
-        required_areas: Sequence[str],
-        site_labels: Sequence[str] | None,
-    ) -> SiteRules:
-        return SiteRules.build(
-            times.shape[1],
-            self.k,
-            candidates,
-            fixed,
-            min_spacing_minutes=self.min_spacing_minutes,
-            site_times=site_times,
-            site_areas=site_areas,
-            required_areas=required_areas,
-            site_labels=site_labels,
-        )
-
-    def _record(self, report: SolverReport, rules: SiteRules, constant: float) -> NDArray[np.float64]:
-        _raise_unless_solved(report)
-        chosen = report.values[: rules.free.size] > 0.5
-        self.selected_: NDArray[np.int64] = rules.free[chosen]
-        self.open_sites_: NDArray[np.int64] = np.union1d(rules.fixed, self.selected_)
-        self.status_: str = report.status
-        self.gap_: float = report.gap
-        self.bound_: float = report.bound + constant
-        self.solver_seconds_: float = report.seconds
-        return report.values
-
-
-class MaximalCoverage(_LocationModel):
+class MaximalCoverage(LocationModel):
     """Maximal covering location (MCLP): open ``k`` new sites to cover the most need within ``within_minutes``.
 
     Demand already covered by open sites counts as covered and leaves the model; demand rows with the same
@@ -319,7 +149,7 @@ def _dominated_columns(merged: sparse.csr_array) -> NDArray[np.bool_]:
     dominated = np.zeros(n_free, dtype=bool)
     dominated[j[(j != other) & (shared == sizes[j]) & wider]] = True
     dominated[sizes == 0] = bool(n_free > 1)  # covering nothing: any other column does at least as well
-    if dominated.all():
+    if n_free and dominated.all():  # (no candidate left at all: nothing to fix)
         dominated[0] = False
     return dominated
 
@@ -362,126 +192,3 @@ def _merge_identical_rows(
     kept = owner >= 0
     merged_need = np.bincount(owner[kept], weights=need[kept], minlength=len(first_rows)).astype(np.float64)
     return sparse.csr_array(matrix[np.asarray(first_rows, dtype=np.int64)]), merged_need
-
-
-class PMedian(_LocationModel):
-    """p-median: open ``k`` new sites to minimise the need-weighted travel time to the nearest open site.
-
-    Every demand row with positive weight must reach an open or candidate site within the matrix
-    cut-off, else the rows are named in an :class:`InfeasibleSpecificationError`.
-
-    Attributes
-    ----------
-    selected_, open_sites_, status_, gap_, bound_ : as in :class:`MaximalCoverage`
-    assignment_ : ndarray of int
-        The open site serving each demand row (-1 for rows of weight 0 out of reach).
-    objective_ : float
-        Sum of weight × minutes to the assigned site.
-
-    Examples
-    --------
-    >>> times = TravelTimes.from_dense([[0, 12, 18], [12, 0, 9], [18, 9, 0]], cutoff_minutes=20)
-    >>> model = PMedian(k=1).solve(times, weights=[100, 10, 10])
-    >>> model.selected_.tolist(), model.objective_
-    ([0], 300.0)
-    """
-
-    def solve(
-        self,
-        times: TravelTimes,
-        weights: ArrayLike,
-        *,
-        candidates: ArrayLike | None = None,
-        fixed: ArrayLike = (),
-        site_times: TravelTimes | None = None,
-        site_areas: Sequence[str] | None = None,
-        required_areas: Sequence[str] = (),
-        demand_labels: Sequence[str] | None = None,
-        site_labels: Sequence[str] | None = None,
-    ) -> PMedian:
-        """Choose the sites; returns ``self``."""
-        need = checked_weights(weights, times.shape[0], demand_labels)
-        rules = self._rules(times, candidates, fixed, site_times, site_areas, required_areas, site_labels)
-        n_sites = times.shape[1]
-        free_position = np.full(n_sites, -1, dtype=np.int64)
-        free_position[rules.free] = np.arange(rules.free.size)
-        is_open = np.zeros(n_sites, dtype=bool)
-        is_open[rules.fixed] = True
-        origin = times.origin_of_each_pair()
-        site = times.indices.astype(np.int64)
-        minutes = times.minutes
-        # nearest open site of each row (inf when none), to drop candidates that could never serve it
-        nearest_open = np.full(times.shape[0], np.inf)
-        np.minimum.at(nearest_open, origin[is_open[site]], minutes[is_open[site]])
-        usable = (need[origin] > 0) & (
-            ((free_position[site] >= 0) & (minutes < nearest_open[origin]))
-            | (is_open[site] & (minutes == nearest_open[origin]))
-        )
-        origin, site, minutes = origin[usable], site[usable], minutes[usable]
-        # one open pair per row is enough (ties between open sites are equivalent)
-        first = np.ones(origin.size, dtype=bool)
-        open_pair = is_open[site]
-        seen = np.zeros(times.shape[0], dtype=bool)
-        for pair in np.flatnonzero(open_pair):
-            first[pair] = not seen[origin[pair]]
-            seen[origin[pair]] = True
-        origin, site, minutes = origin[first], site[first], minutes[first]
-        served = np.zeros(times.shape[0], dtype=bool)
-        served[origin] = True
-        stranded = np.flatnonzero((need > 0) & ~served)
-        if stranded.size:
-            raise InfeasibleSpecificationError(
-                "demand rows with no open or candidate site within the cut-off",
-                row_names(stranded, demand_labels),
-            )
-        n_free, n_pairs = rules.free.size, origin.size
-        rows_used, row_of_pair = np.unique(origin, return_inverse=True)
-        # columns [y (free sites) | x (pairs)]; rows: assignment (= 1), x - y <= 0 for candidate pairs, budget
-        assign = sparse.csr_array(
-            (np.ones(n_pairs), (row_of_pair, n_free + np.arange(n_pairs))),
-            shape=(rows_used.size, n_free + n_pairs),
-        )
-        linked = np.flatnonzero(~is_open[site])
-        count = linked.size
-        link = sparse.csr_array(
-            (
-                np.concatenate((np.ones(count), -np.ones(count))),
-                (
-                    np.concatenate((np.arange(count), np.arange(count))),
-                    np.concatenate((n_free + linked, free_position[site[linked]])),
-                ),
-            ),
-            shape=(count, n_free + n_pairs),
-        )
-        budget, budget_lower, budget_upper = rules.budget_rows(self.k, n_pairs)
-        matrix = sparse.vstack((assign, link, budget), format="csr")
-        matrix.sort_indices()
-        row_lower = np.concatenate((np.ones(rows_used.size), np.full(count, -np.inf), budget_lower))
-        row_upper = np.concatenate((np.ones(rows_used.size), np.zeros(count), budget_upper))
-        costs = np.concatenate((np.zeros(n_free), need[origin] * minutes))
-        report = solve_with_highs(
-            costs,
-            matrix,
-            row_lower,
-            row_upper,
-            n_free,
-            maximize=False,
-            time_limit_seconds=self.time_limit_seconds,
-            mip_rel_gap=self.mip_rel_gap,
-            threads=self.threads,
-            options=self.highs_options,
-        )
-        values = self._record(report, rules, 0.0)
-        # assign each row to its nearest open site (the optimum does, up to ties)
-        open_mask = np.zeros(n_sites, dtype=bool)
-        open_mask[self.open_sites_] = True
-        all_origin = times.origin_of_each_pair()
-        reachable_open = open_mask[times.indices]
-        best = np.full(times.shape[0], np.inf)
-        np.minimum.at(best, all_origin[reachable_open], times.minutes[reachable_open])
-        self.assignment_: NDArray[np.int64] = np.full(times.shape[0], -1, dtype=np.int64)
-        pairs = np.flatnonzero(reachable_open & (times.minutes == best[all_origin]))
-        self.assignment_[all_origin[pairs[::-1]]] = times.indices[pairs[::-1]]
-        self.objective_: float = float((need * np.where(np.isfinite(best), best, 0.0)).sum())
-        self.model_columns_ = int(values.size)
-        return self

@@ -70,9 +70,11 @@ def coverage_of(instance, sites):
     return float(instance["weights"][covered].sum())
 
 
-def travel_cost_of(instance, sites):
+def travel_cost_of(instance, sites, unreachable_minutes=None):
     times = np.where(instance["times"] <= CUTOFF, instance["times"], np.inf)[:, sites]
     nearest = times.min(axis=1) if sites else np.full(len(instance["weights"]), np.inf)
+    if unreachable_minutes is not None:
+        nearest = np.minimum(nearest, unreachable_minutes)
     served = instance["weights"] > 0
     if not np.isfinite(nearest[served]).all():
         return None
@@ -116,12 +118,18 @@ def test_mclp_equals_exhaustive_enumeration(instance):
     assert set(instance["fixed"]) <= set(model.open_sites_.tolist())
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(instances())
-def test_p_median_equals_exhaustive_enumeration(instance):
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances(), st.sampled_from([None, CUTOFF, 45.0]))
+def test_p_median_equals_exhaustive_enumeration(instance, unreachable_minutes):
     times = TravelTimes.from_dense(instance["times"], cutoff_minutes=CUTOFF)
-    costs = [c for sites in feasible_choices(instance) if (c := travel_cost_of(instance, sites)) is not None]
-    model = PMedian(instance["k"], min_spacing_minutes=instance["spacing"])
+    costs = [
+        c
+        for sites in feasible_choices(instance)
+        if (c := travel_cost_of(instance, sites, unreachable_minutes)) is not None
+    ]
+    model = PMedian(
+        instance["k"], min_spacing_minutes=instance["spacing"], unreachable_minutes=unreachable_minutes
+    )
     arguments = {"candidates": instance["candidates"], "fixed": instance["fixed"], **spacing_inputs(instance)}
     if not costs:
         with pytest.raises(InfeasibleSpecificationError):
@@ -130,7 +138,16 @@ def test_p_median_equals_exhaustive_enumeration(instance):
     model.solve(times, instance["weights"], **arguments)
     assert model.status_ == "Optimal"
     assert model.objective_ == pytest.approx(min(costs))
-    assert travel_cost_of(instance, model.open_sites_.tolist()) == pytest.approx(min(costs))
+    assert travel_cost_of(instance, model.open_sites_.tolist(), unreachable_minutes) == pytest.approx(
+        min(costs)
+    )
+    assert model.bound_ <= model.objective_ + 1e-9
+    unserved = [
+        i
+        for i, w in enumerate(instance["weights"])
+        if w > 0 and not any(instance["times"][i, j] <= CUTOFF for j in model.open_sites_)
+    ]
+    assert model.unreachable_.tolist() == unserved
 
 
 @settings(max_examples=120, deadline=None)
@@ -203,3 +220,53 @@ def test_negative_weights_are_refused():
     times = TravelTimes.from_dense([[1]], cutoff_minutes=20)
     with pytest.raises(InvalidInputError):
         MaximalCoverage(1).solve(times, [-1])
+
+
+def test_unreachable_demand_can_be_charged_a_stated_penalty():
+    times = TravelTimes.from_dense([[1, 30], [40, 50], [2, 3]], cutoff_minutes=20)
+    model = PMedian(1, unreachable_minutes=60).solve(times, [1, 5, 1])
+    assert model.selected_.tolist() == [0]
+    assert model.unreachable_.tolist() == [1]
+    assert model.assignment_.tolist() == [0, -1, 0]
+    assert model.objective_ == pytest.approx(1 + 5 * 60 + 2)
+    with pytest.raises(InvalidInputError, match="at least the cut-off"):
+        PMedian(1, unreachable_minutes=10).solve(times, [1, 5, 1])
+
+
+def test_p_median_too_few_sites_to_serve_everyone_is_infeasible():
+    # each site alone leaves one row beyond the cut-off: with k = 1 and no penalty, no answer exists
+    times = TravelTimes.from_dense([[1, 30], [30, 1]], cutoff_minutes=20)
+    with pytest.raises(InfeasibleSpecificationError, match="no set of sites"):
+        PMedian(1).solve(times, [1, 1])
+
+
+def test_p_median_with_a_fractional_lp_is_solved_by_branching():
+    # A random instance whose LP relaxation is fractional: HiGHS branches on the master problem.
+    minutes = [
+        [7, 2, 0, 9, 7, 9],
+        [8, 6, 9, 2, 1, 7],
+        [6, 2, 9, 3, 9, 5],
+        [1, 4, 1, 3, 5, 9],
+        [9, 1, 6, 6, 3, 0],
+        [5, 0, 8, 2, 7, 9],
+    ]
+    weights = np.array([5, 7, 4, 8, 7, 1], dtype=float)
+    model = PMedian(2).solve(TravelTimes.from_dense(minutes, cutoff_minutes=20), weights)
+    dense = np.array(minutes, dtype=float)
+    best = min(
+        (weights * dense[:, list(pair)].min(axis=1)).sum() for pair in itertools.combinations(range(6), 2)
+    )
+    assert model.proof_ == "mip"
+    assert model.status_ == "Optimal"
+    assert model.objective_ == pytest.approx(best)
+
+
+def test_mclp_with_no_candidate_left_after_the_spacing_rule():
+    # the only candidate is too close to the open site; k = 0 is still a valid question
+    times = TravelTimes.from_dense([[0, 60], [60, 60]], cutoff_minutes=CUTOFF)
+    site_times = TravelTimes.from_dense([[0, 1], [1, 0]], cutoff_minutes=CUTOFF)
+    model = MaximalCoverage(0, min_spacing_minutes=6).solve(
+        times, [3, 4], candidates=[1], fixed=[0], site_times=site_times
+    )
+    assert model.selected_.tolist() == []
+    assert model.objective_ == 3
