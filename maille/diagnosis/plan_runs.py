@@ -269,6 +269,7 @@ def run_optimise(
     time_limit: float,
     gap: float,
     step: Step,
+    unreachable_minutes: float | None = None,
 ) -> PlanResult:
     """Place ``k`` new sites among the most populous communes, the directory's sites kept open."""
     area = np.flatnonzero(inputs.in_study_area)
@@ -291,7 +292,17 @@ def run_optimise(
     curve_rows: list[dict[str, Any]] = []
     try:
         step(_("résolution (%(model)s, k = %(k)d)") % {"model": model_name, "k": k})
-        solved = _solve_location(model_name, k, times, need, fixed, labels, time_limit, gap)
+        solved = _solve_location(
+            model_name,
+            k,
+            times,
+            need,
+            fixed,
+            labels,
+            time_limit,
+            gap,
+            unreachable_minutes=unreachable_minutes,
+        )
         if gain_curve and model_name != "pmedian":
             curve_rows = _gain_curve(model_name, k, times, need, fixed, labels, time_limit, gap, solved, step)
     except PlanningError as error:
@@ -326,6 +337,8 @@ def run_optimise(
     }
     if model_name == "greedy":
         summary["upper_bound"] = round(float(solved.upper_bound_), 3)
+    if model_name == "pmedian":
+        summary["unreachable_communes"] = int(solved.unreachable_.size)
     parameters = {
         "model": model_name,
         "k": k,
@@ -334,6 +347,7 @@ def run_optimise(
         "weights": weights,
         "time_limit_seconds": time_limit,
         "mip_rel_gap": gap,
+        "unreachable_minutes": unreachable_minutes,
     }
     result = PlanResult("optimise", parameters, summary, rows, territory_notes(inputs))
     if curve_rows:
@@ -361,6 +375,8 @@ def _solve_location(
     labels: list[str],
     time_limit: float,
     gap: float,
+    *,
+    unreachable_minutes: float | None = None,
 ) -> Any:
     if model_name == "greedy":
         from maille.planning.greedy import LazyGreedyCoverage
@@ -369,9 +385,9 @@ def _solve_location(
     if model_name == "pmedian":
         from maille.planning.location import PMedian
 
-        return PMedian(k, time_limit_seconds=time_limit, mip_rel_gap=gap).solve(
-            times, need, fixed=fixed, demand_labels=labels
-        )
+        return PMedian(
+            k, time_limit_seconds=time_limit, mip_rel_gap=gap, unreachable_minutes=unreachable_minutes
+        ).solve(times, need, fixed=fixed, demand_labels=labels)
     from maille.planning.location import MaximalCoverage
 
     return MaximalCoverage(k, time_limit_seconds=time_limit, mip_rel_gap=gap).solve(

@@ -200,3 +200,15 @@ def test_real_extract_accessibility_and_coverage(real_extract):
     assert any(row["added"] > 0 for row in result["rows"])
     coverage = plan_json("coverage", "--add-at", "55463", "--minutes", "15")
     assert coverage["rows"][-1]["population"] == sum(Commune.objects.values_list("population", flat=True))
+
+
+def test_optimise_pmedian_with_a_stated_penalty_for_unreachable_communes(small_territory):
+    short = ("optimise", "--departement", "55", "--model", "pmedian", "--k", "1", "--candidates", "2")
+    short += ("--weights", "population", "--minutes", "5")
+    # B is 12.3 minutes from the nearest site: beyond 5 minutes it reaches none, and is named.
+    with pytest.raises(CommandError, match="55002"):
+        plan(*short)
+    result = plan_json(*short, "--unreachable-minutes", "30")
+    assert result["summary"]["unreachable_communes"] == 1
+    assert result["summary"]["objective"] == pytest.approx(300 * 30, rel=1e-6)
+    assert result["parameters"]["unreachable_minutes"] == 30

@@ -139,6 +139,15 @@ class Command(BaseCommand):
             default="need",
             help=_("besoin = population × max(0 ; 2,5 − APL), ou population"),
         )
+        optimise.add_argument(
+            "--unreachable-minutes",
+            type=positive,
+            default=None,
+            help=_(
+                "p-médian : temps compté pour une commune sans site dans la limite de trajet (au moins cette "
+                "limite) ; sans cette option, ces communes sont une erreur qui les nomme"
+            ),
+        )
         optimise.add_argument("--gain-curve", action="store_true", help=_("courbe de gain pour k = 1…K"))
         optimise.add_argument("--time-limit", type=positive, default=120.0, help=_("secondes par résolution"))
         optimise.add_argument(
@@ -239,6 +248,7 @@ class Command(BaseCommand):
                 time_limit=options["time_limit"],
                 gap=options["gap"],
                 step=step,
+                unreachable_minutes=options["unreachable_minutes"],
             )
         return run_sizing(
             inputs,
