@@ -107,6 +107,33 @@ def test_equals_pysal_access_on_real_communes(lorraine, apl_decay):
     assert times.nnz > 50_000
     assert np.count_nonzero(ours) > 1500
     np.testing.assert_allclose(ours, theirs, rtol=1e-9, atol=0)
+    symmetric = GreatCircleEngine().symmetric_travel_times(lorraine.points, cutoff_minutes=20)
+    each_pair_once = E2SFCA(apl_decay).solve_symmetric(symmetric, demand, supply).accessibility_
+    np.testing.assert_allclose(each_pair_once, theirs, rtol=1e-9, atol=0)
+
+
+@pytest.mark.parametrize("fixed_minutes", [0.0, 4.0, 12.0, 25.0])
+def test_symmetric_solve_equals_the_full_matrix(lorraine, apl_decay, fixed_minutes):
+    demand = np.nan_to_num(lorraine.standardised_population)
+    supply = np.where(lorraine.population > 1500, lorraine.population * 5.0, 0.0)
+    supply[:3] = 100.0  # small villages with supply, and with no one in reach once the trip is too long
+    engine = GreatCircleEngine(fixed_minutes=fixed_minutes)
+    full = E2SFCA(apl_decay).solve(engine.travel_times(lorraine.points, lorraine.points, 20), demand, supply)
+    symmetric = engine.symmetric_travel_times(lorraine.points, 20)
+    once = E2SFCA(apl_decay).solve_symmetric(symmetric, demand, supply)
+    for name in ("weighted_demand_", "ratio_", "accessibility_"):
+        np.testing.assert_allclose(getattr(once, name), getattr(full, name), rtol=1e-12, atol=0)
+    assert once.stranded_supply_.tolist() == full.stranded_supply_.tolist()
+    assert (
+        np.count_nonzero(full.accessibility_) > 1000 if fixed_minutes < 20 else full.stranded_supply_.size > 3
+    )
+
+
+def test_symmetric_solve_names_bad_rows(apl_decay):
+    times = GreatCircleEngine().symmetric_travel_times(Points([48.69, 48.70], [6.18, 6.18]), 20)
+    with pytest.raises(InvalidInputError) as error:
+        E2SFCA(apl_decay).solve_symmetric(times, [1.0, -1.0], [1.0, 1.0], labels=["54395", "54001"])
+    assert error.value.rows == ["54001"]
 
 
 def test_baseline_plus_added_equals_full_recomputation(lorraine, apl_decay):

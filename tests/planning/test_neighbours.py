@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from maille.planning.neighbours import pairs_within
+from maille.planning.neighbours import pairs_once, pairs_within
 from maille.planning.points import Points
 from maille.planning.travel import GreatCircleEngine, pair_order
 
@@ -31,6 +31,35 @@ def test_pairs_within_equals_brute_force_anywhere_on_earth(first, second, distan
     np.testing.assert_allclose(d, np.sqrt(((a[i] - b[j]) ** 2).sum(axis=1)), atol=1e-9)
 
 
+@settings(max_examples=60, deadline=None)
+@given(coordinates, st.sampled_from([0.0, 5.0, 80.0, 900.0, 20000.0]))
+def test_pairs_once_finds_each_unordered_pair_of_distinct_points_once(first, distance):
+    points = Points(*zip(*first, strict=True), check_france=False).unit_vectors()
+    # duplicates and near-duplicates: pairs at distance 0 and just above it
+    points = np.concatenate((points, points[:3], points[:2] + 1e-4))
+    i, j, d = pairs_once(points, distance)
+    expected = {(a, b) for a, b in brute_force(points, points, distance) if a < b}
+    assert sorted(zip(np.minimum(i, j).tolist(), np.maximum(i, j).tolist(), strict=True)) == sorted(expected)
+    np.testing.assert_allclose(d, np.sqrt(((points[i] - points[j]) ** 2).sum(axis=1)), atol=1e-9)
+
+
+def test_symmetric_times_expand_to_the_matrix_computed_both_ways(lorraine):
+    """The same-set path (each pair once, mirrored) equals the two-set path, bit for bit."""
+    points = lorraine.points
+    copy = Points(points.latitude.copy(), points.longitude.copy())  # another object: the two-set path
+    for engine in (GreatCircleEngine(), GreatCircleEngine(fixed_minutes=4.0, speed_kmh=45)):
+        symmetric = engine.symmetric_travel_times(points, 20)
+        both_ways = engine.travel_times(points, copy, 20)
+        full = symmetric.to_travel_times()
+        assert symmetric.first.size * 2 + len(points) == both_ways.nnz > 50_000
+        assert (full.indptr == both_ways.indptr).all()
+        assert (full.indices == both_ways.indices).all()
+        assert (full.minutes == both_ways.minutes).all()
+        assert (engine.travel_times(points, points, 20).minutes == both_ways.minutes).all()
+    unreachable = GreatCircleEngine(fixed_minutes=30.0).symmetric_travel_times(points, 20)
+    assert unreachable.to_travel_times().nnz == 0
+
+
 def test_pairs_within_on_a_dense_cluster_and_empty_sets():
     rng = np.random.default_rng(7)
     points = Points(48.8 + rng.normal(0, 0.05, 300), 2.3 + rng.normal(0, 0.05, 300)).unit_vectors()
@@ -38,6 +67,7 @@ def test_pairs_within_on_a_dense_cluster_and_empty_sets():
     assert set(zip(i.tolist(), j.tolist(), strict=True)) == brute_force(points, points, 3.0)
     assert pairs_within(points[:0], None, 3.0)[0].size == 0
     assert pairs_within(points, points[:0], 3.0)[0].size == 0
+    assert pairs_once(points[:0], 3.0)[0].size == 0
 
 
 def test_pair_order_equals_lexsort_beyond_16_bits():
