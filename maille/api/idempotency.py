@@ -144,8 +144,3 @@ def run_idempotently(
         response_body=response.content.decode(response.charset or "utf-8"),
     )
     return response
-
-
-def idempotency_keys_purge(*, now: dt.datetime | None = None) -> int:
-    """Delete expired keys (a periodic job; expired keys are already ignored)."""
-    return IdempotencyKey.objects.purge_expired(now or timezone.now())

@@ -10,7 +10,8 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
-from maille.api.idempotency import REPLAYED_HEADER, idempotency_keys_purge
+from maille.api.idempotency import REPLAYED_HEADER
+from maille.scheduling.management.commands.housekeeping import expired_idempotency_keys_purge
 from maille.scheduling.models import Appointment, AppointmentTransition, IdempotencyKey, Patient
 from tests.api.scheduling_world import build_booking_world
 from tests.api.world import bearer_for
@@ -96,7 +97,7 @@ def test_keys_expire_after_24_hours(client, w):
     assert REPLAYED_HEADER not in again
     assert again.json()["id"] != first.json()["id"]
     IdempotencyKey.objects.update(expires_at=timezone.now() - dt.timedelta(seconds=1))
-    assert idempotency_keys_purge() == 1
+    assert expired_idempotency_keys_purge() == 1  # the housekeeping job
     assert not IdempotencyKey.objects.exists()
 
 
