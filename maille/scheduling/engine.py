@@ -353,8 +353,11 @@ class _Problem:
         """Feasible starts per site position, and per candidate row (for naming resources)."""
         if self.candidates.size == 0:
             return iv.Intervals.empty(), iv.Intervals.empty(), np.empty(0, np.int64), np.empty(0, np.int64)
-        free = iv.subtract(self._available(), self._unavailable())
         candidate = self.candidates
+        available = self._available()
+        if len(available) == 0:  # a closed day or ring: nothing to subtract, no busy rows to read
+            return iv.Intervals.empty(), iv.Intervals.empty(), candidate[:, 0], candidate[:, 1]
+        free = iv.subtract(available, self._unavailable())
         per_candidate = _fan_out(free, candidate[:, 2], np.arange(len(candidate), dtype=np.int64))
         length = np.array([s["duration"] for s in self.sites], dtype=np.int64) + self.policy.buffer_minutes
         starts = per_candidate.shrink_ends(length[candidate[per_candidate.group, 0]])
