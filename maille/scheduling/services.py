@@ -194,8 +194,9 @@ def _reserve(
     assistant: Professional | None,
     doctor: Professional | None,
     now: dt.datetime,
-) -> dict[str, Any]:
-    """Resolve and validate the resources of a start, with the engine's rules."""
+) -> tuple[dict[str, Any], int]:
+    """Resolve and validate the resources of a start, with the engine's rules: the appointment's resource
+    fields, and the use's buffer (minutes the resources stay busy after it)."""
     if starts_at <= now:
         raise DomainError(_("Ce créneau est déjà passé."), code="past_slot")
     if room is not None and room.site_id != site.pk:
@@ -226,13 +227,13 @@ def _reserve(
         or (free.needs_assistant and chosen_assistant not in free.assistant_ids)
     ):
         raise _SlotTaken
-    return {
+    fields = {
         "room_id": chosen_room,
         "assistant_id": chosen_assistant if free.needs_assistant else None,
         "doctor_id": chosen_doctor,
         "ends_at": starts_at + dt.timedelta(minutes=free.duration_minutes),
-        "buffer_minutes": free.buffer_minutes,
     }
+    return fields, free.buffer_minutes
 
 
 # --- holds and bookings ---------------------------------------------------------------------------------
@@ -252,10 +253,9 @@ def _create(
     booked_by_caregiver: bool,
     now: dt.datetime,
 ) -> Appointment:
-    resources = _reserve(
+    resources, buffer_minutes = _reserve(
         use=use, site=site, starts_at=starts_at, room=room, assistant=assistant, doctor=doctor, now=now
     )
-    buffer_minutes = resources.pop("buffer_minutes")
     appointment = Appointment.objects.create(
         use=use,
         site=site,
@@ -432,10 +432,9 @@ def _reschedule(
     log_transition(
         old, name="reschedule", from_status=from_status, actor=actor, channel=channel, reason=reason
     )
-    resources = _reserve(
+    resources, buffer_minutes = _reserve(
         use=old.use, site=site, starts_at=starts_at, room=room, assistant=assistant, doctor=doctor, now=now
     )
-    buffer_minutes = resources.pop("buffer_minutes")
     new = Appointment.objects.create(
         use=old.use,
         site=site,
