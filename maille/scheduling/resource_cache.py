@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from django.db import connection
-from django.db.models import Count, Q
+from django.db.models import Q
 
 from maille.directory.models import NetworkRole, Professional, Room, Site, SiteUse, Use
 
@@ -135,12 +135,7 @@ def _load(use: Use, today: dt.date, site_ids: tuple[int, ...] | None = None) -> 
         for pk, lat, lon, departement, duration, open_on_holidays in sites
     ]
     offering = offering.values("pk")
-    required = list(use.required_equipment.values_list("code", flat=True))
-    rooms = Room.objects.filter(site_id__in=offering, is_bookable=True)
-    if required:
-        rooms = rooms.annotate(
-            matching=Count("equipment", filter=Q(equipment__in=required), distinct=True)
-        ).filter(matching=len(required))
+    rooms = Room.objects.filter(site_id__in=offering).bookable().equipped_for(use)
     current = Q(start_date__isnull=True) | Q(start_date__lte=today)
     current &= Q(end_date__isnull=True) | Q(end_date__gte=today)
     assistants: list[tuple[int, int]] = []
