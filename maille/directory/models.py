@@ -258,7 +258,8 @@ class RoomQuerySet(models.QuerySet["Room"]):
     def equipped_for(self, use: Use) -> RoomQuerySet:
         """Rooms holding every piece of equipment the use requires (every room when it requires none).
 
-        The one implementation of this rule: the slot engine, the booking checks and the API use it.
+        The one implementation of this rule: the slot engine's resource cache reads rooms through it, and
+        every booking check (pages, API, FHIR) goes through the engine.
         """
         required = list(use.required_equipment.values_list("pk", flat=True))
         if not required:
