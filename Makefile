@@ -8,7 +8,7 @@ PORT ?= 8000
 # pytest selects the PostgreSQL-only tests (concurrency races) when DATABASE_URL points to PostgreSQL.
 PYTEST_ARGS ?=
 
-.PHONY: install run demo serve test pytest quality bench clean
+.PHONY: install run demo serve test pytest quality bench clean chromium
 
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
@@ -32,10 +32,14 @@ quality: install
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/mypy maille/planning maille/core maille/diagnosis
 
-pytest: install
+chromium:
+	@tools/ensure_chromium.sh
+
+pytest: install chromium
 	$(BIN)/python tests/run.py $(PYTEST_ARGS)
 
-test: quality pytest
+# Chromium first: a machine without it stops at once, before the gate and the suite run.
+test: chromium quality pytest
 
 bench: install
 	$(BIN)/python -m benchmarks

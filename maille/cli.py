@@ -1,8 +1,9 @@
 """The ``maille`` command: one entry point for serving, the demo, imports and planning.
 
 maille demo                 migrate, load the demo territory and network, print the demo logins
-maille serve [--host --port]  serve the platform (prints the demo logins when the demo is loaded), with the
-                            task worker and the periodic housekeeping beside it (unless --no-worker)
+maille serve [--host --port]  serve the platform with gunicorn (prints the demo logins when the demo is loaded),
+                            the task worker and the periodic housekeeping beside it (unless --no-worker;
+                            --dev: Django's development server)
 maille housekeeping [--every SECONDS]  expire holds, resend due webhooks, purge idempotency keys
 maille import KIND FILE…    import open data (cog, centroids, apl, polygons): see `maille import --help`
 maille plan …               planning computations on the loaded territory
@@ -13,8 +14,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
-import subprocess
 import sys
 
 IMPORT_COMMANDS = {
@@ -40,44 +39,48 @@ def _manage(*args: str) -> None:
 
 
 def _serve(argv: list[str]) -> None:
-    parser = argparse.ArgumentParser(prog="maille serve", description="Serve the Maille platform.")
+    parser = argparse.ArgumentParser(
+        prog="maille serve",
+        description="Serve the Maille platform with the production server (gunicorn), the task worker and "
+        "the periodic housekeeping; Ctrl-C or SIGTERM stops all of them.",
+    )
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", default="8000")
+    parser.add_argument("--workers", type=int, default=None, help="web worker processes (WEB_WORKERS)")
+    parser.add_argument("--threads", type=int, default=None, help="threads per web worker (WEB_THREADS)")
     parser.add_argument(
         "--no-worker", action="store_true", help="do not start the task worker nor the periodic housekeeping"
     )
+    parser.add_argument(
+        "--dev",
+        action="store_true",
+        help="Django's development server instead of gunicorn (never in production)",
+    )
     options = parser.parse_args(argv)
     _django()
+    from django.conf import settings
     from django.core.management import call_command
+
+    from maille.core.serving import (
+        Child,
+        Supervisor,
+        background_commands,
+        development_server_command,
+        gunicorn_command,
+    )
 
     call_command("migrate", interactive=False, verbosity=0)
     from maille.demo.accounts import print_demo_logins
 
     print_demo_logins(f"http://{options.host}:{options.port}")
-    # Stopped by a supervisor or `kill` (SIGTERM), stop the background processes too, as Ctrl-C does.
-    signal.signal(signal.SIGTERM, lambda _signum, _frame: sys.exit(0))
-    background = [] if options.no_worker else [subprocess.Popen(command) for command in background_commands()]
-    try:
-        _manage("runserver", "--noreload", f"{options.host}:{options.port}")
-    finally:
-        for process in background:
-            process.terminate()
-        for process in background:
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-
-
-def background_commands() -> list[list[str]]:
-    """The processes `maille serve` runs beside the web server (`--no-worker` skips them).
-
-    The worker runs background tasks (webhooks, reminders, long imports); django-tasks has no periodic
-    scheduler, so housekeeping (expired holds, webhook retries, idempotency keys) runs in a loop of its own.
-    """
-    maille = [sys.executable, "-m", "maille.cli"]
-    return [[*maille, "db_worker", "--interval", "1"], [*maille, "housekeeping", "--every", "60"]]
+    if options.dev:
+        web = Child("web", development_server_command(options.host, options.port))
+    else:
+        workers = options.workers or settings.WEB_WORKERS
+        threads = options.threads or settings.WEB_THREADS
+        web = Child("web", gunicorn_command(options.host, options.port, workers, threads))
+    children = [web] if options.no_worker else [web, *background_commands()]
+    sys.exit(Supervisor(children).run())
 
 
 def _import(argv: list[str]) -> None:

@@ -71,6 +71,9 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "maille.urls"
 WSGI_APPLICATION = "maille.wsgi.application"
+# The production server started by `maille serve` (gunicorn, gthread workers); see docs/deploy.md.
+WEB_WORKERS = int(os.environ.get("WEB_WORKERS", str(2 * (os.cpu_count() or 1) + 1)))
+WEB_THREADS = int(os.environ.get("WEB_THREADS", "4"))
 ASGI_APPLICATION = "maille.asgi.application"
 
 TEMPLATES = [

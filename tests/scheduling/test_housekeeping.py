@@ -18,6 +18,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from maille import cli
+from maille.core import serving
 from maille.core.models import Channel
 from maille.scheduling.management.commands import housekeeping
 from maille.scheduling.models import (
@@ -250,7 +251,7 @@ def test_maille_housekeeping_goes_through_the_cli(net, capsys):
 
 
 def test_serve_starts_the_worker_and_the_housekeeping_loop():
-    commands = cli.background_commands()
+    commands = [child.command for child in serving.background_commands()]
     assert [command[:3] for command in commands] == [[sys.executable, "-m", "maille.cli"]] * 2
     assert [command[3:] for command in commands] == [
         ["db_worker", "--interval", "1"],
