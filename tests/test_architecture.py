@@ -65,3 +65,48 @@ def test_planning_imports_no_django():
                 assert not any(a.name.split(".")[0] == "django" for a in node.names), path
             if isinstance(node, ast.ImportFrom) and node.module:
                 assert node.module.split(".")[0] != "django", path
+
+
+# Modules that answer users (pages, /api/v1, /fhir): they read appointments and patients through the scoped
+# selectors of maille/scheduling/selectors.py, never through the model managers.
+SCOPED_MODELS = {"Appointment", "Patient"}
+
+
+def _interface_modules():
+    for path in sorted(ROOT.rglob("*.py")):
+        relative = path.relative_to(ROOT)
+        parts = relative.parts
+        if "migrations" in parts or "tests" in parts:
+            continue
+        is_view = "views" in parts or path.stem in {"views", "api", "fhir"} or path.stem.startswith("views_")
+        if is_view or parts[0] == "api":
+            yield path
+
+
+def _direct_manager_uses(path: Path) -> list[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = []
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Attribute)
+            and node.attr in {"objects", "_default_manager", "_base_manager"}
+            and isinstance(node.value, ast.Name)
+            and node.value.id in SCOPED_MODELS
+        ):
+            found.append(f"{node.value.id}.{node.attr} (line {node.lineno})")
+    return found
+
+
+def test_interfaces_read_appointments_and_patients_through_selectors():
+    modules = list(_interface_modules())
+    assert len(modules) > 10  # the walk finds the views, API and FHIR modules
+    offenders = {
+        str(path.relative_to(ROOT)): uses for path in modules if (uses := _direct_manager_uses(path))
+    }
+    assert not offenders, f"use maille.scheduling.selectors instead of the managers: {offenders}"
+
+
+def test_the_manager_check_finds_a_direct_query(tmp_path):
+    sample = tmp_path / "views.py"
+    sample.write_text("def page(request):\n    return Appointment.objects.filter(pk=1)\n", encoding="utf-8")
+    assert _direct_manager_uses(sample) == ["Appointment.objects (line 2)"]

@@ -13,7 +13,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from maille.accounts.models import Role
 from maille.accounts.permissions import PERMISSION_ROLES
 from tests.factories import DepartementFactory, NetworkRoleFactory, RegionFactory, SiteFactory, user_with_role
-from tests.scheduling.test_views_support import sample_appointment_id
+from tests.scheduling.test_views_support import appointment_at
 
 # Routes anyone may open (login and password reset pages, health check).
 PUBLIC_ROUTES = {
@@ -69,18 +69,34 @@ def test_every_page_route_declares_a_permission():
 
 @pytest.fixture
 def world(db):
+    """Two sites: Souilly (Meuse, in every role's scope) and Chaumont (Haute-Marne, in none but the
+    administrator's); at each an appointment conducted by a remote doctor. The matrix's doctor serves Souilly
+    and conducts the appointment there; the Chaumont one is another doctor's."""
     region = RegionFactory(code="44")
     DepartementFactory(code="55", region=region)
-    site = SiteFactory(host_organisation__commune__code="55498", host_organisation__commune__name="Souilly")
-    return {"site": site}
+    DepartementFactory(code="52", region=region)
+    inside = SiteFactory(host_organisation__commune__code="55498", host_organisation__commune__name="Souilly")
+    outside = SiteFactory(
+        host_organisation__commune__code="52121",
+        host_organisation__commune__name="Chaumont",
+        host_organisation__commune__departement__code="52",
+    )
+    doctor_role = NetworkRoleFactory()
+    doctor_role.sites.add(inside)
+    return {
+        "site": inside,
+        "other_site": outside,
+        "doctor": doctor_role.professional,
+        "appointment_id": appointment_at(inside, doctor_role.professional),
+        "other_appointment_id": appointment_at(outside),
+    }
 
 
-def _kwargs_for(pattern: URLPattern, world) -> dict[str, object]:
+def _kwargs_for(pattern: URLPattern, world, in_scope: bool) -> dict[str, object]:
     values = {
-        "site_id": world["site"].pk,
-        "code": "55",
-        "departement": "55",
-        "appointment_id": sample_appointment_id(world) if "appointment_id" in str(pattern.pattern) else None,
+        "site_id": world["site" if in_scope else "other_site"].pk,
+        "appointment_id": world["appointment_id" if in_scope else "other_appointment_id"],
+        "code": "55" if in_scope else "52",
     }
     names = list(pattern.pattern.converters) if hasattr(pattern.pattern, "converters") else []
     missing = [name for name in names if name not in values]
@@ -96,19 +112,40 @@ def _user_for(role: str, world):
         return user_with_role(role, departement_id="55")
     user = user_with_role(role)
     if role == Role.REMOTE_DOCTOR:
-        NetworkRoleFactory(professional__user=user).sites.add(site)
+        doctor = world["doctor"]
+        doctor.user = user
+        doctor.save(update_fields=["user"])
     return user
+
+
+def _takes_an_object(pattern: URLPattern) -> bool:
+    return bool(getattr(pattern.pattern, "converters", None))
+
+
+# Each route in scope; routes naming an object (site, appointment) out of scope too.
+MATRIX_CASES = [
+    pytest.param(name, pattern, in_scope, id=f"{name}-{'in' if in_scope else 'out'}")
+    for name, pattern in PAGE_ROUTES
+    for in_scope in ([True, False] if _takes_an_object(pattern) else [True])
+]
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("role", Role.values)
-@pytest.mark.parametrize(("name", "pattern"), PAGE_ROUTES, ids=[name for name, _ in PAGE_ROUTES])
-def test_role_route_matrix(client, world, role, name, pattern):
-    url = reverse(name, kwargs=_kwargs_for(pattern, world))
+@pytest.mark.parametrize(("name", "pattern", "in_scope"), MATRIX_CASES)
+def test_role_route_matrix(client, world, role, name, pattern, in_scope):
+    """Role without the permission: 403; object outside the scope: 404 (the administrator has no outside)."""
+    url = reverse(name, kwargs=_kwargs_for(pattern, world, in_scope))
     client.force_login(_user_for(role, world))
     response = client.get(url)
     allowed = role in PERMISSION_ROLES[pattern.callback.required_permission]
-    assert response.status_code == (200 if allowed else 403), f"{role} on {name}"
+    if not allowed:
+        expected = 403
+    elif in_scope or role == Role.PLATFORM_ADMIN:
+        expected = 200
+    else:
+        expected = 404
+    assert response.status_code == expected, f"{role} on {name} ({'in' if in_scope else 'out of'} scope)"
     if not allowed:
         assert "Accès refusé" in response.content.decode()
 
@@ -116,6 +153,6 @@ def test_role_route_matrix(client, world, role, name, pattern):
 @pytest.mark.django_db
 @pytest.mark.parametrize(("name", "pattern"), PAGE_ROUTES, ids=[name for name, _ in PAGE_ROUTES])
 def test_anonymous_users_are_sent_to_login(client, world, name, pattern):
-    response = client.get(reverse(name, kwargs=_kwargs_for(pattern, world)))
+    response = client.get(reverse(name, kwargs=_kwargs_for(pattern, world, in_scope=True)))
     assert response.status_code == 302
     assert response.url.startswith(reverse("accounts:login"))

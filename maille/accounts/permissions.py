@@ -72,17 +72,3 @@ def require_permission(permission: str) -> Callable[[F], F]:
         return wrapped  # type: ignore[return-value]
 
     return decorator
-
-
-def can_edit_site(user: Any, site: Any) -> bool:
-    """Coordinators of the site's territory, staff of the site, administrators."""
-    if not has_permission(user, "directory.edit_site"):
-        return False
-    scope = scope_for(user)
-    if scope.everywhere:
-        return True
-    if scope.has_role(Role.SITE_STAFF) and site.pk in scope.site_ids:
-        return True
-    if scope.has_role(Role.COORDINATOR):
-        return bool(type(site).objects.filter(pk=site.pk).filter(scope.communes_q("commune")).exists())
-    return False

@@ -10,14 +10,58 @@ from typing import Any
 
 from django.db.models import Q
 
+from maille.accounts.models import Role
 from maille.accounts.scope import scope_for
 
-from .models import NetworkRole, Organisation, Professional, Site, SiteQuerySet
+from .models import NetworkRole, NetworkRoleKind, Organisation, Professional, Site, SiteQuerySet
 
 
 def sites_visible_to(user: Any) -> SiteQuerySet:
     """Sites inside the user's scope (territories, granted sites, sites a remote doctor serves)."""
     return Site.objects.filter(scope_for(user).sites_q())
+
+
+def sites_managed_by(user: Any) -> SiteQuerySet:
+    """Sites whose record and agenda the user may edit: administrators all, coordinators those of their
+    territory, site staff their own sites (the role check — ``directory.edit_site``,
+    ``scheduling.edit_availability`` — comes on top)."""
+    scope = scope_for(user)
+    if scope.everywhere:
+        return Site.objects.all()
+    managed = Q(pk__in=[])
+    if scope.has_role(Role.SITE_STAFF) and scope.site_ids:
+        managed |= Q(pk__in=sorted(scope.site_ids))
+    if scope.has_role(Role.COORDINATOR):
+        managed |= scope.communes_q("commune")
+    return Site.objects.filter(managed)
+
+
+def remote_doctors_visible_to(user: Any) -> Any:
+    """Remote doctors whose agenda the user may read: their own for a doctor, else those serving a
+    visible site."""
+    scope = scope_for(user)
+    roles = NetworkRole.objects.active().filter(kind=NetworkRoleKind.REMOTE_DOCTOR)
+    if scope.everywhere:
+        return Professional.objects.filter(pk__in=roles.values("professional")).order_by("last_name", "pk")
+    mine = Q(pk=scope.professional_id) if scope.professional_id is not None else Q(pk__in=[])
+    if scope.roles == {Role.REMOTE_DOCTOR}:
+        return Professional.objects.filter(mine)
+    served = roles.filter(sites__in=sites_visible_to(user).values("pk")).values("professional")
+    return Professional.objects.filter(Q(pk__in=served) | mine).order_by("last_name", "pk")
+
+
+def remote_doctors_managed_by(user: Any) -> Any:
+    """Remote doctors whose agenda the user may edit: themself, for coordinators those serving a site of
+    their territory, every one for administrators."""
+    scope = scope_for(user)
+    roles = NetworkRole.objects.active().filter(kind=NetworkRoleKind.REMOTE_DOCTOR)
+    if scope.everywhere:
+        return Professional.objects.filter(pk__in=roles.values("professional"))
+    managed = Q(pk=scope.professional_id) if scope.professional_id is not None else Q(pk__in=[])
+    if scope.has_role(Role.COORDINATOR):
+        territory_sites = Site.objects.filter(scope.communes_q("commune")).values("pk")
+        managed |= Q(pk__in=roles.filter(sites__in=territory_sites).values("professional"))
+    return Professional.objects.filter(managed)
 
 
 def organisations_visible_to(user: Any) -> Any:

@@ -24,7 +24,7 @@ from maille.core.audit import audit_record
 from maille.core.errors import ConflictError, DomainError
 from maille.core.models import Channel
 from maille.directory.models import Professional, Room, Site, Use
-from maille.directory.selectors import sites_visible_to
+from maille.directory.selectors import remote_doctors_visible_to, sites_visible_to
 from maille.territory.models import Commune
 
 from . import services
@@ -47,9 +47,10 @@ from .api_schemas import (
 )
 from .engine import SlotQuery, find_slots
 from .models import Appointment, AppointmentStatus, Patient, WebhookSubscription
-from .page_selectors import appointments_visible_to, doctor_rules, doctors_visible_to, site_rules, site_week
 from .patient_services import patient_create, patient_duplicates
+from .selectors import appointments_visible_to, patients_bookable_by
 from .wallclock import PARIS
+from .week_grids import doctor_rules, site_rules, site_week
 
 router = Router(tags=["agenda"])
 # Service errors about someone else's or an expired hold are the client's input: 422 here, like the brief
@@ -124,8 +125,8 @@ def _check_future(starts_at: dt.datetime) -> None:
         raise DomainError(_("Ce créneau est déjà passé."), code="past_slot")
 
 
-def _patient(patient_id: int) -> Patient:
-    patient = Patient.objects.filter(pk=patient_id).first()
+def _patient(user: Any, patient_id: int) -> Patient:
+    patient = patients_bookable_by(user).filter(pk=patient_id).first()
     if patient is None:
         raise DomainError(_("Patient inconnu."), code="unknown_patient")
     return patient
@@ -205,7 +206,7 @@ def site_availability(request: HttpRequest, site_id: int) -> list[dict[str, Any]
 )
 def doctor_availability(request: HttpRequest, doctor_id: int) -> list[dict[str, Any]]:
     _require(request.user, "scheduling.view_agenda")
-    doctor = doctors_visible_to(request.user).filter(pk=doctor_id).first()
+    doctor = remote_doctors_visible_to(request.user).filter(pk=doctor_id).first()
     if doctor is None:
         raise HttpError(404, _("Médecin introuvable ou hors de votre périmètre."))
     return [_rule_out(rule) for rule in doctor_rules(doctor).select_related("professional")]
@@ -217,7 +218,8 @@ def site_week_view(request: HttpRequest, site_id: int, date: dt.date | None = No
     _require(request.user, "scheduling.view_agenda")
     site = _site(request.user, site_id)
     day = date or timezone.localdate()
-    week = site_week(site, day - dt.timedelta(days=day.weekday()), lambda appointment: "")
+    monday = day - dt.timedelta(days=day.weekday())
+    week = site_week(site, monday, lambda appointment: "", appointments_visible_to(request.user))
     rows = [*week.rows, *([week.site_row] if week.site_row else [])]
     return {
         "monday": week.monday,
@@ -335,7 +337,7 @@ def booking_create(request: HttpRequest, payload: BookingIn) -> Status[dict[str,
     """From one's own hold (``hold``), or directly (``use``, ``site``, ``starts_at``)."""
     user = request.user
     _require(user, "scheduling.book")
-    patient = _patient(payload.patient)
+    patient = _patient(request.user, payload.patient)
     if payload.hold is not None:
         hold = _appointment(user, payload.hold)
         _can_book_at(user, hold.site)

@@ -1,12 +1,131 @@
-"""Reads of scheduling data."""
+"""Reads of scheduling data with the caller's scope applied: the one rule for who reads, books and runs which
+appointment. Pages, /api/v1, /fhir and exports all go through these functions (a test over the source
+rejects a direct ``Appointment.objects`` or ``Patient.objects`` query in a view, API or FHIR module).
+"""
 
 from __future__ import annotations
 
-from django.db.models import Exists, OuterRef
+from typing import Any
 
-from .models import ResourceBooking
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from maille.accounts.models import Role
+from maille.accounts.permissions import has_permission
+from maille.accounts.scope import scope_for
+from maille.directory.models import Professional, Site, Use
+from maille.directory.selectors import remote_doctors_managed_by, sites_managed_by, sites_visible_to
+
+from .models import Appointment, Patient, ResourceBooking
 
 
+# --- appointments -----------------------------------------------------------------------------------
+def appointments_visible_to(user: Any) -> QuerySet[Appointment]:
+    """Appointments the user may read, patient included.
+
+    Administrators: all. Coordinators and phone operators: those at the sites of their territory. Site staff:
+    those of their sites. A remote doctor: those they conduct (other doctors' appointments appear to them as
+    busy time only). Evaluators read aggregates only: none.
+    """
+    scope = scope_for(user)
+    if scope.everywhere:
+        return Appointment.objects.all()
+    visible = Q(pk__in=[])
+    if scope.has_role(Role.COORDINATOR, Role.OPERATOR):
+        visible |= scope.communes_q("site__commune")
+    if scope.has_role(Role.SITE_STAFF) and scope.site_ids:
+        visible |= Q(site_id__in=sorted(scope.site_ids))
+    if scope.has_role(Role.REMOTE_DOCTOR) and scope.professional_id is not None:
+        visible |= Q(doctor_id=scope.professional_id)
+    return Appointment.objects.filter(visible)
+
+
+def appointments_run_by(user: Any) -> QuerySet[Appointment]:
+    """Appointments whose consultation the user runs (check-in, start, complete, no-show): staff of the site,
+    the appointment's doctor, administrators."""
+    if not has_permission(user, "scheduling.run_appointment"):
+        return Appointment.objects.none()
+    scope = scope_for(user)
+    if scope.everywhere:
+        return Appointment.objects.all()
+    run = Q(pk__in=[])
+    if scope.has_role(Role.SITE_STAFF) and scope.site_ids:
+        run |= Q(site_id__in=sorted(scope.site_ids))
+    if scope.has_role(Role.REMOTE_DOCTOR) and scope.professional_id is not None:
+        run |= Q(doctor_id=scope.professional_id)
+    return Appointment.objects.filter(run)
+
+
+def appointments_managed_by(user: Any) -> QuerySet[Appointment]:
+    """Appointments the user may confirm, move or cancel: those they may read at a site where they book."""
+    if not has_permission(user, "scheduling.book"):
+        return Appointment.objects.none()
+    return appointments_visible_to(user).filter(site__in=sites_visible_to(user).values("pk"))
+
+
+def can_run_appointment(user: Any, appointment: Appointment) -> bool:
+    return appointments_run_by(user).filter(pk=appointment.pk).exists()
+
+
+def can_manage_booking(user: Any, appointment: Appointment) -> bool:
+    return appointments_managed_by(user).filter(pk=appointment.pk).exists()
+
+
+# --- patients ---------------------------------------------------------------------------------------
+def patients_visible_to(user: Any) -> QuerySet[Patient]:
+    """Patients whose identity the user may read: those of the appointments they may read, and for the roles
+    that book (operators, site staff, coordinators booking) any active patient found through the audited
+    search service (a phone number, or a name with a birth date)."""
+    scope = scope_for(user)
+    if scope.everywhere:
+        return Patient.objects.all()
+    if not has_permission(user, "scheduling.view_patient"):
+        return Patient.objects.none()
+    if has_permission(user, "scheduling.book"):
+        return Patient.objects.active()
+    with_visible_appointment = appointments_visible_to(user).filter(patient=OuterRef("pk"))
+    return Patient.objects.filter(Exists(with_visible_appointment))
+
+
+def patients_bookable_by(user: Any) -> QuerySet[Patient]:
+    """Patients for whom the user may book (an appointment names them without showing their identity)."""
+    if not has_permission(user, "scheduling.book"):
+        return Patient.objects.none()
+    return Patient.objects.active()
+
+
+# --- agendas ----------------------------------------------------------------------------------------
+def agenda_sites_for(user: Any) -> QuerySet[Site]:
+    return sites_visible_to(user).active().select_related("commune").order_by("name", "pk")
+
+
+def can_edit_site_agenda(user: Any, site: Site) -> bool:
+    """Administrators, coordinators of the site's territory, staff of the site."""
+    return (
+        has_permission(user, "scheduling.edit_availability")
+        and sites_managed_by(user).filter(pk=site.pk).exists()
+    )
+
+
+def can_edit_doctor_agenda(user: Any, doctor: Professional) -> bool:
+    """The doctor themself, coordinators of a territory the doctor serves, administrators."""
+    return (
+        has_permission(user, "scheduling.edit_availability")
+        and remote_doctors_managed_by(user).filter(pk=doctor.pk).exists()
+    )
+
+
+def can_book_at(user: Any, site: Site) -> bool:
+    return has_permission(user, "scheduling.book") and sites_visible_to(user).filter(pk=site.pk).exists()
+
+
+def bookable_uses_for(user: Any) -> QuerySet[Use]:
+    sites = sites_visible_to(user).active().values("pk")
+    return (
+        Use.objects.filter(site_uses__site__in=sites, site_uses__is_active=True).distinct().order_by("name")
+    )
+
+
+# --- integrity --------------------------------------------------------------------------------------
 def double_bookings_count() -> int:
     """Busy rows overlapping another row of the same resource: one query over all resources (always 0)."""
     other = ResourceBooking.objects.filter(

@@ -7,9 +7,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError
 
 from maille.accounts.models import Role, RoleGrant
-from maille.accounts.permissions import PERMISSION_ROLES, can_edit_site, has_permission
+from maille.accounts.permissions import PERMISSION_ROLES, has_permission
 from maille.accounts.scope import scope_for
-from maille.directory.selectors import sites_visible_to
+from maille.directory.selectors import sites_managed_by, sites_visible_to
 from maille.territory.models import Commune
 from tests.factories import (
     CommuneFactory,
@@ -112,7 +112,11 @@ def test_communes_q_applies_to_communes(territory):
     assert codes == ["52398"]
 
 
-def test_can_edit_site_follows_role_and_scope(territory):
+def can_edit_site(user, site) -> bool:
+    return sites_managed_by(user).filter(pk=site.pk).exists()
+
+
+def test_sites_managed_follow_role_and_scope(territory):
     sites = territory["sites"]
     coordinator = user_with_role(Role.COORDINATOR, departement_id="55")
     assert can_edit_site(coordinator, sites["55498"])

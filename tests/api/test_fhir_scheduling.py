@@ -74,7 +74,11 @@ def test_schedules_one_per_room_and_practitioner_role(client, w):
     }
     by_actor = bundle_of(get(client, w.operator, "/fhir/Schedule", actor=f"Location/room-{w.net.room.pk}"))
     assert ids(by_actor) == [f"room-{w.net.room.pk}"]
-    assert bundle_of(get(client, w.evaluator, "/fhir/Schedule")).total == 0
+    # An evaluator reads aggregates only: agendas and appointments are refused, as on the pages and /api/v1.
+    for path in ("/fhir/Schedule", "/fhir/Appointment", f"/fhir/Schedule/room-{w.net.room.pk}"):
+        refused = get(client, w.evaluator, path)
+        assert refused.status_code == 403, path
+        assert refused.json()["issue"][0]["code"] == "forbidden"
 
 
 def test_slot_search_by_service_type_location_and_start(client, w):

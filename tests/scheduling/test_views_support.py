@@ -7,26 +7,23 @@ import datetime as dt
 from django.utils import timezone
 
 from maille.core.models import Channel
-from maille.directory.models import Site, Use
+from maille.directory.models import Professional, Site, Use
 from maille.scheduling.models import Appointment, AppointmentStatus, Patient
 from tests.factories import ProfessionalFactory, RoomFactory
 
 
-def sample_appointment_id(world: dict) -> int:
-    """A booked appointment at the matrix's site (created once per test)."""
-    if "appointment_id" not in world:
-        site: Site = world["site"]
-        starts_at = timezone.now() + dt.timedelta(days=2)
-        appointment = Appointment.objects.create(
-            use=Use.objects.get(code="tlc-mg"),
-            site=site,
-            room=RoomFactory(site=site),
-            doctor=ProfessionalFactory(),
-            patient=Patient.objects.create(phone="+33612345678"),
-            starts_at=starts_at,
-            ends_at=starts_at + dt.timedelta(minutes=20),
-            status=AppointmentStatus.BOOKED,
-            channel=Channel.PHONE,
-        )
-        world["appointment_id"] = appointment.pk
-    return world["appointment_id"]
+def appointment_at(site: Site, doctor: Professional | None = None) -> int:
+    """A booked appointment at the site in two days, conducted by ``doctor`` (a new one by default)."""
+    starts_at = timezone.now() + dt.timedelta(days=2)
+    appointment = Appointment.objects.create(
+        use=Use.objects.get(code="tlc-mg"),
+        site=site,
+        room=RoomFactory(site=site),
+        doctor=doctor or ProfessionalFactory(),
+        patient=Patient.objects.create(phone="+33612345678"),
+        starts_at=starts_at,
+        ends_at=starts_at + dt.timedelta(minutes=20),
+        status=AppointmentStatus.BOOKED,
+        channel=Channel.PHONE,
+    )
+    return appointment.pk

@@ -34,8 +34,7 @@ from maille.directory.selectors import network_roles_visible_to, sites_visible_t
 from maille.scheduling import fhir as mapping
 from maille.scheduling import services
 from maille.scheduling.engine import SlotQuery, find_slots
-from maille.scheduling.models import Appointment, Patient
-from maille.scheduling.page_selectors import appointments_visible_to
+from maille.scheduling.selectors import appointments_visible_to, patients_bookable_by
 
 from . import views
 from .responses import FhirError, fhir_response, operation_outcome
@@ -61,9 +60,15 @@ def _scheduling_reader(user: Any) -> bool:
     return has_permission(user, "scheduling.view_agenda")
 
 
-def _schedule_rooms(user: Any) -> QuerySet[Any]:
+def _require_scheduling_reader(user: Any) -> None:
+    """Agendas and appointments are not for every role (an evaluator reads aggregates only): 403, as the
+    pages and /api/v1 answer."""
     if not _scheduling_reader(user):
-        return Room.objects.none()
+        raise FhirError(403, "forbidden", _("Votre rôle ne donne pas accès aux agendas."))
+
+
+def _schedule_rooms(user: Any) -> QuerySet[Any]:
+    _require_scheduling_reader(user)
     return (
         Room.objects.filter(site__in=sites_visible_to(user).values("pk"))
         .select_related("site")
@@ -72,8 +77,7 @@ def _schedule_rooms(user: Any) -> QuerySet[Any]:
 
 
 def _schedule_roles(user: Any) -> QuerySet[Any]:
-    if not _scheduling_reader(user):
-        return NetworkRole.objects.none()
+    _require_scheduling_reader(user)
     return (
         network_roles_visible_to(user)
         .filter(kind__in=[NetworkRoleKind.ASSISTANT, NetworkRoleKind.REMOTE_DOCTOR])
@@ -130,8 +134,7 @@ SCHEDULE = ResourceType(
 
 # --- Appointment search -----------------------------------------------------------------------------
 def _appointments(user: Any) -> QuerySet[Any]:
-    if not _scheduling_reader(user):
-        return Appointment.objects.none()
+    _require_scheduling_reader(user)
     return mapping.with_roles_at_site(
         appointments_visible_to(user)
         .select_related("use__remote_specialty", "site")
@@ -314,8 +317,7 @@ def _slot_search(request: HttpRequest) -> HttpResponse:
             % {"names": ", ".join(unknown)},
             expression=unknown[0],
         )
-    if not _scheduling_reader(user):
-        raise FhirError(403, "forbidden", _("Votre rôle ne donne pas accès aux agendas."))
+    _require_scheduling_reader(user)
     count = min(views._positive_int(request, "_count", 10), MAX_SLOTS)
     uses = Use.objects.select_related("remote_specialty").order_by("pk")
     service_types = _tokens(request.GET.getlist("service-type"))
@@ -423,7 +425,7 @@ def _book(request: HttpRequest, user: Any) -> HttpResponse:
         )
     references = _references(resource)
     patients = integer_ids(references.get("Patient", []))
-    patient = Patient.objects.filter(pk=patients[0]).first() if len(patients) == 1 else None
+    patient = patients_bookable_by(user).filter(pk=patients[0]).first() if len(patients) == 1 else None
     if patient is None:
         raise FhirError(
             422, "business-rule", _("Patient inconnu (participant Patient/N)."), expression="participant"
@@ -451,7 +453,9 @@ def _book(request: HttpRequest, user: Any) -> HttpResponse:
     except ConflictError as error:
         error.details["use_id"] = use.pk
         raise
-    appointment = Appointment.objects.select_related("use__remote_specialty", "site").get(pk=appointment.pk)
+    appointment = (
+        appointments_visible_to(user).select_related("use__remote_specialty", "site").get(pk=appointment.pk)
+    )
     response = fhir_response(_appointment_resource(appointment, user), status=201)
     response["Location"] = request.build_absolute_uri(
         reverse("fhir:appointment-instance", args=[str(appointment.pk)])

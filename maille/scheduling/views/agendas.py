@@ -22,6 +22,7 @@ from maille.accounts.permissions import has_permission, require_permission
 from maille.accounts.scope import scope_for
 from maille.core.errors import DomainError
 from maille.directory.models import Professional, Site
+from maille.directory.selectors import remote_doctors_visible_to
 
 from ..availability_services import availability_delete, availability_save
 from ..forms import (
@@ -33,13 +34,15 @@ from ..forms import (
     week_start_from,
 )
 from ..models import Absence, AvailabilityException, AvailabilityRule, ReservedRange, SiteClosure
-from ..page_selectors import (
+from ..selectors import (
     agenda_sites_for,
+    appointments_visible_to,
     can_edit_doctor_agenda,
     can_edit_site_agenda,
+)
+from ..week_grids import (
     doctor_rules,
     doctor_week,
-    doctors_visible_to,
     site_assistants,
     site_resource_choices,
     site_rules,
@@ -189,7 +192,7 @@ def site_agenda(request: HttpRequest, site_id: int) -> HttpResponse:
             return response
     context = {
         "site": site,
-        "week": site_week(site, monday, appointment_url),
+        "week": site_week(site, monday, appointment_url, appointments_visible_to(request.user)),
         "can_edit": can_edit,
         "forms": forms,
         "lists": lists,
@@ -202,7 +205,7 @@ def site_agenda(request: HttpRequest, site_id: int) -> HttpResponse:
 
 
 def _chosen_doctor(request: HttpRequest) -> Professional | None:
-    doctors = doctors_visible_to(request.user)
+    doctors = remote_doctors_visible_to(request.user)
     scope = scope_for(request.user)
     raw = request.GET.get("medecin") or request.POST.get("medecin") or ""
     if raw.isdigit():
@@ -219,7 +222,9 @@ def doctor_agenda(request: HttpRequest) -> HttpResponse:
         if request.method == "POST":
             raise Http404
         return render(
-            request, "scheduling/doctor_choice.html", {"doctors": doctors_visible_to(request.user)[:300]}
+            request,
+            "scheduling/doctor_choice.html",
+            {"doctors": remote_doctors_visible_to(request.user)[:300]},
         )
     can_edit = can_edit_doctor_agenda(request.user, doctor)
     if request.method == "POST" and not can_edit:
@@ -263,7 +268,7 @@ def doctor_agenda(request: HttpRequest) -> HttpResponse:
     context = {
         "doctor": doctor,
         "served_sites": served.order_by("name"),
-        "week": doctor_week(doctor, monday, appointment_url),
+        "week": doctor_week(doctor, monday, appointment_url, appointments_visible_to(request.user)),
         "can_edit": can_edit,
         "forms": forms,
         "lists": lists,

@@ -20,8 +20,8 @@ from maille.core.errors import DomainError
 
 from ..forms import CancelForm, CompleteForm, PatientCreateForm, PatientSearchForm, RescheduleForm
 from ..models import TRANSITIONS, Appointment, AppointmentStatus
-from ..page_selectors import appointments_visible_to, can_manage_booking, can_run_appointment
 from ..patient_services import patient_read
+from ..selectors import appointments_visible_to, can_manage_booking, can_run_appointment
 from ..services import (
     appointment_cancel,
     appointment_check_in,

@@ -23,9 +23,9 @@ from maille.directory.models import Site
 from ..engine import SlotQuery, find_slots
 from ..forms import HoldForm, PatientCreateForm, PatientSearchForm, SlotSearchForm
 from ..models import Patient
-from ..page_selectors import agenda_sites_for, appointments_visible_to, bookable_uses_for
 from ..patient_services import patient_create, patient_duplicates, patient_read
 from ..patient_services import patient_search as search_patients
+from ..selectors import agenda_sites_for, appointments_visible_to, bookable_uses_for
 from ..services import appointment_book_hold, appointment_cancel, appointment_hold
 from .channels import channel_for
 

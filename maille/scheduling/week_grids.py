@@ -1,4 +1,7 @@
-"""Scoped reads for the scheduling pages: who may see or edit which agenda, and the week grids.
+"""The week grids of the agenda pages and the API: each resource's availability, closures and bookings.
+
+Who may read which appointment is decided by ``selectors.appointments_visible_to``; the grids receive that
+decision and draw the other appointments as busy time, with no link and no detail.
 
 The week grids expand weekly rules with the engine's own expansion (``engine.weekly_occurrences`` and
 ``wallclock.local_to_utc_minutes``), so a page shows the same occurrences the engine books.
@@ -14,11 +17,7 @@ import numpy as np
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
-from maille.accounts.models import Role
-from maille.accounts.permissions import has_permission
-from maille.accounts.scope import scope_for
-from maille.directory.models import NetworkRole, NetworkRoleKind, Professional, Site, Use
-from maille.directory.selectors import sites_visible_to
+from maille.directory.models import NetworkRole, Professional, Site
 
 from .engine import weekly_occurrences
 from .models import (
@@ -44,93 +43,6 @@ SHOWN_STATUSES = [
     AppointmentStatus.COMPLETED,
     AppointmentStatus.NO_SHOW,
 ]
-
-
-# --- scope ------------------------------------------------------------------------------------------
-def agenda_sites_for(user: Any) -> QuerySet[Site]:
-    return sites_visible_to(user).active().select_related("commune").order_by("name", "pk")
-
-
-def can_edit_site_agenda(user: Any, site: Site) -> bool:
-    """Administrators, coordinators of the site's territory, staff of the site."""
-    if not has_permission(user, "scheduling.edit_availability"):
-        return False
-    scope = scope_for(user)
-    if scope.everywhere:
-        return True
-    if scope.has_role(Role.SITE_STAFF) and site.pk in scope.site_ids:
-        return True
-    if scope.has_role(Role.COORDINATOR):
-        return Site.objects.filter(pk=site.pk).filter(scope.communes_q("commune")).exists()
-    return False
-
-
-def doctors_visible_to(user: Any) -> QuerySet[Professional]:
-    """Remote doctors whose agenda the user may read: their own for a doctor, else those serving a
-    visible site."""
-    scope = scope_for(user)
-    roles = NetworkRole.objects.active().filter(kind=NetworkRoleKind.REMOTE_DOCTOR)
-    if scope.everywhere:
-        return Professional.objects.filter(pk__in=roles.values("professional")).order_by("last_name", "pk")
-    mine = Q(pk=scope.professional_id) if scope.professional_id is not None else Q(pk__in=[])
-    if scope.roles == {Role.REMOTE_DOCTOR}:
-        return Professional.objects.filter(mine)
-    served = roles.filter(sites__in=sites_visible_to(user).values("pk")).values("professional")
-    return Professional.objects.filter(Q(pk__in=served) | mine).order_by("last_name", "pk")
-
-
-def can_edit_doctor_agenda(user: Any, doctor: Professional) -> bool:
-    """The doctor themself, coordinators of a territory the doctor serves, administrators."""
-    if not has_permission(user, "scheduling.edit_availability"):
-        return False
-    scope = scope_for(user)
-    if scope.everywhere or scope.professional_id == doctor.pk:
-        return True
-    if scope.has_role(Role.COORDINATOR):
-        territory_sites = Site.objects.filter(scope.communes_q("commune")).values("pk")
-        return (
-            NetworkRole.objects.active()
-            .filter(kind=NetworkRoleKind.REMOTE_DOCTOR, professional=doctor, sites__in=territory_sites)
-            .exists()
-        )
-    return False
-
-
-def appointments_visible_to(user: Any) -> QuerySet[Appointment]:
-    """Appointments at the sites of the user's scope (a doctor: the sites served, and their own)."""
-    scope = scope_for(user)
-    visible = Q(site__in=sites_visible_to(user).values("pk"))
-    if scope.professional_id is not None:
-        visible |= Q(doctor_id=scope.professional_id)
-    return Appointment.objects.filter(visible)
-
-
-def can_book_at(user: Any, site: Site) -> bool:
-    return has_permission(user, "scheduling.book") and sites_visible_to(user).filter(pk=site.pk).exists()
-
-
-def can_manage_booking(user: Any, appointment: Appointment) -> bool:
-    """Confirm, move or cancel: who may book at the appointment's site."""
-    return can_book_at(user, appointment.site)
-
-
-def can_run_appointment(user: Any, appointment: Appointment) -> bool:
-    """Check-in, start, complete, no-show: staff of the site, the appointment's doctor, administrators."""
-    if not has_permission(user, "scheduling.run_appointment"):
-        return False
-    scope = scope_for(user)
-    if scope.everywhere:
-        return True
-    if scope.has_role(Role.SITE_STAFF) and appointment.site_id in scope.site_ids:
-        return True
-    return scope.professional_id is not None and scope.professional_id == appointment.doctor_id
-
-
-def bookable_uses_for(user: Any) -> QuerySet[Use]:
-    sites = sites_visible_to(user).active().values("pk")
-    return (
-        Use.objects.filter(site_uses__site__in=sites, site_uses__is_active=True).distinct().order_by("name")
-    )
 
 
 def site_assistants(site: Site) -> list[Professional]:
@@ -192,10 +104,6 @@ class Week:
         """Rows with each day's entries beside its date (the site-wide row first, when there is one)."""
         rows = [self.site_row, *self.rows] if self.site_row is not None else self.rows
         return [(row, self.cells(row)) for row in rows]
-
-
-def monday_of(day: dt.date) -> dt.date:
-    return day - dt.timedelta(days=day.weekday())
 
 
 def _local(minutes: int) -> dt.datetime:
@@ -279,7 +187,17 @@ def _empty_days() -> list[list[GridEntry]]:
 KIND_ORDER = {
     kind: rank
     for rank, kind in enumerate(
-        ["holiday", "closure", "available", "moved", "cancelled", "reserved", "absence", "appointment"]
+        [
+            "holiday",
+            "closure",
+            "available",
+            "moved",
+            "cancelled",
+            "reserved",
+            "absence",
+            "appointment",
+            "busy",
+        ]
     )
 }
 
@@ -290,7 +208,11 @@ def _sorted(row: GridRow) -> GridRow:
     return row
 
 
-def _appointment_entry(appointment: Appointment, url: str, with_site: bool = False) -> GridEntry:
+def _appointment_entry(
+    appointment: Appointment, url: str, readable: set[int], with_site: bool = False
+) -> GridEntry:
+    if appointment.pk not in readable:
+        return GridEntry("busy", _("occupé"), appointment.starts_at, appointment.ends_at)
     label = _("rendez-vous : %(use)s (%(status)s)") % {
         "use": appointment.use.name,
         "status": appointment.get_status_display(),
@@ -300,9 +222,15 @@ def _appointment_entry(appointment: Appointment, url: str, with_site: bool = Fal
     return GridEntry("appointment", label, appointment.starts_at, appointment.ends_at, url)
 
 
-def site_week(site: Site, monday: dt.date, appointment_url: Any) -> Week:
+def _readable_ids(readable: QuerySet[Appointment], appointments: list[Appointment]) -> set[int]:
+    ids = [appointment.pk for appointment in appointments]
+    return set(readable.filter(pk__in=ids).values_list("pk", flat=True)) if ids else set()
+
+
+def site_week(site: Site, monday: dt.date, appointment_url: Any, readable: QuerySet[Appointment]) -> Week:
     """The week of a site: each room and assistant with their availability and bookings, plus the
-    site-wide closures, public holidays and reserved ranges."""
+    site-wide closures, public holidays and reserved ranges. Appointments outside ``readable`` (the
+    reader's visible appointments) are drawn as busy time."""
     days = [monday + dt.timedelta(days=i) for i in range(7)]
     week_start, week_end = _week_bounds(monday)
     rooms = list(site.rooms.order_by("name"))
@@ -330,15 +258,18 @@ def site_week(site: Site, monday: dt.date, appointment_url: Any) -> Week:
         label = _("absence") + (f" ({absence.reason})" if absence.reason else "")
         for day, start, end in _split_by_day(absence.starts_at, absence.ends_at, days):
             rows[key].days[day].append(GridEntry("absence", label, start, end))
-    appointments = Appointment.objects.filter(
-        site=site, status__in=SHOWN_STATUSES, starts_at__lt=week_end, ends_at__gt=week_start
-    ).select_related("use")
+    appointments = list(
+        Appointment.objects.filter(
+            site=site, status__in=SHOWN_STATUSES, starts_at__lt=week_end, ends_at__gt=week_start
+        ).select_related("use")
+    )
+    readable_ids = _readable_ids(readable, appointments)
     for appointment in appointments:
         entry_url = appointment_url(appointment)
         for key in (f"room:{appointment.room_id}", f"pro:{appointment.assistant_id}"):
             if key in rows:
                 for day, _start, _end in _split_by_day(appointment.starts_at, appointment.ends_at, days):
-                    rows[key].days[day].append(_appointment_entry(appointment, entry_url))
+                    rows[key].days[day].append(_appointment_entry(appointment, entry_url, readable_ids))
     site_row = GridRow(_("Tout le site"), _empty_days())
     for closure in SiteClosure.objects.filter(site=site, starts_at__lt=week_end, ends_at__gt=week_start):
         label = _("site fermé") + (f" ({closure.reason})" if closure.reason else "")
@@ -381,8 +312,11 @@ def site_week(site: Site, monday: dt.date, appointment_url: Any) -> Week:
     return Week(monday, days, [_sorted(row) for row in rows.values()], _sorted(site_row))
 
 
-def doctor_week(doctor: Professional, monday: dt.date, appointment_url: Any) -> Week:
-    """A remote doctor's week: their rules (shared by every site served), absences and appointments."""
+def doctor_week(
+    doctor: Professional, monday: dt.date, appointment_url: Any, readable: QuerySet[Appointment]
+) -> Week:
+    """A remote doctor's week: their rules (shared by every site served), absences and appointments (those
+    outside ``readable`` drawn as busy time)."""
     days = [monday + dt.timedelta(days=i) for i in range(7)]
     week_start, week_end = _week_bounds(monday)
     row = GridRow(str(doctor), _empty_days())
@@ -399,13 +333,16 @@ def doctor_week(doctor: Professional, monday: dt.date, appointment_url: Any) -> 
         label = _("absence") + (f" ({absence.reason})" if absence.reason else "")
         for day, start, end in _split_by_day(absence.starts_at, absence.ends_at, days):
             row.days[day].append(GridEntry("absence", label, start, end))
-    appointments = Appointment.objects.filter(
-        doctor=doctor, status__in=SHOWN_STATUSES, starts_at__lt=week_end, ends_at__gt=week_start
-    ).select_related("use", "site")
+    appointments = list(
+        Appointment.objects.filter(
+            doctor=doctor, status__in=SHOWN_STATUSES, starts_at__lt=week_end, ends_at__gt=week_start
+        ).select_related("use", "site")
+    )
+    readable_ids = _readable_ids(readable, appointments)
     for appointment in appointments:
         entry_url = appointment_url(appointment)
         for day, _start, _end in _split_by_day(appointment.starts_at, appointment.ends_at, days):
-            row.days[day].append(_appointment_entry(appointment, entry_url, with_site=True))
+            row.days[day].append(_appointment_entry(appointment, entry_url, readable_ids, with_site=True))
     return Week(monday, days, [_sorted(row)])
 
 
