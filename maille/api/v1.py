@@ -16,6 +16,7 @@ from ninja.security import HttpBearer
 from ninja.utils import check_csrf
 
 from maille.core.errors import DomainError
+from maille.core.input_guards import find_nul_character, nul_character_message
 from maille.directory.api import router as directory_router
 from maille.scheduling.api import router as scheduling_router
 from maille.territory.api import router as territory_router
@@ -54,7 +55,9 @@ class MailleNinjaAPI(NinjaAPI):
         patterns = super()._get_urls()
         for pattern in patterns:
             if isinstance(pattern, URLPattern):
-                pattern.callback = _idempotent_posts(_problem_for_wrong_method(pattern.callback))
+                pattern.callback = _refuse_nul_characters(
+                    _idempotent_posts(_problem_for_wrong_method(pattern.callback))
+                )
         # Unknown paths under /api/v1 answer a problem document too, not the HTML 404 page.
         return [*patterns, re_path(r"^.*$", _unknown_path, name="unknown-path")]
 
@@ -80,6 +83,23 @@ def _problem_for_wrong_method(view: Callable[..., HttpResponse]) -> Callable[...
             )
             return problem
         return response
+
+    return wrapped
+
+
+def _refuse_nul_characters(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """A NUL character in a parameter or a JSON body is refused (422 naming it) before any query runs:
+    PostgreSQL cannot store it in text and would answer a server error."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        found = find_nul_character(request)
+        if found is not None:
+            where, parameter = found
+            return problems.validation_failed(
+                [{"parameter": parameter, "in": where, "detail": nul_character_message()}]
+            )
+        return view(request, *args, **kwargs)
 
     return wrapped
 

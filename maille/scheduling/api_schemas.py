@@ -6,6 +6,7 @@ import datetime as dt
 
 from ninja import Field, Schema
 
+from maille.core.input_guards import ApiDateTime
 from maille.directory.models import Sex
 
 from .models import AppointmentStatus, WebhookEvent
@@ -53,10 +54,10 @@ class SlotSearch(Schema):
     latitude: float | None = Field(None, ge=-90, le=90)
     longitude: float | None = Field(None, ge=-180, le=180)
     site: list[int] | None = Field(None, description="Sites (répétable)")
-    start: dt.datetime | None = Field(
+    start: ApiDateTime | None = Field(
         None, description="Au plus tôt (ISO 8601 ; sans décalage : heure de Paris)"
     )
-    end: dt.datetime | None = Field(None, description="Au plus tard")
+    end: ApiDateTime | None = Field(None, description="Au plus tard")
     max_travel_minutes: float | None = Field(None, gt=0)
     doctor_sex: Sex | None = None
     doctor_language: str | None = Field(None, description="Code de langue (fr, en, ar…)")
@@ -80,7 +81,7 @@ class SlotOut(Schema):
 class HoldIn(Schema):
     use: str
     site: int
-    starts_at: dt.datetime
+    starts_at: ApiDateTime
     room: int | None = None
     doctor: int | None = Field(None, description="Vide : tout médecin éligible (le moins chargé)")
 
@@ -90,7 +91,7 @@ class BookingIn(Schema):
     hold: int | None = Field(None, description="Option à confirmer ; sinon use, site et starts_at")
     use: str | None = None
     site: int | None = None
-    starts_at: dt.datetime | None = None
+    starts_at: ApiDateTime | None = None
     room: int | None = None
     doctor: int | None = None
     booked_by_caregiver: bool = False
@@ -120,8 +121,8 @@ class BookingFilters(Schema):
     patient: int | None = None
     use: str | None = None
     status: list[AppointmentStatus] | None = None
-    start: dt.datetime | None = Field(None, description="Début au plus tôt")
-    end: dt.datetime | None = Field(None, description="Début au plus tard (exclu)")
+    start: ApiDateTime | None = Field(None, description="Début au plus tôt")
+    end: ApiDateTime | None = Field(None, description="Début au plus tard (exclu)")
 
 
 class CancelIn(Schema):
@@ -130,7 +131,7 @@ class CancelIn(Schema):
 
 
 class RescheduleIn(Schema):
-    starts_at: dt.datetime
+    starts_at: ApiDateTime
     site: int | None = None
     room: int | None = None
     doctor: int | None = None

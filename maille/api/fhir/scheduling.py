@@ -28,6 +28,7 @@ from maille.accounts.permissions import has_permission
 from maille.api.auth import NotAuthenticated, RoleWithoutApiAccess, api_user, bearer_token_of
 from maille.api.idempotency import run_idempotently
 from maille.core.errors import ConflictError, DomainError
+from maille.core.input_guards import find_nul_character, nul_character_message
 from maille.core.models import Channel
 from maille.directory.models import NetworkRole, NetworkRoleKind, Professional, Room, Use
 from maille.directory.selectors import network_roles_visible_to, sites_visible_to
@@ -227,7 +228,14 @@ RESOURCE_TYPES.update({"Schedule": SCHEDULE, "Appointment": APPOINTMENT})
 
 
 # --- endpoints -----------------------------------------------------------------------------------------
+def _refuse_nul_characters(request: HttpRequest) -> None:
+    found = find_nul_character(request)
+    if found is not None:
+        raise FhirError(400, "invalid", nul_character_message(), expression=found[1])
+
+
 def _writer(request: HttpRequest) -> Any:
+    _refuse_nul_characters(request)
     if bearer_token_of(request) is None and check_csrf(request) is not None:
         raise FhirError(403, "forbidden", _("Jeton CSRF absent ou invalide pour cette requête de session."))
     return api_user(request)
@@ -306,6 +314,7 @@ def slot_search(request: HttpRequest) -> HttpResponse:
 
 
 def _slot_search(request: HttpRequest) -> HttpResponse:
+    _refuse_nul_characters(request)
     user = api_user(request)
     declared = {p.name for p in SLOT_PARAMETERS} | {"_count"}
     unknown = sorted(set(request.GET) - declared)

@@ -16,6 +16,7 @@ from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 
 from maille.api.auth import NotAuthenticated, RoleWithoutApiAccess, api_user
+from maille.core.input_guards import find_nul_character, nul_character_message
 from maille.directory.fhir import FICTIONAL_TAG
 
 from .responses import FhirError, fhir_response, operation_outcome
@@ -47,6 +48,9 @@ def fhir_endpoint(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
             response["Allow"] = ", ".join(sorted(READ_METHODS))
             return response
         try:
+            found = find_nul_character(request)
+            if found is not None:
+                raise FhirError(400, "invalid", nul_character_message(), expression=found[1])
             fhir_format = request.GET.get("_format")
             if fhir_format is not None and fhir_format not in JSON_FORMATS:
                 raise FhirError(400, "not-supported", _("Seul le format JSON est proposé (_format=json)."))

@@ -1,0 +1,65 @@
+"""Checks of raw input that the database would otherwise refuse with a server error.
+
+PostgreSQL stores no NUL character in text and no UTC offset beyond ±15:59; both are input errors (4xx
+naming the parameter), found before any query runs. Shared by /api/v1 and /fhir.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Annotated, Any
+
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from pydantic import AfterValidator
+
+NUL = "\x00"
+# PostgreSQL's limit for a time-zone displacement.
+MAX_UTC_OFFSET = dt.timedelta(hours=15, minutes=59)
+
+
+def _nul_in(value: Any, path: str) -> str | None:
+    if isinstance(value, str):
+        return path if NUL in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = _nul_in(str(key), path) or _nul_in(item, f"{path}.{key}" if path else str(key))
+            if found is not None:
+                return found
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _nul_in(item, f"{path}[{index}]")
+            if found is not None:
+                return found
+    return None
+
+
+def find_nul_character(request: HttpRequest) -> tuple[str, str] | None:
+    """(where, parameter) of the first NUL character in the query string or a JSON body, or None."""
+    for name, values in request.GET.lists():
+        if NUL in name or any(NUL in value for value in values):
+            return "query", name.replace(NUL, "\\0")
+    if request.method in {"POST", "PUT", "PATCH"} and b"\\u0000" in request.body:
+        try:
+            found = _nul_in(json.loads(request.body), "")
+        except ValueError:
+            return None  # not JSON: the endpoint's own parsing answers
+        if found is not None:
+            return "body", found or "body"
+    return None
+
+
+def nul_character_message() -> str:
+    return _("Le caractère NUL (0x00) n'est pas accepté.")
+
+
+def _offset_within_limits(value: dt.datetime) -> dt.datetime:
+    offset = value.utcoffset()
+    if offset is not None and abs(offset) > MAX_UTC_OFFSET:
+        raise ValueError(_("Décalage horaire hors limites (au plus ±15:59)."))
+    return value
+
+
+# A date-time given to the API: ISO 8601, with a UTC offset PostgreSQL can store.
+ApiDateTime = Annotated[dt.datetime, AfterValidator(_offset_within_limits)]
