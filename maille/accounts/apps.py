@@ -5,3 +5,6 @@ class AccountsConfig(AppConfig):
     name = "maille.accounts"
     label = "accounts"
     verbose_name = "Comptes et rôles"
+
+    def ready(self) -> None:
+        from . import throttle  # noqa: F401  (connects the lockout audit)
