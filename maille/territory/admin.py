@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import AplParameter, Commune, Cpts, Departement, Epci, Region
+from .models import AplParameter, Commune, Cpts, Departement, Epci, FormerCommune, Region
 
 
 @admin.register(Region)
@@ -44,3 +44,10 @@ class CptsAdmin(admin.ModelAdmin):
 class AplParameterAdmin(admin.ModelAdmin):
     list_display = ["year", "table", "rank", "label", "value", "value_text"]
     list_filter = ["year", "table"]
+
+
+@admin.register(FormerCommune)
+class FormerCommuneAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "commune", "apl_gp", "apl_year"]
+    search_fields = ["code", "name", "commune__name"]
+    raw_id_fields = ["commune"]

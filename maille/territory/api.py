@@ -18,6 +18,14 @@ from .models import SOUS_DENSE_APL_THRESHOLD, Commune, Cpts, Departement, Epci
 router = Router(tags=["territoire"])
 
 
+class FormerCommuneOut(Schema):
+    code: str = Field(description="Ancien code INSEE (commune fusionnée depuis)")
+    name: str
+    apl_gp: float | None = Field(description="APL publiée par la DREES pour l'ancienne commune")
+    apl_year: int | None
+    population_standardised: float | None
+
+
 class CommuneOut(Schema):
     code: str = Field(description="Code INSEE")
     name: str
@@ -30,6 +38,9 @@ class CommuneOut(Schema):
     sous_dense: bool | None = Field(description=f"APL < {SOUS_DENSE_APL_THRESHOLD}")
     departement: str
     epci: str | None = Field(description="SIREN de l'EPCI")
+    former_communes: list[FormerCommuneOut] = Field(
+        description="Communes fusionnées depuis dans celle-ci, avec la valeur publiée sur l'ancienne géographie"
+    )
 
 
 class CommuneFilters(Schema):
@@ -62,7 +73,7 @@ class CptsOut(Schema):
 
 
 def visible_communes(request: HttpRequest) -> Any:
-    return Commune.objects.filter(scope_for(request.user).communes_q())
+    return Commune.objects.filter(scope_for(request.user).communes_q()).prefetch_related("former_communes")
 
 
 def commune_dict(commune: Commune) -> dict[str, Any]:
@@ -78,6 +89,16 @@ def commune_dict(commune: Commune) -> dict[str, Any]:
         "sous_dense": commune.is_sous_dense,
         "departement": commune.departement_id,
         "epci": commune.epci_id,
+        "former_communes": [
+            {
+                "code": former.code,
+                "name": former.name,
+                "apl_gp": former.apl_gp,
+                "apl_year": former.apl_year,
+                "population_standardised": former.population_standardised,
+            }
+            for former in commune.former_communes.all()
+        ],
     }
 
 

@@ -120,6 +120,34 @@ class Commune(models.Model):
         return None if self.apl_gp is None else self.apl_gp < SOUS_DENSE_APL_THRESHOLD
 
 
+class FormerCommune(models.Model):
+    """A commune code no longer current (merged into a commune nouvelle), with the commune that absorbed it
+    according to the official geographic code (``anciensCodes`` of the current commune, or ``chefLieu`` of
+    a delegated or associated commune).
+
+    Data published on an older geography (the DREES APL workbook) keeps its rows for such codes: their
+    published values are kept here, shown beside the absorbing commune, never averaged into it.
+    """
+
+    code = models.CharField(_("ancien code INSEE"), max_length=5, primary_key=True)
+    name = models.CharField(_("nom"), max_length=200, blank=True)
+    commune = models.ForeignKey(
+        Commune, on_delete=models.CASCADE, related_name="former_communes", verbose_name=_("commune actuelle")
+    )
+    apl_gp = models.FloatField(_("APL médecins généralistes publiée"), null=True, blank=True)
+    apl_gp_under65 = models.FloatField(_("APL de moins de 65 ans publiée"), null=True, blank=True)
+    population_standardised = models.FloatField(_("population standardisée publiée"), null=True, blank=True)
+    apl_year = models.PositiveSmallIntegerField(_("année de l'APL"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("ancienne commune")
+        verbose_name_plural = _("anciennes communes")
+
+    def __str__(self) -> str:
+        return f"{self.name or self.code} ({self.code} → {self.commune_id})"
+
+
 class CommuneGeometry(models.Model):
     """A commune outline kept for maps: simplified GeoJSON geometry, coordinates rounded."""
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from maille.territory.models import FormerCommune
 from tests.api.test_auth import assert_problem
 
 
@@ -33,7 +34,22 @@ def test_commune_fields(admin_client):
         "sous_dense": True,
         "departement": "55",
         "epci": "200066587",
+        "former_communes": [],
     }
+
+
+def test_a_commune_shows_the_published_apl_of_the_communes_merged_into_it(admin_client):
+    FormerCommune.objects.create(code="55999", name="Ancienne", commune_id="55502", apl_gp=2.7, apl_year=2023)
+    response = admin_client.get("/api/v1/communes/55502")
+    assert response.json()["former_communes"] == [
+        {
+            "code": "55999",
+            "name": "Ancienne",
+            "apl_gp": 2.7,
+            "apl_year": 2023,
+            "population_standardised": None,
+        }
+    ]
 
 
 @pytest.mark.parametrize(

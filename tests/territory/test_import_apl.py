@@ -5,7 +5,7 @@ import pytest
 
 from maille.territory.importers.apl import import_apl, label_bounds, parse_apl
 from maille.territory.importers.base import ImportFileError, RejectedRowsError
-from maille.territory.models import AplParameter, Commune
+from maille.territory.models import AplParameter, Commune, FormerCommune
 
 from .conftest import APL_WORKBOOK, FIXTURE_COMMUNES
 
@@ -53,7 +53,8 @@ def test_parameters_tables_with_bounds():
 @pytest.mark.django_db
 def test_import_sets_apl_and_counts_communes_outside(loaded_cog):
     result = import_apl(APL_WORKBOOK)
-    communes, parameters = result.counts
+    communes, parameters, former = result.counts
+    assert former.created == 0  # the fixture's COG has no former code for the three outside rows
     assert (communes.created, communes.updated, communes.unchanged) == (0, FIXTURE_COMMUNES, 0)
     assert parameters.created == AplParameter.objects.count() == 54
     assert any("3 commune(s) du classeur hors territoire chargé" in note for note in result.notes)
@@ -138,3 +139,19 @@ def test_query_count_does_not_grow_with_rows(tmp_path, loaded_cog, django_assert
     with django_assert_max_num_queries(12) as many:
         import_apl(APL_WORKBOOK)
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+@pytest.mark.django_db
+def test_rows_of_merged_communes_keep_their_published_value_on_the_former_commune(loaded_cog):
+    workbook = parse_apl(APL_WORKBOOK)
+    outside = sorted(set(workbook.rows) - set(Commune.objects.values_list("code", flat=True)))
+    assert len(outside) == 3
+    FormerCommune.objects.create(code=outside[0], commune_id="55463")
+    result = import_apl(APL_WORKBOOK)
+    former = FormerCommune.objects.get(code=outside[0])
+    assert former.apl_gp == workbook.rows[outside[0]]["apl_gp"]
+    assert former.apl_year == 2023
+    # The absorbing commune keeps its own published value: nothing is averaged into it.
+    assert Commune.objects.get(code="55463").apl_gp == workbook.rows["55463"]["apl_gp"]
+    assert any(f"Commune {outside[0]} du classeur fusionnée depuis dans" in note for note in result.notes)
+    assert any("2 commune(s) du classeur hors territoire chargé" in note for note in result.notes)

@@ -8,7 +8,7 @@ import pytest
 
 from maille.territory.importers.base import ImportFileError, RejectedRowsError
 from maille.territory.importers.cog import find_cog_files, import_cog, parse_cog
-from maille.territory.models import Commune, Departement, Epci, Region
+from maille.territory.models import Commune, Departement, Epci, FormerCommune, Region
 
 from .conftest import COG_DIR, FIXTURE_COMMUNES
 
@@ -46,6 +46,27 @@ def test_import_writes_every_level_and_is_idempotent():
     assert _counts(second)["EPCI"] == (0, 0, 2, 0)
     assert Commune.objects.count() == FIXTURE_COMMUNES
     assert Region.objects.count() == len(json.loads((COG_DIR / "regions.json").read_text()))
+
+
+@pytest.mark.django_db
+def test_former_codes_point_at_the_commune_that_absorbed_them(cog_copy):
+    """``anciensCodes`` of a current commune, and ``chefLieu`` of a delegated commune whose code is no
+    longer current; a former code whose absorbing commune is not loaded is left out."""
+    _edit(
+        cog_copy / "communes.json",
+        lambda d: d.append(
+            {"code": "55999", "nom": "Ancienne-Commune", "type": "commune-deleguee", "chefLieu": "55463"}
+        ),
+    )
+    result = import_cog([cog_copy])
+    assert _counts(result)["Anciennes communes"] == (3, 0, 0, 0)
+    assert dict(FormerCommune.objects.values_list("code", "commune_id")) == {
+        "55003": "55229",
+        "55074": "55229",
+        "55999": "55463",
+    }
+    assert FormerCommune.objects.get(code="55999").name == "Ancienne-Commune"
+    assert _counts(import_cog([cog_copy]))["Anciennes communes"] == (0, 0, 3, 0)
 
 
 @pytest.mark.django_db

@@ -6,8 +6,9 @@ from io import StringIO
 
 import pytest
 
+from maille.territory.importers.apl import parse_apl
 from maille.territory.loading import GRAND_EST_DIR, grand_est_polygon_files, load_grand_est
-from maille.territory.models import AplParameter, Commune, CommuneGeometry, Departement, Epci
+from maille.territory.models import AplParameter, Commune, CommuneGeometry, Departement, Epci, FormerCommune
 
 
 def test_shipped_dataset_is_compact_and_complete():
@@ -35,6 +36,21 @@ def test_load_grand_est_loads_everything_and_reloads_without_changes():
     assert 49.4 < stenay.latitude < 49.6
     assert 5.1 < stenay.longitude < 5.3
     assert "Communes : " in out.getvalue()
+    # Every commune row of the DREES workbook is accounted for: on the commune of that code, or, for the
+    # three communes merged since the workbook's geography, on the former commune, mapped by the COG.
+    workbook = parse_apl(next((GRAND_EST_DIR / "apl").glob("*.xlsx*")))
+    assert len(workbook.rows) == 5112
+    current = dict(Commune.objects.filter(code__in=list(workbook.rows)).values_list("code", "apl_gp"))
+    former = {f.code: f for f in FormerCommune.objects.filter(code__in=list(workbook.rows))}
+    assert len(current) + len(former) == 5112
+    assert all(current[code] == row["apl_gp"] for code, row in workbook.rows.items() if code in current)
+    assert {code: f.commune_id for code, f in former.items()} == {
+        "08300": "08439",
+        "51205": "51485",
+        "88393": "88321",
+    }
+    assert all(f.apl_gp == workbook.rows[code]["apl_gp"] and f.apl_year == 2023 for code, f in former.items())
+    assert "Commune 88393 du classeur fusionnée depuis dans Neufchâteau (88321)" in out.getvalue()
     again = StringIO()
     load_grand_est(stdout=again)
     assert " 0 ajout(s), 0 mise(s) à jour" in again.getvalue()

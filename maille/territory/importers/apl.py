@@ -3,8 +3,9 @@
 Sheets ``APL AAAA`` (title and notes rows, a header row starting with « Code commune INSEE », a units row,
 then one row per commune) and ``Paramètres`` (three titled tables: activity caps, distance decay, age
 weights per year). The workbook covers all of France while a deployment loads one region: communes of the
-workbook absent from the database are counted "hors territoire chargé", or rejected with
-``strict_communes``.
+workbook absent from the database are either former codes of a loaded commune (merged since the workbook's
+geography: their published value is kept on the ``FormerCommune`` row, and the report names each mapping) or
+counted "hors territoire chargé", or rejected with ``strict_communes``.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl.utils.exceptions import InvalidFileException
 
-from maille.territory.models import AplParameter, Commune
+from maille.territory.models import AplParameter, Commune, FormerCommune
 
 from .base import (
     Counts,
@@ -311,6 +312,16 @@ def save_apl(data: AplData, codes: Iterable[str], *, show_progress: bool = False
     return [communes, save_parameters(data.parameters)]
 
 
+def save_former_apl(data: AplData, former: dict[str, FormerCommune]) -> Counts:
+    """The published values of rows whose code has since merged into a loaded commune."""
+    fields = ["apl_gp", "population_standardised", "apl_year", "apl_gp_under65"]
+    rows = {
+        code: {f: data.rows[code].get(f) for f in fields} | {"commune_id": former[code].commune_id}
+        for code in former
+    }
+    return upsert(FormerCommune, rows, update_fields=fields, label=_("Anciennes communes (APL publiée)"))
+
+
 def save_parameters(parameters: list[dict[str, Any]]) -> Counts:
     counts = Counts(label=_("Paramètres APL"))
     fields = ["label", "value", "value_text", "lower_bound", "upper_bound"]
@@ -346,7 +357,13 @@ def import_apl(
 ) -> ImportResult:
     data = parse_apl(path, year=year, show_progress=show_progress)
     known = communes_in_database()
-    outside = [code for code in data.rows if code not in known]
+    former = {
+        row.code: row
+        for row in FormerCommune.objects.filter(
+            code__in=[c for c in data.rows if c not in known]
+        ).select_related("commune")
+    }
+    outside = [code for code in data.rows if code not in known and code not in former]
     if strict_communes:
         data.rejects.extend(
             Reject(
@@ -358,8 +375,24 @@ def import_apl(
         )
     ensure_no_rejects(data.rejects, skip_invalid=skip_invalid)
     matched = [code for code in data.rows if code in known]
-    result = ImportResult(counts=save_apl(data, matched, show_progress=show_progress), rejects=data.rejects)
+    with transaction.atomic():
+        counts = save_apl(data, matched, show_progress=show_progress)
+        counts.append(save_former_apl(data, former))
+    result = ImportResult(counts=counts, rejects=data.rejects)
     result.notes.append(_("Feuille lue : « %(sheet)s ».") % {"sheet": data.sheet})
+    for code, row in sorted(former.items()):
+        result.notes.append(
+            _(
+                "Commune %(former)s du classeur fusionnée depuis dans %(name)s (%(code)s), d'après le code "
+                "officiel géographique : valeur publiée (APL %(apl)s) conservée à part."
+            )
+            % {
+                "former": code,
+                "name": row.commune.name,
+                "code": row.commune_id,
+                "apl": data.rows[code]["apl_gp"],
+            }
+        )
     if outside and not strict_communes:
         result.notes.append(
             _(

@@ -2,7 +2,9 @@
 
 Four files: ``regions.json``, ``departements.json``, ``epci.json``, ``communes.json`` (each may be gzipped).
 Only ``type == "commune-actuelle"`` entries of ``communes.json`` are communes today (delegated and
-associated communes and municipal arrondissements are skipped). EPCI membership comes from ``epci.json``
+associated communes and municipal arrondissements are not). Codes no longer current are kept as
+``FormerCommune`` rows pointing at the commune that absorbed them: the ``anciensCodes`` of a current commune,
+and the ``chefLieu`` of a delegated or associated commune whose code is not current. EPCI membership comes from ``epci.json``
 ``membres``.
 """
 
@@ -19,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from maille.core.identifiers import InvalidIdentifier, departement_of_commune, normalize_siren
-from maille.territory.models import Commune, Departement, Epci, Region
+from maille.territory.models import Commune, Departement, Epci, FormerCommune, Region
 
 from .base import (
     Counts,
@@ -78,6 +80,8 @@ class CogData:
     departements: dict[str, dict[str, Any]] = field(default_factory=dict)
     epcis: dict[str, dict[str, Any]] = field(default_factory=dict)
     communes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Former code → {"commune_id": absorbing commune, "name": …} (see ``_note_former``).
+    former: dict[str, dict[str, Any]] = field(default_factory=dict)
     rejects: list[Reject] = field(default_factory=list)
 
     def rejected_in(self, path: Path) -> int:
@@ -205,7 +209,10 @@ def _parse_communes(
             reader.reject(index, None, _("objet JSON attendu"))
             continue
         if entry.get("type", "commune-actuelle") != "commune-actuelle":
+            _note_former(data, entry, absorbed_by=entry.get("chefLieu"))
             continue
+        for former in entry.get("anciensCodes") or []:
+            _note_former(data, {"code": former}, absorbed_by=entry.get("code"))
         raw_code = entry.get("code")
         code, problem = check_insee(raw_code)
         if code is None:
@@ -309,6 +316,16 @@ def _parse_epcis(path: Path, data: CogData, all_communes: set[str], selected: se
                 data.communes[code]["epci_id"] = siren
 
 
+def _note_former(data: CogData, entry: dict[str, Any], *, absorbed_by: Any) -> None:
+    code, _problem = check_insee(entry.get("code"))
+    target, _target_problem = check_insee(absorbed_by)
+    if code is None or target is None or code == target:
+        return
+    current = data.former.setdefault(code, {"commune_id": target, "name": ""})
+    if entry.get("nom") and not current["name"]:
+        current["name"] = str(entry["nom"])[:200]
+
+
 @transaction.atomic
 def save_cog(data: CogData, files: CogFiles, *, show_progress: bool = False) -> list[Counts]:
     """Upsert régions, départements, EPCI then communes (in that order, for the foreign keys)."""
@@ -329,6 +346,16 @@ def save_cog(data: CogData, files: CogFiles, *, show_progress: bool = False) -> 
         counts = upsert(model, rows, update_fields=fields, label=label, show_progress=show_progress)
         counts.rejected = data.rejected_in(path)
         results.append(counts)
+    # Former codes of the communes loaded (a code current again, or absorbed outside the selection, is not).
+    known = set(Commune.objects.values_list("code", flat=True))
+    former = {
+        code: values
+        for code, values in data.former.items()
+        if values["commune_id"] in known and code not in known
+    }
+    results.append(
+        upsert(FormerCommune, former, update_fields=["commune_id", "name"], label=_("Anciennes communes"))
+    )
     return results
 
 
