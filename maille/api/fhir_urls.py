@@ -9,6 +9,7 @@ from .fhir import scheduling, views
 urlpatterns = [
     path("metadata", views.metadata, name="metadata"),
     path("Slot", scheduling.slot_search, name="slot-search"),
+    path("Slot/<str:resource_id>", scheduling.slot_instance, name="slot-instance"),
     path("Appointment", scheduling.appointment_type, name="appointment-type"),
     path("Appointment/<str:resource_id>", scheduling.appointment_instance, name="appointment-instance"),
     path("<str:resource_type_name>", views.search, name="search"),

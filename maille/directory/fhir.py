@@ -25,7 +25,6 @@ from maille.core.identifiers import (
     INSEE_COMMUNE_SYSTEM,
     OID_IDNAT_PS,
     OID_IDNAT_STRUCT,
-    RPPS_SYSTEM,
 )
 
 from .models import NetworkRole, OpeningHours, Organisation, Professional, Room, Sex, Site, SiteUse
@@ -256,10 +255,8 @@ def healthcare_service_from(site_use: SiteUse) -> HealthcareService:
 
 
 def practitioner_identifiers(professional: Professional) -> list[dict[str, Any]]:
-    return [
-        {"system": RPPS_SYSTEM, "value": professional.rpps},
-        {"system": OID_IDNAT_PS, "value": professional.idnat_ps},
-    ]
+    """The national identifier only (IdNat_PS: "8" + RPPS under the ANS OID), as FR Core expects."""
+    return [{"system": OID_IDNAT_PS, "value": professional.idnat_ps}]
 
 
 def practitioner_from(professional: Professional) -> Practitioner:

@@ -14,7 +14,6 @@ from maille.core.identifiers import (
     INSEE_COMMUNE_SYSTEM,
     OID_IDNAT_PS,
     OID_IDNAT_STRUCT,
-    RPPS_SYSTEM,
 )
 from maille.directory import fhir as mapping
 from maille.directory.models import SiteUse
@@ -93,7 +92,7 @@ def test_healthcare_service_marks_assisted_teleconsultation(admin, world):
 def test_practitioner_with_rpps_and_idnat_ps(admin, world):
     practitioner = resource_of(admin.get(f"/fhir/Practitioner/{world.doctor.pk}"), Practitioner)
     rpps = world.doctor.rpps
-    assert identifier_pairs(practitioner) == {(RPPS_SYSTEM, rpps), (OID_IDNAT_PS, "8" + rpps)}
+    assert identifier_pairs(practitioner) == {(OID_IDNAT_PS, "8" + rpps)}
     assert practitioner.name[0].family == "Fictif-Martin"
     assert practitioner.name[0].given == ["Camille"]
     assert practitioner.gender == "female"

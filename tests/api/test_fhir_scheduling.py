@@ -11,6 +11,7 @@ from django.utils import timezone
 from fhir.resources.R4B.appointment import Appointment as FhirAppointment
 from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 from fhir.resources.R4B.schedule import Schedule
+from fhir.resources.R4B.slot import Slot
 
 from maille.core.models import Channel
 from maille.directory.fhir import ASSISTED_TELECONSULTATION, CARE_MODE_EXTENSION
@@ -220,6 +221,19 @@ def test_fhir_create_honours_idempotency_keys(client, w):
     assert Appointment.objects.count() == 1
 
 
+def test_a_free_slot_can_be_read_as_declared(client, w):
+    slot = slots(client, w).entry[0].resource
+    read = get(client, w.operator, f"/fhir/Slot/{slot.id}")
+    assert read.status_code == 200, read.content
+    assert resource_of(read, Slot).start == slot.start
+    assert get(client, w.evaluator, f"/fhir/Slot/{slot.id}").status_code == 403
+    assert get(client, w.operator, "/fhir/Slot/not-a-slot").status_code == 404
+    assert create(client, w.operator, appointment_body(w, slot.id)).status_code == 201
+    taken = get(client, w.operator, f"/fhir/Slot/{slot.id}")
+    assert taken.status_code == 404
+    assert "plus libre" in taken.json()["issue"][0]["diagnostics"]
+
+
 def test_capability_statement_lists_scheduling_interactions(client, db):
     statement = resource_of(client.get("/fhir/metadata"), CapabilityStatement)
     resources = {resource.type: resource for resource in statement.rest[0].resource}
@@ -230,7 +244,7 @@ def test_capability_statement_lists_scheduling_interactions(client, db):
         "update",
         "patch",
     }
-    assert {i.code for i in resources["Slot"].interaction} == {"search-type"}
+    assert {i.code for i in resources["Slot"].interaction} == {"read", "search-type"}
     assert {"service-type", "start", "schedule.actor:Location"} <= {
         p.name for p in resources["Slot"].searchParam
     }

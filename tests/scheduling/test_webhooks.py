@@ -31,6 +31,7 @@ from maille.scheduling.webhooks import (
     SIGNATURE_HEADER,
     deliver,
     retry_delay,
+    sign,
     signature_header,
     signature_is_valid,
     webhook_deliveries_resend,
@@ -261,3 +262,14 @@ def test_signature_check_refuses_tampering_and_old_timestamps():
     assert not signature_is_valid("other", header, body, now=1_700_000_100)
     assert not signature_is_valid(SECRET, header, body, now=1_700_009_000)
     assert not signature_is_valid(SECRET, "garbage", body, now=1_700_000_000)
+
+
+def test_signature_matches_the_documented_test_vector():
+    """The signed format of docs/api.md, fixed: changing it must fail here. The expected value was computed
+    outside Maille: printf '%s' '1767225600.{"event":"appointment.booked","id":42}' |
+    openssl dgst -sha256 -hmac 'whsec_test_0123456789abcdef'."""
+    secret, timestamp = "whsec_test_0123456789abcdef", 1767225600
+    body = b'{"event":"appointment.booked","id":42}'
+    expected = "8bed87d5bc75b674bce6cb97b4470a66bc5879fa0c15acbc8271ee50d226469d"
+    assert sign(secret, timestamp, body) == expected
+    assert signature_header(secret, timestamp, body) == f"t=1767225600,v1={expected}"

@@ -313,6 +313,41 @@ def slot_search(request: HttpRequest) -> HttpResponse:
     return _fhir_errors(lambda: _slot_search(request))
 
 
+@csrf_exempt
+def slot_instance(request: HttpRequest, resource_id: str) -> HttpResponse:
+    if request.method not in views.READ_METHODS:
+        return operation_outcome(
+            405, "not-supported", _("Un créneau se lit (GET) ; on le réserve par Appointment.")
+        )
+    return _fhir_errors(lambda: _slot_read(request, resource_id))
+
+
+def _slot_read(request: HttpRequest, resource_id: str) -> HttpResponse:
+    """A slot is computed, not stored: its id names the use, the site and the start; it is found while it is
+    still free at a site of the reader's scope, and is 404 otherwise (taken, past, or outside the scope)."""
+    user = api_user(request)
+    _require_scheduling_reader(user)
+    parsed = mapping.parse_slot_id(resource_id)
+    use = site = None
+    if parsed is not None:
+        use_id, site_id, starts_at = parsed
+        use = Use.objects.select_related("remote_specialty").filter(pk=use_id).first()
+        site = sites_visible_to(user).filter(pk=site_id).first()
+    if parsed is not None and use is not None and site is not None:
+        query = SlotQuery(
+            use=use,
+            starts_after=starts_at,
+            # The window bounds the slot's end: wide enough for any consultation length.
+            ends_before=starts_at + dt.timedelta(hours=4),
+            site_ids=(site.pk,),
+            limit=1,
+        )
+        for slot in find_slots(query):
+            if slot.starts_at == starts_at:
+                return fhir_response(mapping.slot_from(slot, use))
+    raise FhirError(404, "not-found", _("Slot/%(id)s introuvable ou plus libre.") % {"id": resource_id})
+
+
 def _slot_search(request: HttpRequest) -> HttpResponse:
     _refuse_nul_characters(request)
     user = api_user(request)

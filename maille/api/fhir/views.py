@@ -194,7 +194,7 @@ def capability_statement(request: HttpRequest) -> CapabilityStatement:
 
     resources = []
     for resource_type in [*RESOURCE_TYPES.values(), ResourceType("Slot", [], SLOT_PARAMETERS)]:
-        reads = ["search-type"] if resource_type.name == "Slot" else ["read", "search-type"]
+        reads = ["read", "search-type"]
         resources.append(
             {
                 "type": resource_type.name,
