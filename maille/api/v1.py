@@ -50,7 +50,70 @@ class TokenOrSession(HttpBearer):
         return api_user(request)
 
 
+# The problem document of RFC 9457 as every error of /api/v1 carries it.
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "type": "object",
+    "properties": {
+        "type": {"type": "string", "format": "uri"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "code": {"type": "string", "description": "Code de la règle métier refusée"},
+        "errors": {
+            "type": "array",
+            "description": "Paramètres en cause",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "parameter": {"type": "string"},
+                    "in": {"type": "string"},
+                    "detail": {"type": "string"},
+                },
+                "required": ["parameter", "detail"],
+            },
+        },
+        "alternatives": {"type": "array", "items": {"type": "object"}},
+    },
+    "required": ["type", "title", "status", "detail"],
+}
+ERROR_DESCRIPTIONS = {
+    400: "Corps de requête illisible (JSON invalide)",
+    401: "Authentification requise (session ou jeton Bearer)",
+    403: "Rôle sans accès à cette opération, ou jeton CSRF absent",
+    404: "Objet inconnu ou hors du périmètre de l'appelant, ou page au-delà de la dernière",
+    409: "Conflit : créneau pris entre-temps (avec alternatives), ou même Idempotency-Key en cours",
+    422: "Paramètre ou corps invalide (chaque paramètre en cause est nommé), ou règle métier refusée",
+}
+
+
+def error_statuses(method: str, operation: dict[str, Any]) -> list[int]:
+    """The error statuses an operation can answer: every operation needs authentication and a role,
+    validates its input and may not find its object (or the page asked); a body may be unreadable; a
+    write may conflict."""
+    statuses = [401, 403, 404, 422]
+    if "requestBody" in operation:
+        statuses.append(400)
+    if method.upper() in {"POST", "DELETE"}:
+        statuses.append(409)
+    return sorted(statuses)
+
+
 class MailleNinjaAPI(NinjaAPI):
+    def get_openapi_schema(self, *args: Any, **kwargs: Any) -> Any:
+        """Declare the problem document and every error status of each operation, so that generated
+        clients handle them (the suite's API fuzz checks that no other status is answered)."""
+        schema = super().get_openapi_schema(*args, **kwargs)
+        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+        problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+        for operations in schema["paths"].values():
+            for method, operation in operations.items():
+                for status in error_statuses(method, operation):
+                    operation["responses"].setdefault(
+                        status, {"description": ERROR_DESCRIPTIONS[status], "content": problem}
+                    )
+        return schema
+
     def _get_urls(self) -> list[URLResolver | URLPattern]:
         patterns = super()._get_urls()
         for pattern in patterns:
