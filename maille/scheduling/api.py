@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db import transaction
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,7 +19,6 @@ from ninja.errors import HttpError
 
 from maille.accounts.permissions import has_permission
 from maille.core.api_pagination import Page, PageQuery, paginate
-from maille.core.audit import audit_record
 from maille.core.errors import ConflictError, DomainError
 from maille.core.models import Channel
 from maille.directory.models import Professional, Room, Site, Use
@@ -47,9 +45,10 @@ from .api_schemas import (
 )
 from .engine import SlotQuery, find_slots
 from .models import Appointment, AppointmentStatus, Patient, WebhookSubscription
-from .patient_services import patient_create, patient_duplicates
+from .patient_services import patient_create, patient_duplicates_shown
 from .selectors import appointments_visible_to, patients_bookable_by
 from .wallclock import PARIS
+from .webhooks import webhook_subscribe
 from .week_grids import doctor_rules, site_rules, site_week
 
 router = Router(tags=["agenda"])
@@ -322,14 +321,7 @@ def hold_create(request: HttpRequest, payload: HoldIn) -> Status[dict[str, Any]]
 def hold_release(request: HttpRequest, hold_id: int) -> dict[str, Any]:
     hold = _appointment(request.user, hold_id)
     _can_book_at(request.user, hold.site)
-    if hold.status != AppointmentStatus.HELD:
-        raise DomainError(_("Ce rendez-vous n'est pas une option en cours."), code="not_a_hold")
-    if hold.created_by_id not in (None, request.user.pk):
-        raise DomainError(_("Cette option a été posée par quelqu'un d'autre."), code="foreign_hold")
-    released = services.appointment_cancel(
-        actor=request.user, channel=Channel.API, appointment=hold, reason=_("option relâchée")
-    )
-    return booking_out(released)
+    return booking_out(services.hold_release(actor=request.user, channel=Channel.API, hold=hold))
 
 
 @router.post("/scheduling/bookings", response={201: BookingOut}, summary="Réserver")
@@ -470,19 +462,14 @@ def patient_duplicate_search(
     _require(request.user, "scheduling.view_patient")
     if not phone and not (last_name and birth_date):
         raise DomainError(_("Indiquez un téléphone, ou le nom et la date de naissance."), code="too_little")
-    found = patient_duplicates(last_name=last_name, first_name=first_name, birth_date=birth_date, phone=phone)
-    patients = list(found.order_by("pk")[:20])
-    # Identities shown to staff are reads of patient records: each one goes to the audit trail.
-    with transaction.atomic():
-        for patient in patients:
-            audit_record(
-                actor=request.user,
-                action="patient.read",
-                target=patient,
-                channel=Channel.API,
-                reason="recherche de doublons",
-            )
-    return patients
+    return patient_duplicates_shown(
+        actor=request.user,
+        channel=Channel.API,
+        last_name=last_name,
+        first_name=first_name,
+        birth_date=birth_date,
+        phone=phone,
+    )
 
 
 # --- webhook subscriptions (platform administrators) ---------------------------------------------------
@@ -495,18 +482,11 @@ def webhook_list(request: HttpRequest) -> list[WebhookSubscription]:
 @router.post("/scheduling/webhooks", response={201: WebhookCreatedOut}, summary="S'abonner aux événements")
 def webhook_create(request: HttpRequest, payload: WebhookIn) -> Status[WebhookSubscription]:
     _require(request.user, "admin.reference_data")
-    with transaction.atomic():
-        subscription = WebhookSubscription.objects.create(
-            name=payload.name,
-            url=payload.url,
-            event_types=[str(event) for event in payload.event_types],
-            created_by=request.user,
-        )
-        audit_record(
-            actor=request.user,
-            action="webhook.subscribe",
-            target=subscription,
-            channel=Channel.API,
-            details={"events": subscription.event_types},
-        )
+    subscription = webhook_subscribe(
+        actor=request.user,
+        channel=Channel.API,
+        name=payload.name,
+        url=payload.url,
+        event_types=[str(event) for event in payload.event_types],
+    )
     return Status(201, subscription)

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from maille.core.errors import DomainError
 
-from .models import Appointment
+from .models import Appointment, AppointmentStatus
 from .transitions import check_transition, locked, log_transition
 
 
@@ -47,6 +47,30 @@ def _simple_transition(
 
 
 @transaction.atomic(durable=True)
+def hold_release(*, actor: Any, channel: str, hold: Appointment, reason: str = "") -> Appointment:
+    """Give up one's own hold: its slot is free again at once."""
+    hold = locked(hold)
+    if hold.status != AppointmentStatus.HELD:
+        raise DomainError(_("Ce rendez-vous n'est pas une option en cours."), code="not_a_hold")
+    if not hold.is_held_by(actor):
+        raise DomainError(_("Cette option a été posée par quelqu'un d'autre."), code="foreign_hold")
+    fields = {"cancel_reason": (reason or _("option relâchée"))[:300], "cancelled_by": _person(actor)}
+    return _simple_transition(
+        hold,
+        "cancel",
+        actor=actor,
+        channel=channel,
+        reason=fields["cancel_reason"],
+        fields=fields,
+        release=True,
+    )
+
+
+def _person(actor: Any) -> Any:
+    return actor if getattr(actor, "is_authenticated", False) else None
+
+
+@transaction.atomic(durable=True)
 def appointment_confirm(*, actor: Any, channel: str, appointment: Appointment) -> Appointment:
     return _simple_transition(appointment, "confirm", actor=actor, channel=channel)
 
@@ -60,7 +84,7 @@ def appointment_cancel(
         raise DomainError(_("Indiquez le motif de l'annulation."), code="reason_required")
     fields = {
         "cancel_reason": reason[:300],
-        "cancelled_by": actor if getattr(actor, "is_authenticated", False) else None,
+        "cancelled_by": _person(actor),
         "cancelled_by_patient": by_patient,
     }
     return _simple_transition(

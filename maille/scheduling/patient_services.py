@@ -159,6 +159,23 @@ def patient_duplicates(
 PATIENT_SEARCH_LIMIT = 20
 
 
+def patient_duplicates_shown(
+    *,
+    actor: Any,
+    channel: str,
+    limit: int = PATIENT_SEARCH_LIMIT,
+    reason: str = "recherche de doublons",
+    **criteria: Any,
+) -> list[Patient]:
+    """Likely duplicates shown to a staff member: each identity shown is a read of a patient record,
+    audited (pages and API alike)."""
+    patients = list(patient_duplicates(**criteria).order_by("pk")[:limit])
+    with transaction.atomic():
+        for patient in patients:
+            audit_record(actor=actor, action="patient.read", target=patient, channel=channel, reason=reason)
+    return patients
+
+
 class PatientSearchCriteriaMissing(DomainError):
     """Staff may not browse the patient list: a search needs identifying criteria."""
 

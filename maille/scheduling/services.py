@@ -30,6 +30,7 @@ from .lifecycle import (
     appointment_confirm,
     appointment_no_show,
     appointment_start,
+    hold_release,
 )
 from .models import (
     Appointment,
@@ -48,6 +49,7 @@ __all__ = [
     "appointment_book",
     "appointment_book_hold",
     "appointment_cancel",
+    "hold_release",
     "appointment_check_in",
     "appointment_complete",
     "appointment_confirm",
@@ -376,8 +378,7 @@ def appointment_book_hold(
     now = _now(now)
     appointment = locked(hold)
     check_transition(appointment, "book")
-    holder = appointment.created_by_id
-    if holder is not None and holder != getattr(actor, "pk", None):
+    if not appointment.is_held_by(actor):
         raise ConflictError(_("Cette option a été posée par quelqu'un d'autre."), code="foreign_hold")
     if appointment.hold_expires_at <= now:
         raise ConflictError(_("Cette option a expiré : choisissez un nouveau créneau."), code="hold_expired")

@@ -10,6 +10,7 @@ from maille.core.audit import audit_record
 from maille.core.errors import ConflictError
 
 from .models import TRANSITIONS, Appointment, AppointmentTransition
+from .webhooks import transition_logged
 
 REFUSALS = {
     "book": _("Seule une option en cours peut être réservée."),
@@ -27,7 +28,7 @@ REFUSALS = {
 def log_transition(
     appointment: Appointment, *, name: str, from_status: str, actor: Any, channel: str, reason: str
 ) -> None:
-    AppointmentTransition.objects.create(
+    transition = AppointmentTransition.objects.create(
         appointment=appointment,
         name=name,
         from_status=from_status,
@@ -44,6 +45,8 @@ def log_transition(
         reason=reason,
         details={"from": from_status, "to": appointment.status},
     )
+    # The booking events of the webhooks come from here, in the same transaction (an outbox).
+    transition_logged(transition)
 
 
 def locked(appointment: Appointment) -> Appointment:

@@ -1,7 +1,7 @@
 """Signed webhooks for booking events.
 
-Events come from one place: each transition row the services write (``AppointmentTransition``; a
-``post_save`` receiver in ``models/webhooks.py`` calls ``transition_logged``). Inside the service's
+Events come from one place: each transition row the services write (``AppointmentTransition``;
+``transitions.log_transition`` calls ``transition_logged`` right after writing it). Inside the service's
 transaction, one ``WebhookDelivery`` row per interested subscription is written (an outbox: the event and
 its deliveries commit or roll back together); after commit, a django-tasks task sends each one.
 
@@ -28,6 +28,8 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 from django_tasks import task
+
+from maille.core.audit import audit_record
 
 from .models import (
     Appointment,
@@ -58,6 +60,25 @@ EVENT_OF_TRANSITION = {
     "complete": WebhookEvent.COMPLETED,
     "no_show": WebhookEvent.NO_SHOW,
 }
+
+
+# --- subscriptions ----------------------------------------------------------------------------------
+@transaction.atomic(durable=True)
+def webhook_subscribe(
+    *, actor: Any, channel: str, name: str, url: str, event_types: list[str]
+) -> WebhookSubscription:
+    """Subscribe an external system to booking events (its secret is generated here), audited."""
+    subscription = WebhookSubscription.objects.create(
+        name=name, url=url, event_types=event_types, created_by=actor
+    )
+    audit_record(
+        actor=actor,
+        action="webhook.subscribe",
+        target=subscription,
+        channel=channel,
+        details={"events": subscription.event_types},
+    )
+    return subscription
 
 
 # --- signature --------------------------------------------------------------------------------------

@@ -176,6 +176,10 @@ def test_duplicates_are_shown_before_creating_a_patient(client, net, operator):
     assert response.status_code == 409
     assert f"patient={existing.pk}" in response.content.decode()
     assert Patient.objects.count() == 1
+    # The identity shown is a read of a patient record: audited, with who read it.
+    read = AuditEvent.objects.get(action="patient.read", target_id=str(existing.pk))
+    assert read.actor == operator
+    assert read.reason == "recherche de doublons"
     response = client.post(BOOK, {**data, "nouveau-create_anyway": "on"})
     assert response.status_code == 302
     assert Patient.objects.count() == 2

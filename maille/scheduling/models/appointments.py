@@ -4,6 +4,7 @@ double booking impossible."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -118,6 +119,14 @@ class Appointment(models.Model):
 
     def __str__(self) -> str:
         return f"rendez-vous #{self.pk} {self.starts_at:%Y-%m-%d %H:%M}"
+
+    def is_held_by(self, user: Any) -> bool:
+        """The one "own hold" rule: a hold is confirmed or released by whoever placed it (a hold with no
+        recorded holder, placed by the system, by any booker who may see it)."""
+        return self.status == AppointmentStatus.HELD and self.created_by_id in (
+            None,
+            getattr(user, "pk", None),
+        )
 
 
 class AppointmentTransition(models.Model):

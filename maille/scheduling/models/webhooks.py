@@ -7,12 +7,9 @@ task sends it after commit; a crash between commit and send loses nothing (``web
 from __future__ import annotations
 
 import secrets
-from typing import Any
 
 from django.conf import settings
 from django.db import models
-from django.db.models.signals import post_save
-from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 
 
@@ -91,12 +88,3 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_type} → {self.subscription_id} ({self.status})"
-
-
-@receiver(post_save, sender="scheduling.AppointmentTransition", dispatch_uid="maille-webhooks-transition")
-def _transition_logged(sender: object, instance: Any, created: bool, **kwargs: object) -> None:
-    """Every service writes a transition row in its transaction: the one place events come from."""
-    if created and not kwargs.get("raw"):
-        from maille.scheduling.webhooks import transition_logged
-
-        transition_logged(instance)

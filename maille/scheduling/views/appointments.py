@@ -130,7 +130,7 @@ def appointment_detail(request: HttpRequest, appointment_id: int) -> HttpRespons
             patient_id=appointment.patient_id,
             reason="page rendez-vous",
         )
-    is_holder = appointment.status == AppointmentStatus.HELD and appointment.created_by_id == request.user.pk
+    is_holder = appointment.is_held_by(request.user)
     context = {
         "appointment": appointment,
         "patient": patient,

@@ -23,10 +23,10 @@ from maille.directory.models import Site
 from ..engine import SlotQuery, find_slots
 from ..forms import HoldForm, PatientCreateForm, PatientSearchForm, SlotSearchForm
 from ..models import Patient
-from ..patient_services import patient_create, patient_duplicates, patient_read
+from ..patient_services import patient_create, patient_duplicates_shown, patient_read
 from ..patient_services import patient_search as search_patients
 from ..selectors import agenda_sites_for, appointments_visible_to, bookable_uses_for
-from ..services import appointment_book_hold, appointment_cancel, appointment_hold
+from ..services import appointment_book_hold, appointment_hold, hold_release
 from .channels import channel_for
 
 SLOT_COUNT = 10
@@ -269,11 +269,12 @@ def _hold(request: HttpRequest) -> HttpResponse:
 def own_hold(request: HttpRequest, hold_id: Any) -> Any:
     if not str(hold_id).isdigit():
         raise Http404
-    return get_object_or_404(
-        appointments_visible_to(request.user).select_related("site", "use", "room"),
-        pk=int(hold_id),
-        created_by=request.user,
+    hold = get_object_or_404(
+        appointments_visible_to(request.user).select_related("site", "use", "room"), pk=int(hold_id)
     )
+    if not hold.is_held_by(request.user):
+        raise Http404
+    return hold
 
 
 def _confirm(request: HttpRequest) -> HttpResponse:
@@ -296,11 +297,8 @@ def _confirm(request: HttpRequest) -> HttpResponse:
 def _release(request: HttpRequest) -> HttpResponse:
     hold = own_hold(request, request.POST.get("option"))
     try:
-        appointment_cancel(
-            actor=request.user,
-            channel=channel_for(request.user),
-            appointment=hold,
-            reason="option abandonnée",
+        hold_release(
+            actor=request.user, channel=channel_for(request.user), hold=hold, reason="option abandonnée"
         )
     except DomainError as error:
         messages.error(request, error.message)
@@ -318,8 +316,11 @@ def _create_patient(request: HttpRequest) -> HttpResponse:
     carried = request.POST.get("carried_query", "")
     if form.is_valid():
         values = form.values()
-        duplicates = list(
-            patient_duplicates(**{k: v for k, v in values.items() if k != "sex"})[:PATIENT_RESULTS]
+        duplicates = patient_duplicates_shown(
+            actor=request.user,
+            channel=channel_for(request.user),
+            limit=PATIENT_RESULTS,
+            **{k: v for k, v in values.items() if k != "sex"},
         )
         if duplicates and not form.cleaned_data["create_anyway"]:
             context = {
