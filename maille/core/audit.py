@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db import models
 
-from .models import AuditEvent, Channel
+from .models import AUDIT_ACTIONS, AuditEvent, Channel
 
 
 def audit_record(
@@ -18,7 +18,10 @@ def audit_record(
     reason: str = "",
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Record one audit event. ``actor`` is a user or None for the system."""
+    """Record one audit event. ``actor`` is a user or None for the system; ``action`` is one of the closed
+    list ``AUDIT_ACTIONS`` (a typo would otherwise write a row no report ever finds)."""
+    if action not in AUDIT_ACTIONS:
+        raise ValueError(f"Unknown audit action {action!r}: add it to maille.core.models.AUDIT_ACTIONS.")
     authenticated = actor is not None and getattr(actor, "is_authenticated", False)
     return AuditEvent.objects.create(
         actor=actor if authenticated else None,

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 
@@ -20,6 +21,52 @@ class Channel(models.TextChoices):
     SYSTEM = "system", _("système")
 
 
+_APPOINTMENT_TRANSITIONS = {
+    "hold": _("option posée"),
+    "book": _("rendez-vous réservé"),
+    "confirm": _("rendez-vous confirmé"),
+    "reschedule": _("rendez-vous déplacé"),
+    "cancel": _("rendez-vous annulé"),
+    "expire": _("option expirée"),
+    "check_in": _("arrivée du patient"),
+    "start": _("téléconsultation commencée"),
+    "complete": _("téléconsultation terminée"),
+    "no_show": _("patient absent"),
+}
+_AGENDA_RECORDS = {
+    "rule": _("disponibilité"),
+    "exception": _("occurrence modifiée"),
+    "absence": _("absence"),
+    "closure": _("fermeture de site"),
+    "reserved": _("plage réservée"),
+}
+_AGENDA_VERBS = {"create": _("créée"), "update": _("modifiée"), "delete": _("supprimée")}
+
+
+def _audit_actions() -> list[tuple[str, Any]]:
+    """The closed list of audited actions: a new kind of write or read adds its name here."""
+    actions: list[tuple[str, Any]] = [
+        ("auth.locked_out", _("connexion suspendue après trop d'échecs")),
+        ("patient.create", _("dossier patient créé")),
+        ("patient.read", _("identité d'un patient consultée")),
+        ("patient.search_result", _("patient montré dans une recherche")),
+        ("patient.update", _("dossier patient modifié")),
+        ("patient.merge", _("doublon fusionné")),
+        ("patient.merged_into", _("dossier fusionné dans un autre")),
+        ("webhook.subscribe", _("abonnement webhook créé")),
+    ]
+    actions += [(f"appointment.{name}", label) for name, label in _APPOINTMENT_TRANSITIONS.items()]
+    actions += [
+        (f"scheduling.{kind}.{verb}", format_lazy("{} {}", record, verb_label))
+        for kind, record in _AGENDA_RECORDS.items()
+        for verb, verb_label in _AGENDA_VERBS.items()
+    ]
+    return actions
+
+
+AUDIT_ACTIONS: dict[str, Any] = dict(_audit_actions())
+
+
 class AuditEvent(models.Model):
     """An immutable row saying who did what to which record, when, through which channel, and why.
 
@@ -31,7 +78,7 @@ class AuditEvent(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     actor_label = models.CharField(max_length=200, blank=True)
-    action = models.CharField(max_length=80, db_index=True)
+    action = models.CharField(max_length=80, db_index=True, choices=list(AUDIT_ACTIONS.items()))
     target_type = models.CharField(max_length=80)
     target_id = models.CharField(max_length=64)
     channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.WEB)

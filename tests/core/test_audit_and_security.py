@@ -15,7 +15,7 @@ def test_audit_events_name_actor_action_target_and_are_immutable():
     user.save()
     region = RegionFactory()
     event = audit_record(
-        actor=user, action="region.update", target=region, channel=Channel.CLI, reason="test"
+        actor=user, action="patient.update", target=region, channel=Channel.CLI, reason="test"
     )
     assert (event.actor_label, event.target_type, event.target_id) == (
         user.username,
@@ -31,7 +31,7 @@ def test_audit_events_name_actor_action_target_and_are_immutable():
 
 
 def test_system_actions_are_labelled_as_system():
-    event = audit_record(actor=None, action="region.import", target=RegionFactory())
+    event = audit_record(actor=None, action="patient.merge", target=RegionFactory())
     assert event.actor is None
     assert event.actor_label == "système"
 
@@ -54,3 +54,13 @@ def test_not_found_page_does_not_echo_the_path(client):
 
 def test_healthz(client):
     assert client.get(reverse("core:healthz")).content == b"ok"
+
+
+def test_audit_actions_are_a_closed_list(db):
+    from maille.core.audit import audit_record
+    from maille.core.models import AUDIT_ACTIONS, AuditEvent
+
+    target = AuditEvent.objects.create(action="patient.read", target_type="x", target_id="1")
+    with pytest.raises(ValueError, match="Unknown audit action"):
+        audit_record(actor=None, action="patient.raed", target=target)
+    assert {"appointment.cancel", "scheduling.rule.delete", "auth.locked_out"} <= set(AUDIT_ACTIONS)
