@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from maille.accounts.views import home
 from maille.api.urls import api, fhir_urlpatterns
 
 handler403 = "maille.core.views.permission_denied"
@@ -11,6 +12,7 @@ admin.site.site_header = "Maille — administration"
 admin.site.site_title = "Maille"
 
 urlpatterns = [
+    path("", home, name="home"),
     path("", include("maille.core.urls")),
     path("comptes/", include("maille.accounts.urls")),
     path("territoire/", include("maille.territory.urls")),

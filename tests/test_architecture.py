@@ -12,9 +12,10 @@ ROOT = Path(__file__).resolve().parent.parent / "maille"
 # app -> apps it may import (besides itself). Keep in sync with ARCHITECTURE.md.
 ALLOWED: dict[str, set[str]] = {
     "planning": set(),
-    "core": {"accounts"},  # only lazily, in the navigation context processor and home view
+    "core": set(),
+    # A role grant points at a territory through lazy model references ("territory.Region"): no import.
+    "accounts": {"core"},
     "territory": {"core", "accounts"},
-    "accounts": {"core", "territory"},
     "directory": {"core", "accounts", "territory"},
     "scheduling": {"core", "accounts", "territory", "directory", "planning"},
     "diagnosis": {"core", "accounts", "territory", "directory", "planning"},
@@ -50,6 +51,62 @@ def _app_sources():
 def test_app_imports_follow_the_dependency_graph(app, path):
     forbidden = _imported_maille_apps(path) - ALLOWED[app] - {app} - TOP_LEVEL_MODULES
     assert not forbidden, f"{path.relative_to(ROOT)} imports {sorted(forbidden)}, above '{app}' in the graph"
+
+
+def test_the_graph_has_no_two_way_edge():
+    two_way = sorted((a, b) for a, targets in ALLOWED.items() for b in targets if a in ALLOWED.get(b, set()))
+    assert not two_way, f"apps importing each other: {two_way}"
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT.parent).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _module_imports(path: Path, known: set[str]) -> set[str]:
+    """The project modules a module imports (``from .x import y`` resolved; a name imported from a package
+    counts as its submodule when there is one)."""
+    module = _module_name(path)
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")
+                anchor = anchor[: len(anchor) - (node.level - 1)]
+                base = ".".join([*anchor, base] if base else anchor)
+            found.add(base)
+            found |= {f"{base}.{alias.name}" for alias in node.names}
+    return {name for name in found if name in known and name != module}
+
+
+def _import_cycles() -> list[list[str]]:
+    paths = [p for p in ROOT.rglob("*.py") if "migrations" not in p.parts]
+    known = {_module_name(p) for p in paths}
+    graph = {_module_name(p): _module_imports(p, known) for p in paths}
+    # Importing a package runs its __init__: an edge to a package is kept, and so are edges to its modules.
+    cycles, state = [], {}
+
+    def visit(node: str, stack: list[str]) -> None:
+        state[node] = "open"
+        for target in sorted(graph.get(node, ())):
+            if state.get(target) == "open":
+                cycles.append([*stack[stack.index(target) :], target])
+            elif target not in state:
+                visit(target, [*stack, target])
+        state[node] = "done"
+
+    for node in sorted(graph):
+        if node not in state:
+            visit(node, [node])
+    return cycles
+
+
+def test_modules_do_not_import_each_other_in_a_cycle():
+    assert _import_cycles() == []
 
 
 def test_every_app_is_in_the_graph():

@@ -26,7 +26,7 @@ PUBLIC_ROUTES = {
     "core:healthz",
 }
 # Routes any authenticated user may open (the home page explains what their role gives).
-AUTHENTICATED_ROUTES = {"core:home"}
+AUTHENTICATED_ROUTES = {"home"}
 # Namespaces with their own test suites (Django admin; /api/v1 and /fhir check tokens and roles themselves).
 OTHER_SUITES = {"admin", "api", "fhir"}
 

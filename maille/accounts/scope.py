@@ -119,8 +119,3 @@ def scope_for(user: Any) -> Scope:
     )
     setattr(user, _CACHE_ATTRIBUTE, scope)
     return scope
-
-
-def forget_scope(user: Any) -> None:
-    if hasattr(user, _CACHE_ATTRIBUTE):
-        delattr(user, _CACHE_ATTRIBUTE)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from django.urls import path, re_path
 
-from .fhir import scheduling, views
+from .fhir import capability, scheduling, views
 
 urlpatterns = [
-    path("metadata", views.metadata, name="metadata"),
+    path("metadata", capability.metadata, name="metadata"),
     path("Slot", scheduling.slot_search, name="slot-search"),
     path("Slot/<str:resource_id>", scheduling.slot_instance, name="slot-instance"),
     path("Appointment", scheduling.appointment_type, name="appointment-type"),

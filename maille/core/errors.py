@@ -17,9 +17,3 @@ class DomainError(Exception):
 
 class ConflictError(DomainError):
     status_code = 409
-
-
-class OutOfScope(DomainError):
-    """The user may not act on this object (turned into HTTP 403)."""
-
-    status_code = 403

@@ -110,11 +110,6 @@ def normalize_phone(value: str, region: str = "FR") -> str:
     return str(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
 
 
-def format_phone_national(e164: str) -> str:
-    parsed = phonenumbers.parse(e164, "FR")
-    return str(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.NATIONAL))
-
-
 def luhn_complete(body: str) -> str:
     """Append the Luhn key to a numeric body (used to make clearly fake demo numbers)."""
     return body + str(luhn.calc_check_digit(body))

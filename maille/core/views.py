@@ -1,19 +1,12 @@
-"""Pages shared by every user: home and error pages."""
+"""Pages shared by every user: error pages and the health check (the home page is the accounts app's: it
+depends on roles)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-
-
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    from maille.accounts.scope import scope_for
-
-    return render(request, "core/home.html", {"scope": scope_for(request.user)})
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

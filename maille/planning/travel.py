@@ -280,6 +280,22 @@ class GreatCircleEngine:
         """Straight-line distance reachable within the cut-off."""
         return max(cutoff_minutes - self.fixed_minutes, 0.0) / self.minutes_per_km()
 
+    def distances_from(self, origin: Points, destinations: Points) -> NDArray[np.float64]:
+        """Great-circle kilometres from one point to each destination (dense, no cut-off): the slot search
+        ranks a patient's nearest sites with it."""
+        if len(origin) != 1:
+            raise InvalidInputError("distances_from takes exactly one origin")
+        chords = np.linalg.norm(destinations.unit_vectors() - origin.unit_vectors()[0], axis=1)
+        arcs: NDArray[np.float64] = (
+            2.0 * EARTH_RADIUS_KM * np.arcsin(np.minimum(chords / (2.0 * EARTH_RADIUS_KM), 1.0))
+        )
+        return arcs
+
+    def minutes_for(self, distances_km: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Travel minutes for great-circle distances, by the same model as ``travel_times``."""
+        minutes: NDArray[np.float64] = distances_km * self.minutes_per_km() + self.fixed_minutes
+        return minutes
+
     def travel_times(self, origins: Points, destinations: Points, cutoff_minutes: float) -> TravelTimes:
         """Sparse minutes within the cut-off, found with a grid on 3-D chord distances (module neighbours)."""
         if cutoff_minutes < self.fixed_minutes:

@@ -17,6 +17,8 @@ from django.db import connection
 from django.utils import timezone
 
 from maille.directory.models import Use
+from maille.planning.points import Points
+from maille.planning.travel import GreatCircleEngine
 
 from . import intervals as iv
 from .models import (
@@ -27,7 +29,6 @@ from .models import (
 )
 from .resource_cache import UseResources, change_token, use_resources
 from .rule_table import rule_table
-from .travel import great_circle_km, travel_minutes
 from .wallclock import (
     MINUTES_PER_DAY,
     PARIS,
@@ -395,6 +396,26 @@ def _busy_rows(lo: int, hi: int, now: int, codes: np.ndarray | None) -> np.ndarr
         return np.array(cursor.fetchall(), dtype=np.int64).reshape(-1, 3)
 
 
+# The planning library's travel model, the same one the diagnosis uses (great circle × detour ÷ speed).
+TRAVEL_MODEL = GreatCircleEngine()
+
+
+def _travel_from(
+    latitude: float, longitude: float, lats: np.ndarray, lons: np.ndarray
+) -> tuple[list[float], list[float]]:
+    """Minutes and kilometres from the patient to each site (NaN for a site without coordinates)."""
+    minutes, km = np.full(len(lats), np.nan), np.full(len(lats), np.nan)
+    located = np.isfinite(lats) & np.isfinite(lons)
+    if located.any():
+        distances = TRAVEL_MODEL.distances_from(
+            Points([latitude], [longitude], check_france=False),
+            Points(lats[located], lons[located], check_france=False),
+        )
+        km[located] = distances
+        minutes[located] = TRAVEL_MODEL.minutes_for(distances)
+    return minutes.tolist(), km.tolist()
+
+
 def eligible_sites(query: SlotQuery, resources: UseResources) -> list[dict]:
     """Active sites offering the use (with the duration there), within the travel limit."""
     rows = resources.sites
@@ -402,10 +423,9 @@ def eligible_sites(query: SlotQuery, resources: UseResources) -> list[dict]:
         wanted = set(query.site_ids)
         rows = [r for r in rows if r["id"] in wanted]
     if rows and query.latitude is not None and query.longitude is not None:
-        lats = np.array([r["latitude"] for r in rows])
-        lons = np.array([r["longitude"] for r in rows])
-        minutes = travel_minutes(query.latitude, query.longitude, lats, lons).tolist()
-        km = great_circle_km(query.latitude, query.longitude, lats, lons).tolist()
+        lats = np.array([r["latitude"] for r in rows], dtype=float)
+        lons = np.array([r["longitude"] for r in rows], dtype=float)
+        minutes, km = _travel_from(query.latitude, query.longitude, lats, lons)
     else:
         minutes = km = [None] * len(rows)
     limit = query.max_travel_minutes

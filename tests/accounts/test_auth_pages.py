@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_anonymous_user_is_sent_to_the_login_page(client):
-    response = client.get(reverse("core:home"))
+    response = client.get(reverse("home"))
     assert response.status_code == 302
     assert response.url.startswith(reverse("accounts:login"))
 
@@ -24,11 +24,11 @@ def test_login_then_logout(client):
         reverse("accounts:login"), {"username": user.username, "password": "motdepasse-test-1"}
     )
     assert response.status_code == 302
-    home = client.get(reverse("core:home"))
+    home = client.get(reverse("home"))
     assert home.status_code == 200
     assert "Carte du territoire" in home.content.decode()
     client.post(reverse("accounts:logout"))
-    assert client.get(reverse("core:home")).status_code == 302
+    assert client.get(reverse("home")).status_code == 302
 
 
 def test_wrong_password_gets_a_clear_message(client):

@@ -84,3 +84,18 @@ def test_engine_rejects_impossible_parameters():
 def test_negative_or_nan_times_are_refused():
     with pytest.raises(InvalidInputError):
         TravelTimes.from_dense([[-1.0]], cutoff_minutes=10)
+
+
+def test_distances_from_one_origin_match_the_sparse_matrix():
+    """The dense one-to-many form the slot search uses gives the sparse matrix's own minutes."""
+    engine = GreatCircleEngine()
+    nancy = Points([48.6921], [6.1844])
+    others = Points([49.1193, 48.6921, 49.1601], [6.1757, 6.1844, 5.3844])
+    km = engine.distances_from(nancy, others)
+    assert km[1] == 0.0
+    assert 47.0 < km[0] < 48.0  # Nancy–Metz as the crow flies
+    sparse = engine.travel_times(nancy, others, cutoff_minutes=500)
+    columns, minutes = sparse.row(0)
+    assert np.allclose(engine.minutes_for(km)[columns], minutes)
+    with pytest.raises(InvalidInputError):
+        engine.distances_from(others, others)

@@ -13,7 +13,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from fhir.resources.R4B.bundle import Bundle
-from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 
 from maille.api.auth import NotAuthenticated, RoleWithoutApiAccess, api_user
 from maille.core.input_guards import find_nul_character, nul_character_message
@@ -181,73 +180,6 @@ def read(request: HttpRequest, resource_type_name: str, resource_id: str) -> Htt
         )
     part, row = found
     return fhir_response(part.to_resource(row, user))
-
-
-@fhir_endpoint
-def metadata(request: HttpRequest) -> HttpResponse:
-    """The CapabilityStatement: public, like every FHIR server's, so clients can discover how to log in."""
-    return fhir_response(capability_statement(request))
-
-
-def capability_statement(request: HttpRequest) -> CapabilityStatement:
-    from .scheduling import SLOT_PARAMETERS, WRITE_INTERACTIONS  # it registers its types on import
-
-    resources = []
-    for resource_type in [*RESOURCE_TYPES.values(), ResourceType("Slot", [], SLOT_PARAMETERS)]:
-        reads = ["read", "search-type"]
-        resources.append(
-            {
-                "type": resource_type.name,
-                "interaction": [
-                    {"code": code} for code in [*reads, *WRITE_INTERACTIONS.get(resource_type.name, [])]
-                ],
-                "searchParam": [
-                    {"name": parameter.name, "type": parameter.type, "documentation": parameter.documentation}
-                    for parameter in resource_type.parameters
-                ]
-                + [
-                    {
-                        "name": "_count",
-                        "type": "number",
-                        "documentation": f"Défaut {DEFAULT_COUNT}, maximum {MAX_COUNT}",
-                    },
-                    {"name": "_page", "type": "number", "documentation": "Numéro de page (à partir de 1)"},
-                ],
-            }
-        )
-    return CapabilityStatement.model_validate(
-        {
-            "resourceType": "CapabilityStatement",
-            "status": "active",
-            "date": timezone.now().date().isoformat(),
-            "publisher": "Maille",
-            "kind": "instance",
-            "software": {"name": "Maille"},
-            "implementation": {
-                "description": "Annuaire et agendas de la téléconsultation assistée (Maille)",
-                "url": request.build_absolute_uri(request.path).rsplit("/metadata", 1)[0],
-            },
-            "fhirVersion": "4.3.0",
-            "format": ["application/fhir+json", "json"],
-            "rest": [
-                {
-                    "mode": "server",
-                    "documentation": (
-                        "Lecture et recherche ; création et annulation de rendez-vous (Appointment), "
-                        "avec l'en-tête Idempotency-Key. Traitement strict : un paramètre de recherche inconnu "
-                        "renvoie une erreur 400 (OperationOutcome). Les données de démonstration portent "
-                        f"l'étiquette {mapping_tag()}."
-                    ),
-                    "security": {
-                        "cors": False,
-                        "description": "Jeton « Authorization: Bearer … » ou session Maille ; "
-                        "le périmètre de l'utilisateur s'applique à chaque lecture.",
-                    },
-                    "resource": resources,
-                }
-            ],
-        }
-    )
 
 
 def mapping_tag() -> str:

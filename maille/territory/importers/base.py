@@ -12,7 +12,7 @@ import zlib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 from django.db import models
 from django.utils.translation import gettext as _
@@ -81,14 +81,6 @@ def line_at(number: int) -> str:
 
 def item_at(number: int) -> str:
     return _("élément %(number)d") % {"number": number}
-
-
-@dataclass
-class Parsed(Generic[T]):
-    """Valid rows of a file and the rows rejected, in file order."""
-
-    rows: list[T] = field(default_factory=list)
-    rejects: list[Reject] = field(default_factory=list)
 
 
 @dataclass
@@ -191,15 +183,6 @@ def check_number(value: Any, name: str, *, minimum: float | None = 0.0) -> tuple
 def chunked(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
-
-def existing_keys(model: type[models.Model], keys: Iterable[Any]) -> set[Any]:
-    """Which of these primary keys are in the database (one query per LOOKUP_CHUNK keys)."""
-    keys = list(dict.fromkeys(keys))
-    found: set[Any] = set()
-    for chunk in chunked(keys, LOOKUP_CHUNK):
-        found.update(model._default_manager.filter(pk__in=chunk).values_list("pk", flat=True))
-    return found
 
 
 def upsert(

@@ -8,17 +8,18 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from .models import Role
+from .permissions import has_permission
+from .scope import scope_for
+
 
 def navigation(request: HttpRequest) -> dict[str, Any]:
-    from maille.accounts.permissions import has_permission
-    from maille.accounts.scope import scope_for
-
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav_items": [], "user_roles": []}
     # (route, label, permission, what the home page says of it)
     entries = [
-        ("core:home", _("Accueil"), None, ""),
+        ("home", _("Accueil"), None, ""),
         (
             "diagnosis:map",
             _("Carte du territoire"),
@@ -78,6 +79,5 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         for url, label, description in shown
     ]
     scope = scope_for(user)
-    from maille.accounts.models import Role
 
     return {"nav_items": items, "user_roles": [Role(role).label for role in sorted(scope.roles)]}
