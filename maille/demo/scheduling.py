@@ -178,6 +178,7 @@ def write_appointments(plans: list[PlannedAppointment]) -> list[Appointment]:
             completed_at=p.completed_at,
             duration_minutes=p.duration_minutes,
             act_code=p.act_code,
+            is_fictional=True,
             report_sent_to_medecin_traitant=p.report_sent_to_medecin_traitant,
             prescription_issued=p.prescription_issued,
             referred_in_person=p.referred_in_person,
@@ -319,6 +320,7 @@ def _create_patients(rng: random.Random, sites: list[Site], anchor: dt.date) -> 
                     is_ald=rng.random() < ALD_RATE,
                     consents_to_teleconsultation=True,
                     consents_to_data_use=rng.random() < 0.8,
+                    is_fictional=True,
                 )
             )
             home.append(site.pk)

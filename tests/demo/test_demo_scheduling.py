@@ -50,7 +50,8 @@ STARTS = paris(2026, 3, 4, 9, 20)
 def _rows(appointment_id: int) -> dict:
     """Everything the services write for one appointment, without ids and database-clock stamps."""
     appointment = Appointment.objects.filter(pk=appointment_id).values().get()
-    for name in ("id", "created_at"):
+    # The demo's rows are flagged fictional; the services' rows are not (compared apart).
+    for name in ("id", "created_at", "is_fictional"):
         appointment.pop(name)
     return {
         "appointment": appointment,
@@ -133,6 +134,7 @@ def test_bulk_written_appointment_has_exactly_the_rows_of_the_services(outcome):
     (bulk,) = write_appointments([_plan(net, patient, outcome)])
 
     assert _rows(bulk.pk) == expected
+    assert bulk.is_fictional
     # The history keeps its own moments, in order.
     assert bulk.created_at == BOOKED_AT
     moments = list(
@@ -169,6 +171,11 @@ def test_demo_agendas_have_plausible_rates_no_double_booking_and_load_idempotent
 
     # About six months of history with the e-Meuse rates.
     past = Appointment.objects.filter(starts_at__lt=timezone.now())
+    # Like every demo record, the demo's patients and appointments are flagged fictional.
+    assert Appointment.objects.exists()
+    assert not Appointment.objects.filter(is_fictional=False).exists()
+    assert Patient.objects.exists()
+    assert not Patient.objects.filter(is_fictional=False).exists()
     status = dict(past.values_list("status").annotate(n=Count("pk")))
     assert set(status) == {S.COMPLETED, S.NO_SHOW, S.CANCELLED}
     kept = status[S.COMPLETED] + status[S.NO_SHOW]

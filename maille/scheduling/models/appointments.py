@@ -98,6 +98,7 @@ class Appointment(models.Model):
         _("compte rendu au médecin traitant"), default=False
     )
     prescription_issued = models.BooleanField(_("ordonnance"), default=False)
+    is_fictional = models.BooleanField(_("fictif (démonstration)"), default=False)
     referred_in_person = models.BooleanField(_("orientation vers une consultation physique"), default=False)
 
     objects = AppointmentQuerySet.as_manager()

@@ -68,6 +68,7 @@ class Patient(models.Model):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="merged_duplicates"
     )
     name_key = models.CharField(max_length=250, blank=True, db_index=True, editable=False)
+    is_fictional = models.BooleanField(_("fictif (démonstration)"), default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
