@@ -163,3 +163,15 @@ def test_site_detail_has_no_serious_accessibility_violation(audit_page, live_ser
     detail = DirectoryPage(audit_page, live_server.url).open().open_site("MSP de Souilly")
     expect(detail.map).to_have_attribute("data-state", "ready")
     assert detail.accessibility_violations() == []
+
+
+def test_repeated_wrong_passwords_show_an_accessible_lockout_page(audit_page, live_server, network):
+    login = LoginPage(audit_page, live_server.url)
+    for _attempt in range(5):
+        login.open()
+        audit_page.get_by_label("Identifiant").fill(network["coordinator"].username)
+        audit_page.get_by_label("Mot de passe").fill("mauvais-mot-de-passe")
+        audit_page.get_by_role("button", name="Se connecter").click()
+    expect(audit_page.get_by_role("heading", level=1)).to_have_text("Connexion suspendue")
+    expect(audit_page.get_by_role("alert")).to_contain_text("pendant 15 minutes")
+    assert login.accessibility_violations() == []
