@@ -11,6 +11,8 @@ import json
 
 import pytest
 import schemathesis
+from django.core import signals
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
@@ -29,7 +31,18 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 
 
 @pytest.fixture
-def fuzz_headers(db):
+def keep_database_connection():
+    """Requests go through the WSGI handler, which closes the database connection when each one finishes;
+    the test's connection (and its transaction) must survive them, as Django's test client ensures."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
+
+
+@pytest.fixture
+def fuzz_headers(db, keep_database_connection):
     world = build_booking_world()
     _token, raw = ApiToken.issue(user=world.operator, name="fuzz")
     assert Role.OPERATOR in {grant.role for grant in world.operator.role_grants.all()}
