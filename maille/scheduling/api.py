@@ -319,6 +319,7 @@ def hold_create(request: HttpRequest, payload: HoldIn) -> Status[dict[str, Any]]
 
 @router.delete("/scheduling/holds/{hold_id}", response=BookingOut, summary="Relâcher une option")
 def hold_release(request: HttpRequest, hold_id: int) -> dict[str, Any]:
+    _require(request.user, "scheduling.book")
     hold = _appointment(request.user, hold_id)
     _can_book_at(request.user, hold.site)
     return booking_out(services.hold_release(actor=request.user, channel=Channel.API, hold=hold))
