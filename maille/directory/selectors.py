@@ -13,7 +13,7 @@ from django.db.models import Q
 from maille.accounts.models import Role
 from maille.accounts.scope import scope_for
 
-from .models import NetworkRole, NetworkRoleKind, Organisation, Professional, Site, SiteQuerySet
+from .models import NetworkRole, Organisation, Professional, Site, SiteQuerySet
 
 
 def sites_visible_to(user: Any) -> SiteQuerySet:
@@ -40,7 +40,7 @@ def remote_doctors_visible_to(user: Any) -> Any:
     """Remote doctors whose agenda the user may read: their own for a doctor, else those serving a
     visible site."""
     scope = scope_for(user)
-    roles = NetworkRole.objects.active().filter(kind=NetworkRoleKind.REMOTE_DOCTOR)
+    roles = NetworkRole.objects.active().remote_doctors()
     if scope.everywhere:
         return Professional.objects.filter(pk__in=roles.values("professional")).order_by("last_name", "pk")
     mine = Q(pk=scope.professional_id) if scope.professional_id is not None else Q(pk__in=[])
@@ -54,7 +54,7 @@ def remote_doctors_managed_by(user: Any) -> Any:
     """Remote doctors whose agenda the user may edit: themself, for coordinators those serving a site of
     their territory, every one for administrators."""
     scope = scope_for(user)
-    roles = NetworkRole.objects.active().filter(kind=NetworkRoleKind.REMOTE_DOCTOR)
+    roles = NetworkRole.objects.active().remote_doctors()
     if scope.everywhere:
         return Professional.objects.filter(pk__in=roles.values("professional"))
     managed = Q(pk=scope.professional_id) if scope.professional_id is not None else Q(pk__in=[])

@@ -22,7 +22,11 @@ def _now(now: dt.datetime | None) -> dt.datetime:
     return now or timezone.now()
 
 
-def _simple_transition(
+def _simple_transition(appointment: Appointment, name: str, **options: Any) -> Appointment:
+    return _apply_transition(locked(appointment), name, **options)
+
+
+def _apply_transition(
     appointment: Appointment,
     name: str,
     *,
@@ -32,7 +36,7 @@ def _simple_transition(
     fields: dict[str, Any] | None = None,
     release: bool = False,
 ) -> Appointment:
-    appointment = locked(appointment)
+    """The transition on an appointment already locked by the caller's transaction."""
     from_status = appointment.status
     appointment.status = check_transition(appointment, name)
     for field_name, value in (fields or {}).items():
@@ -55,7 +59,7 @@ def hold_release(*, actor: Any, channel: str, hold: Appointment, reason: str = "
     if not hold.is_held_by(actor):
         raise DomainError(_("Cette option a été posée par quelqu'un d'autre."), code="foreign_hold")
     fields = {"cancel_reason": (reason or _("option relâchée"))[:300], "cancelled_by": _person(actor)}
-    return _simple_transition(
+    return _apply_transition(
         hold,
         "cancel",
         actor=actor,

@@ -170,10 +170,15 @@ def patient_duplicates_shown(
     """Likely duplicates shown to a staff member: each identity shown is a read of a patient record,
     audited (pages and API alike)."""
     patients = list(patient_duplicates(**criteria).order_by("pk")[:limit])
+    _audit_shown(patients, actor=actor, channel=channel, action="patient.read", reason=reason)
+    return patients
+
+
+def _audit_shown(patients: list[Patient], *, actor: Any, channel: str, action: str, reason: str = "") -> None:
+    """Each identity shown to staff is a read of a patient record: one audit row each, in one transaction."""
     with transaction.atomic():
         for patient in patients:
-            audit_record(actor=actor, action="patient.read", target=patient, channel=channel, reason=reason)
-    return patients
+            audit_record(actor=actor, action=action, target=patient, channel=channel, reason=reason)
 
 
 class PatientSearchCriteriaMissing(DomainError):
@@ -204,9 +209,7 @@ def patient_search(
     if phone:
         found = found.filter(pk__in=patient_duplicates(phone=phone).values("pk"))
     patients = list(found.select_related("commune").order_by("last_name", "first_name", "pk")[:limit])
-    with transaction.atomic():
-        for patient in patients:
-            audit_record(actor=actor, action="patient.search_result", target=patient, channel=channel)
+    _audit_shown(patients, actor=actor, channel=channel, action="patient.search_result")
     return patients
 
 

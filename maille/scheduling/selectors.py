@@ -11,7 +11,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from maille.accounts.models import Role
 from maille.accounts.permissions import has_permission
-from maille.accounts.scope import scope_for
+from maille.accounts.scope import Scope, scope_for
 from maille.directory.models import Professional, Site, Use
 from maille.directory.selectors import remote_doctors_managed_by, sites_managed_by, sites_visible_to
 
@@ -19,6 +19,16 @@ from .models import Appointment, Patient, ResourceBooking
 
 
 # --- appointments -----------------------------------------------------------------------------------
+def _at_own_sites_or_conducted(scope: Scope) -> Q:
+    """Site staff: the appointments of their sites; a remote doctor: those they conduct."""
+    mine = Q(pk__in=[])
+    if scope.has_role(Role.SITE_STAFF) and scope.site_ids:
+        mine |= Q(site_id__in=sorted(scope.site_ids))
+    if scope.has_role(Role.REMOTE_DOCTOR) and scope.professional_id is not None:
+        mine |= Q(doctor_id=scope.professional_id)
+    return mine
+
+
 def appointments_visible_to(user: Any) -> QuerySet[Appointment]:
     """Appointments the user may read, patient included.
 
@@ -29,13 +39,9 @@ def appointments_visible_to(user: Any) -> QuerySet[Appointment]:
     scope = scope_for(user)
     if scope.everywhere:
         return Appointment.objects.all()
-    visible = Q(pk__in=[])
+    visible = _at_own_sites_or_conducted(scope)
     if scope.has_role(Role.COORDINATOR, Role.OPERATOR):
         visible |= scope.communes_q("site__commune")
-    if scope.has_role(Role.SITE_STAFF) and scope.site_ids:
-        visible |= Q(site_id__in=sorted(scope.site_ids))
-    if scope.has_role(Role.REMOTE_DOCTOR) and scope.professional_id is not None:
-        visible |= Q(doctor_id=scope.professional_id)
     return Appointment.objects.filter(visible)
 
 
@@ -47,12 +53,7 @@ def appointments_run_by(user: Any) -> QuerySet[Appointment]:
     scope = scope_for(user)
     if scope.everywhere:
         return Appointment.objects.all()
-    run = Q(pk__in=[])
-    if scope.has_role(Role.SITE_STAFF) and scope.site_ids:
-        run |= Q(site_id__in=sorted(scope.site_ids))
-    if scope.has_role(Role.REMOTE_DOCTOR) and scope.professional_id is not None:
-        run |= Q(doctor_id=scope.professional_id)
-    return Appointment.objects.filter(run)
+    return Appointment.objects.filter(_at_own_sites_or_conducted(scope))
 
 
 def appointments_managed_by(user: Any) -> QuerySet[Appointment]:

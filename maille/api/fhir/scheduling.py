@@ -28,7 +28,6 @@ from maille.accounts.permissions import has_permission
 from maille.api.auth import NotAuthenticated, RoleWithoutApiAccess, api_user, bearer_token_of
 from maille.api.idempotency import run_idempotently
 from maille.core.errors import ConflictError, DomainError
-from maille.core.input_guards import find_nul_character, nul_character_message
 from maille.core.models import Channel
 from maille.directory.models import NetworkRole, NetworkRoleKind, Professional, Room, Use
 from maille.directory.selectors import network_roles_visible_to, sites_visible_to
@@ -228,14 +227,8 @@ RESOURCE_TYPES.update({"Schedule": SCHEDULE, "Appointment": APPOINTMENT})
 
 
 # --- endpoints -----------------------------------------------------------------------------------------
-def _refuse_nul_characters(request: HttpRequest) -> None:
-    found = find_nul_character(request)
-    if found is not None:
-        raise FhirError(400, "invalid", nul_character_message(), expression=found[1])
-
-
 def _writer(request: HttpRequest) -> Any:
-    _refuse_nul_characters(request)
+    views.refuse_nul_characters(request)
     if bearer_token_of(request) is None and check_csrf(request) is not None:
         raise FhirError(403, "forbidden", _("Jeton CSRF absent ou invalide pour cette requête de session."))
     return api_user(request)
@@ -327,29 +320,30 @@ def _slot_read(request: HttpRequest, resource_id: str) -> HttpResponse:
     still free at a site of the reader's scope, and is 404 otherwise (taken, past, or outside the scope)."""
     user = api_user(request)
     _require_scheduling_reader(user)
+    not_found = FhirError(404, "not-found", _("Slot/%(id)s introuvable ou plus libre.") % {"id": resource_id})
     parsed = mapping.parse_slot_id(resource_id)
-    use = site = None
-    if parsed is not None:
-        use_id, site_id, starts_at = parsed
-        use = Use.objects.select_related("remote_specialty").filter(pk=use_id).first()
-        site = sites_visible_to(user).filter(pk=site_id).first()
-    if parsed is not None and use is not None and site is not None:
-        query = SlotQuery(
-            use=use,
-            starts_after=starts_at,
-            # The window bounds the slot's end: wide enough for any consultation length.
-            ends_before=starts_at + dt.timedelta(hours=4),
-            site_ids=(site.pk,),
-            limit=1,
-        )
-        for slot in find_slots(query):
-            if slot.starts_at == starts_at:
-                return fhir_response(mapping.slot_from(slot, use))
-    raise FhirError(404, "not-found", _("Slot/%(id)s introuvable ou plus libre.") % {"id": resource_id})
+    if parsed is None:
+        raise not_found
+    use_id, site_id, starts_at = parsed
+    use = Use.objects.select_related("remote_specialty").filter(pk=use_id).first()
+    if use is None or not sites_visible_to(user).filter(pk=site_id).exists():
+        raise not_found
+    query = SlotQuery(
+        use=use,
+        starts_after=starts_at,
+        # The window bounds the slot's end: wide enough for any consultation length.
+        ends_before=starts_at + dt.timedelta(hours=4),
+        site_ids=(site_id,),
+        limit=1,
+    )
+    slot = next((slot for slot in find_slots(query) if slot.starts_at == starts_at), None)
+    if slot is None:
+        raise not_found
+    return fhir_response(mapping.slot_from(slot, use))
 
 
 def _slot_search(request: HttpRequest) -> HttpResponse:
-    _refuse_nul_characters(request)
+    views.refuse_nul_characters(request)
     user = api_user(request)
     declared = {p.name for p in SLOT_PARAMETERS} | {"_count"}
     unknown = sorted(set(request.GET) - declared)

@@ -47,9 +47,7 @@ def fhir_endpoint(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
             response["Allow"] = ", ".join(sorted(READ_METHODS))
             return response
         try:
-            found = find_nul_character(request)
-            if found is not None:
-                raise FhirError(400, "invalid", nul_character_message(), expression=found[1])
+            refuse_nul_characters(request)
             fhir_format = request.GET.get("_format")
             if fhir_format is not None and fhir_format not in JSON_FORMATS:
                 raise FhirError(400, "not-supported", _("Seul le format JSON est proposé (_format=json)."))
@@ -68,6 +66,13 @@ def fhir_endpoint(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
 
     wrapped.__name__ = view.__name__
     return wrapped
+
+
+def refuse_nul_characters(request: HttpRequest) -> None:
+    """A NUL character in a parameter or a JSON body: 400 naming it (PostgreSQL cannot store it)."""
+    found = find_nul_character(request)
+    if found is not None:
+        raise FhirError(400, "invalid", nul_character_message(), expression=found[1])
 
 
 def _resource_type(name: str) -> ResourceType:
