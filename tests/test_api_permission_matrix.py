@@ -23,9 +23,8 @@ from tests.factories import (
     NetworkRoleFactory,
     RegionFactory,
     SiteFactory,
-    user_with_role,
 )
-from tests.scheduling.test_views_support import appointment_at
+from tests.scheduling.test_views_support import appointment_at, matrix_user
 
 # (method, path) → the permission of PERMISSION_ROLES the operation needs.
 OPERATIONS = {
@@ -126,18 +125,6 @@ def world(db):
     }
 
 
-def _user_for(role: str, world):
-    if role == Role.SITE_STAFF:
-        return user_with_role(role, site=world["site"])
-    if role in (Role.COORDINATOR, Role.OPERATOR, Role.EVALUATOR):
-        return user_with_role(role, departement_id="55")
-    user = user_with_role(role)
-    if role == Role.REMOTE_DOCTOR:
-        world["doctor"].user = user
-        world["doctor"].save(update_fields=["user"])
-    return user
-
-
 def _url(path: str, objects: dict) -> str:
     return re.sub(r"\{(\w+)\}", lambda match: str(objects[match.group(1)]), path)
 
@@ -155,7 +142,7 @@ READS = [
 @pytest.mark.parametrize(("path", "in_scope"), READS)
 def test_role_operation_matrix_for_reads(client, world, role, path, in_scope):
     url = _url(path, world["inside" if in_scope else "outside"])
-    response = client.get(url, QUERIES.get(path, {}), headers=bearer_for(_user_for(role, world)))
+    response = client.get(url, QUERIES.get(path, {}), headers=bearer_for(matrix_user(role, world)))
     if role not in PERMISSION_ROLES[OPERATIONS[("GET", path)]]:
         expected = 403
     elif role == Role.PLATFORM_ADMIN:
@@ -181,7 +168,7 @@ WRITES = [
 @pytest.mark.parametrize(("method", "path", "role"), WRITES)
 def test_roles_without_the_permission_never_write(client, world, method, path, role):
     url = _url(path, world["inside"])
-    headers = bearer_for(_user_for(role, world))
+    headers = bearer_for(matrix_user(role, world))
     if method == "DELETE":
         response = client.delete(url, headers=headers)
         assert response.status_code == 403

@@ -12,8 +12,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from maille.accounts.models import Role
 from maille.accounts.permissions import PERMISSION_ROLES
-from tests.factories import DepartementFactory, NetworkRoleFactory, RegionFactory, SiteFactory, user_with_role
-from tests.scheduling.test_views_support import appointment_at
+from tests.factories import DepartementFactory, NetworkRoleFactory, RegionFactory, SiteFactory
+from tests.scheduling.test_views_support import appointment_at, matrix_user
 
 # Routes anyone may open (login and password reset pages, health check).
 PUBLIC_ROUTES = {
@@ -104,20 +104,6 @@ def _kwargs_for(pattern: URLPattern, world, in_scope: bool) -> dict[str, object]
     return {name: values[name] for name in names}
 
 
-def _user_for(role: str, world):
-    site = world["site"]
-    if role == Role.SITE_STAFF:
-        return user_with_role(role, site=site)
-    if role in (Role.COORDINATOR, Role.OPERATOR, Role.EVALUATOR):
-        return user_with_role(role, departement_id="55")
-    user = user_with_role(role)
-    if role == Role.REMOTE_DOCTOR:
-        doctor = world["doctor"]
-        doctor.user = user
-        doctor.save(update_fields=["user"])
-    return user
-
-
 def _takes_an_object(pattern: URLPattern) -> bool:
     return bool(getattr(pattern.pattern, "converters", None))
 
@@ -136,7 +122,7 @@ MATRIX_CASES = [
 def test_role_route_matrix(client, world, role, name, pattern, in_scope):
     """Role without the permission: 403; object outside the scope: 404 (the administrator has no outside)."""
     url = reverse(name, kwargs=_kwargs_for(pattern, world, in_scope))
-    client.force_login(_user_for(role, world))
+    client.force_login(matrix_user(role, world))
     response = client.get(url)
     allowed = role in PERMISSION_ROLES[pattern.callback.required_permission]
     if not allowed:

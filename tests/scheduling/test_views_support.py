@@ -1,4 +1,5 @@
-"""Sample scheduling objects for the role × route matrix (tests/test_permission_matrix.py); no tests here."""
+"""Sample objects for the permission matrices (tests/test_permission_matrix.py, test_api_permission_matrix.py);
+no tests here."""
 
 from __future__ import annotations
 
@@ -6,10 +7,11 @@ import datetime as dt
 
 from django.utils import timezone
 
+from maille.accounts.models import Role
 from maille.core.models import Channel
 from maille.directory.models import Professional, Site, Use
 from maille.scheduling.models import Appointment, AppointmentStatus, Patient
-from tests.factories import ProfessionalFactory, RoomFactory
+from tests.factories import ProfessionalFactory, RoomFactory, user_with_role
 
 
 def appointment_at(site: Site, doctor: Professional | None = None) -> int:
@@ -27,3 +29,17 @@ def appointment_at(site: Site, doctor: Professional | None = None) -> int:
         channel=Channel.PHONE,
     )
     return appointment.pk
+
+
+def matrix_user(role: str, world: dict):
+    """A user of ``role`` whose scope is the matrix's inside: the site for site staff, the Meuse for the
+    territorial roles, and for the remote doctor the doctor who serves the site and conducts its appointment."""
+    if role == Role.SITE_STAFF:
+        return user_with_role(role, site=world["site"])
+    if role in (Role.COORDINATOR, Role.OPERATOR, Role.EVALUATOR):
+        return user_with_role(role, departement_id="55")
+    user = user_with_role(role)
+    if role == Role.REMOTE_DOCTOR:
+        world["doctor"].user = user
+        world["doctor"].save(update_fields=["user"])
+    return user
