@@ -18,6 +18,7 @@ from maille.directory.fhir import ASSISTED_TELECONSULTATION, CARE_MODE_EXTENSION
 from maille.directory.models import NetworkRole
 from maille.scheduling import fhir as mapping
 from maille.scheduling import services
+from maille.scheduling.fhir import parse_slot_id, slot_id
 from maille.scheduling.models import Appointment, AppointmentStatus, AppointmentTransition
 from tests.api.fhir_helpers import bundle_of, ids, outcome_of, resource_of
 from tests.api.scheduling_world import build_booking_world
@@ -228,6 +229,10 @@ def test_a_free_slot_can_be_read_as_declared(client, w):
     assert resource_of(read, Slot).start == slot.start
     assert get(client, w.evaluator, f"/fhir/Slot/{slot.id}").status_code == 403
     assert get(client, w.operator, "/fhir/Slot/not-a-slot").status_code == 404
+    # The same start at a site outside the operator's département: 404, like an unknown slot.
+    use_id, _site_id, starts_at = parse_slot_id(slot.id)
+    outside = get(client, w.operator, f"/fhir/Slot/{slot_id(use_id, w.far.site.pk, starts_at)}")
+    assert outside.status_code == 404
     assert create(client, w.operator, appointment_body(w, slot.id)).status_code == 201
     taken = get(client, w.operator, f"/fhir/Slot/{slot.id}")
     assert taken.status_code == 404
