@@ -98,8 +98,14 @@ TEMPLATES = [
 
 # Database: SQLite embedded by default, PostgreSQL in production and CI (DATABASE_URL).
 DEFAULT_SQLITE_URL = f"sqlite:///{VAR_DIR / 'maille.sqlite3'}"
+# Persistent connections (checked before reuse): opening a PostgreSQL connection per request costs more
+# CPU than a booking itself. DATABASE_CONN_MAX_AGE=0 closes them after each request.
 DATABASES = {
-    "default": dj_database_url.parse(os.environ.get("DATABASE_URL", DEFAULT_SQLITE_URL), conn_max_age=0)
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL", DEFAULT_SQLITE_URL),
+        conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "60")),
+        conn_health_checks=True,
+    )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)

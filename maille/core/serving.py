@@ -44,6 +44,7 @@ def gunicorn_command(host: str, port: str, workers: int, threads: int) -> list[s
         str(threads),
         "--worker-class",
         "gthread",
+        "--preload",
         "--graceful-timeout",
         str(GRACEFUL_STOP_SECONDS - 5),
         "--backlog",

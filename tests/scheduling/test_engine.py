@@ -8,8 +8,8 @@ import pytest
 
 from maille.core.models import Channel
 from maille.directory.models import SiteUse
-from maille.scheduling import engine
 from maille.scheduling.engine import SlotQuery, candidates_at, find_slots
+from maille.scheduling.engine import search as engine
 from maille.scheduling.models import (
     Absence,
     AvailabilityException,
@@ -399,7 +399,7 @@ def test_site_duration_override_applies_to_its_use_only():
 
 @pytest.mark.parametrize("site_list_limit", [0, 100])
 def test_many_sites_path_skips_sites_beyond_the_travel_limit(monkeypatch, site_list_limit):
-    from maille.scheduling import engine
+    from maille.scheduling.engine import search as engine
 
     monkeypatch.setattr(engine, "SITE_LIST_LIMIT", site_list_limit)
     monkeypatch.setattr(engine, "KEY_FILTER_LIMIT", site_list_limit)

@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from maille.scheduling import intervals as iv
+from maille.scheduling.engine import intervals as iv
 
 interval = st.tuples(st.integers(0, 2), st.integers(0, 60), st.integers(1, 30)).map(
     lambda t: (t[0], t[1], t[1] + t[2])

@@ -8,8 +8,8 @@ import pytest
 from django.db import connection, transaction
 
 from maille.scheduling.engine import SlotQuery, find_slots
+from maille.scheduling.engine.resource_cache import cached_tables, change_token
 from maille.scheduling.models import Absence, SiteClosure
-from maille.scheduling.resource_cache import cached_tables, change_token
 
 from .factories import make_network, paris
 

@@ -10,7 +10,7 @@ statement triggers worth the name and the engine does not cache there.
 
 from django.db import migrations
 
-# Frozen here: `maille.scheduling.resource_cache.CACHED_TABLES` must stay equal (checked by a test).
+# Frozen here: `maille.scheduling.engine.resource_cache.cached_tables()` must stay equal (checked by a test).
 TABLES = (
     "directory_site",
     "directory_siteuse",

@@ -41,7 +41,7 @@ class AvailabilityRule(models.Model):
     ends = models.TimeField(_("fin (heure locale)"))
     valid_from = models.DateField(_("valable à partir du"))
     valid_until = models.DateField(_("valable jusqu'au"), null=True, blank=True)
-    # Part of the engine's cache key (engine.rule_table): bulk updates must set it too.
+    # Part of the engine's cache key (engine/rule_table.py): bulk updates must set it too.
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

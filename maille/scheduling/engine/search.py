@@ -20,16 +20,13 @@ from maille.directory.models import Use
 from maille.planning.points import Points
 from maille.planning.travel import GreatCircleEngine
 
-from . import intervals as iv
-from .models import (
+from ..models import (
     ResourceBooking,
     UseBookingPolicy,
     professional_key,
     room_key,
 )
-from .resource_cache import UseResources, change_token, use_resources
-from .rule_table import rule_table
-from .wallclock import (
+from ..wallclock import (
     MINUTES_PER_DAY,
     PARIS,
     day_number,
@@ -40,6 +37,9 @@ from .wallclock import (
     public_holidays,
     to_minutes,
 )
+from . import intervals as iv
+from .resource_cache import UseResources, change_token, use_resources
+from .rule_table import rule_table
 
 ROOM, ASSISTANT, DOCTOR = 0, 1, 2
 DEFAULT_POLICY = UseBookingPolicy(

@@ -20,7 +20,7 @@ from django.db.models import Q
 
 from maille.directory.models import NetworkRole, Professional, Room, Site, SiteUse, Use
 
-from .models import (
+from ..models import (
     Absence,
     AvailabilityException,
     AvailabilityRule,
@@ -29,7 +29,7 @@ from .models import (
     SiteSchedulingSettings,
     UseBookingPolicy,
 )
-from .wallclock import day_number, to_minutes
+from ..wallclock import day_number, to_minutes
 
 _lock = threading.Lock()
 _cache: dict[tuple[object, ...], tuple[object, UseResources]] = {}
