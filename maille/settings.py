@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "maille.territory",
     "maille.directory",
     "maille.scheduling",
+    "maille.api",
     "maille.diagnosis",
     "maille.demo",
     "axes",

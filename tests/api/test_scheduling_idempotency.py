@@ -10,9 +10,10 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
+from maille.api.housekeeping import expired_idempotency_keys_purge
 from maille.api.idempotency import REPLAYED_HEADER
-from maille.scheduling.management.commands.housekeeping import expired_idempotency_keys_purge
-from maille.scheduling.models import Appointment, AppointmentTransition, IdempotencyKey, Patient
+from maille.api.models import IdempotencyKey
+from maille.scheduling.models import Appointment, AppointmentTransition, Patient
 from tests.api.scheduling_world import build_booking_world
 from tests.api.world import bearer_for
 

@@ -18,14 +18,16 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from maille import cli
-from maille.core import serving
+from maille.api import housekeeping as api_housekeeping
+from maille.api.models import IdempotencyKey
+from maille.core import housekeeping, serving
+from maille.core.management.commands.housekeeping import Command as HousekeepingCommand
 from maille.core.models import Channel
-from maille.scheduling.management.commands import housekeeping
+from maille.scheduling import services as scheduling_services
 from maille.scheduling.models import (
     AppointmentStatus,
     AppointmentTransition,
     DeliveryStatus,
-    IdempotencyKey,
     WebhookDelivery,
 )
 from maille.scheduling.services import appointment_book, appointment_hold
@@ -175,7 +177,7 @@ def test_a_failing_job_is_logged_and_the_others_still_run(net, monkeypatch, capl
     def broken_holds_expire(**kwargs: object) -> int:
         raise RuntimeError("database went away")
 
-    monkeypatch.setattr(housekeeping, "holds_expire", broken_holds_expire)
+    monkeypatch.setattr(scheduling_services, "holds_expire", broken_holds_expire)
     with caplog.at_level(logging.INFO):
         output = run()
 
@@ -193,7 +195,7 @@ def test_a_failing_job_is_logged_and_the_others_still_run(net, monkeypatch, capl
 
 def test_the_loop_goes_on_after_a_failure_and_stops_after_the_bounded_runs(net, monkeypatch):
     hold = hold_at_nine(net)
-    real_holds_expire = housekeeping.holds_expire
+    real_holds_expire = scheduling_services.holds_expire
     calls = []
 
     def fails_the_first_time(**kwargs: object) -> int:
@@ -202,7 +204,7 @@ def test_the_loop_goes_on_after_a_failure_and_stops_after_the_bounded_runs(net, 
             raise RuntimeError("transient failure")
         return real_holds_expire(**kwargs)
 
-    monkeypatch.setattr(housekeeping, "holds_expire", fails_the_first_time)
+    monkeypatch.setattr(scheduling_services, "holds_expire", fails_the_first_time)
     output = run("--every", "0.01", iterations=3)
 
     assert len(calls) == 3
@@ -218,7 +220,7 @@ def test_the_loop_goes_on_after_a_failure_and_stops_after_the_bounded_runs(net, 
 
 def test_sigterm_stops_the_loop_cleanly_without_waiting_for_the_next_run(db, monkeypatch):
     handler_before = signal.getsignal(signal.SIGTERM)
-    real_purge = housekeeping.expired_idempotency_keys_purge
+    real_purge = api_housekeeping.expired_idempotency_keys_purge
     runs = []
 
     def purge_then_receive_sigterm(**kwargs: object) -> int:
@@ -226,7 +228,7 @@ def test_sigterm_stops_the_loop_cleanly_without_waiting_for_the_next_run(db, mon
         os.kill(os.getpid(), signal.SIGTERM)  # a real signal, as `maille serve` or systemd sends it
         return real_purge(**kwargs)
 
-    monkeypatch.setattr(housekeeping, "expired_idempotency_keys_purge", purge_then_receive_sigterm)
+    monkeypatch.setattr(api_housekeeping, "expired_idempotency_keys_purge", purge_then_receive_sigterm)
     started = timezone.now()
     output = run("--every", "60", iterations=5)
 
@@ -239,7 +241,7 @@ def test_sigterm_stops_the_loop_cleanly_without_waiting_for_the_next_run(db, mon
 def test_every_must_be_positive_and_the_help_is_in_french(db):
     with pytest.raises(CommandError, match="positif"):
         run("--every", "0")
-    usage = housekeeping.Command().create_parser("maille", "housekeeping").format_help()
+    usage = HousekeepingCommand().create_parser("maille", "housekeeping").format_help()
     assert "Ménage périodique des réservations" in usage
     assert "--every SECONDES" in usage
 

@@ -20,7 +20,6 @@ from .availability import (
     SiteSchedulingSettings,
     UseBookingPolicy,
 )
-from .idempotency import IdempotencyKey
 from .patients import IdentityStatus, Patient, PatientQuerySet, name_key
 from .webhooks import DeliveryStatus, WebhookDelivery, WebhookEvent, WebhookSubscription
 
@@ -35,7 +34,6 @@ __all__ = [
     "AvailabilityException",
     "AvailabilityRule",
     "DeliveryStatus",
-    "IdempotencyKey",
     "IdentityStatus",
     "Patient",
     "PatientQuerySet",
