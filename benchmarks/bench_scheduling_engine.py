@@ -93,7 +93,8 @@ class Network:
             Use,
             UseKind,
         )  # fmt: skip
-        from maille.scheduling.models import AvailabilityRule, Patient, UseBookingPolicy
+        from maille.patients.models import Patient
+        from maille.scheduling.models import AvailabilityRule, UseBookingPolicy
         from maille.territory.models import Commune, Departement, Region
 
         rng, count = self.rng, self.sites_count

@@ -213,7 +213,8 @@ def main() -> Report | None:
     from django.utils import timezone
 
     from maille.accounts.models import ApiToken, Role, RoleGrant, User
-    from maille.scheduling.models import Patient, ResourceBooking
+    from maille.patients.models import Patient
+    from maille.scheduling.models import ResourceBooking
     from maille.scheduling.selectors import double_bookings_count
     from maille.scheduling.wallclock import PARIS
 

@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "maille.accounts",
     "maille.territory",
     "maille.directory",
+    "maille.patients",
     "maille.scheduling",
     "maille.api",
     "maille.diagnosis",

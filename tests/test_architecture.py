@@ -17,10 +17,11 @@ ALLOWED: dict[str, set[str]] = {
     "accounts": {"core"},
     "territory": {"core", "accounts"},
     "directory": {"core", "accounts", "territory"},
-    "scheduling": {"core", "accounts", "territory", "directory", "planning"},
+    "patients": {"core", "territory", "directory"},
+    "scheduling": {"core", "accounts", "territory", "directory", "patients", "planning"},
     "diagnosis": {"core", "accounts", "territory", "directory", "planning"},
-    "api": {"core", "accounts", "territory", "directory", "scheduling", "diagnosis"},
-    "demo": {"core", "accounts", "territory", "directory", "scheduling", "diagnosis"},
+    "api": {"core", "accounts", "territory", "directory", "patients", "scheduling", "diagnosis"},
+    "demo": {"core", "accounts", "territory", "directory", "patients", "scheduling", "diagnosis"},
 }
 TOP_LEVEL_MODULES = {"settings", "urls", "wsgi", "asgi", "cli", "__init__"}
 

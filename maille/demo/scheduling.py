@@ -27,19 +27,18 @@ from django.db import models, transaction
 
 from maille.core.models import AuditEvent, Channel
 from maille.directory.models import NetworkRole, NetworkRoleKind, Professional, Room, Site, SiteLevel, Use
+from maille.patients.models import Patient, name_key
 from maille.scheduling.engine import policy_for
 from maille.scheduling.models import (
     Appointment,
     AppointmentStatus,
     AppointmentTransition,
     AvailabilityRule,
-    Patient,
     ReservedRange,
     ResourceBooking,
     professional_key,
     room_key,
 )
-from maille.scheduling.models.patients import name_key
 from maille.scheduling.wallclock import PARIS, public_holidays
 from maille.territory.models import Commune
 
@@ -284,8 +283,10 @@ def _clear(site_ids: list[int], room_ids: list[int], professional_ids: list[int]
     patients.update(caregiver=None, merged_into=None)
     patients.delete()
     # Demo data only: the audit rows of records that no longer exist go with them.
-    AuditEvent.objects.filter(target_type="scheduling.appointment", target_id__in=appointment_ids).delete()
-    AuditEvent.objects.filter(target_type="scheduling.patient", target_id__in=patient_ids).delete()
+    AuditEvent.objects.filter(
+        target_type=Appointment._meta.label_lower, target_id__in=appointment_ids
+    ).delete()
+    AuditEvent.objects.filter(target_type=Patient._meta.label_lower, target_id__in=patient_ids).delete()
     AvailabilityRule.objects.filter(room_id__in=room_ids).delete()
     AvailabilityRule.objects.filter(professional_id__in=professional_ids).delete()
     ReservedRange.objects.filter(site_id__in=site_ids).delete()

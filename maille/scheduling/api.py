@@ -23,6 +23,8 @@ from maille.core.errors import ConflictError, DomainError
 from maille.core.models import Channel
 from maille.directory.models import Professional, Room, Site, Use
 from maille.directory.selectors import remote_doctors_visible_to, sites_visible_to
+from maille.patients.models import Patient
+from maille.patients.services import patient_create, patient_duplicates_shown
 from maille.territory.models import Commune
 
 from . import services
@@ -44,8 +46,7 @@ from .api_schemas import (
     WeekOut,
 )
 from .engine import SlotQuery, find_slots
-from .models import Appointment, AppointmentStatus, Patient, WebhookSubscription
-from .patient_services import patient_create, patient_duplicates_shown
+from .models import Appointment, AppointmentStatus, WebhookSubscription
 from .selectors import appointments_visible_to, patients_bookable_by
 from .wallclock import PARIS
 from .webhooks import webhook_subscribe

@@ -14,8 +14,9 @@ from maille.accounts.permissions import has_permission
 from maille.accounts.scope import Scope, scope_for
 from maille.directory.models import Professional, Site, Use
 from maille.directory.selectors import remote_doctors_managed_by, sites_managed_by, sites_visible_to
+from maille.patients.models import Patient
 
-from .models import Appointment, Patient, ResourceBooking
+from .models import Appointment, ResourceBooking
 
 
 # --- appointments -----------------------------------------------------------------------------------

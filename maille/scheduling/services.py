@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from maille.core.errors import ConflictError, DomainError
 from maille.directory.models import Professional, Room, Site, Use
+from maille.patients.models import Patient
 
 from .engine import SlotQuery, candidates_at, find_slots
 from .lifecycle import (
@@ -32,14 +33,7 @@ from .lifecycle import (
     appointment_start,
     hold_release,
 )
-from .models import (
-    Appointment,
-    AppointmentStatus,
-    Patient,
-    ResourceBooking,
-    professional_key,
-    room_key,
-)
+from .models import Appointment, AppointmentStatus, ResourceBooking, professional_key, room_key
 from .transitions import check_transition, locked, log_transition
 from .wallclock import to_minutes
 

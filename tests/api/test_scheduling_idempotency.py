@@ -13,7 +13,8 @@ from django.utils import timezone
 from maille.api.housekeeping import expired_idempotency_keys_purge
 from maille.api.idempotency import REPLAYED_HEADER
 from maille.api.models import IdempotencyKey
-from maille.scheduling.models import Appointment, AppointmentTransition, Patient
+from maille.patients.models import Patient
+from maille.scheduling.models import Appointment, AppointmentTransition
 from tests.api.scheduling_world import build_booking_world
 from tests.api.world import bearer_for
 

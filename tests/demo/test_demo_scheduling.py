@@ -20,13 +20,13 @@ from maille.demo.scheduling import (
     write_appointments,
 )
 from maille.directory.models import NetworkRole, NetworkRoleKind, Room, SiteLevel, Use
+from maille.patients.models import Patient
 from maille.scheduling.engine import SlotQuery, find_slots
 from maille.scheduling.models import (
     Appointment,
     AppointmentStatus,
     AppointmentTransition,
     AvailabilityRule,
-    Patient,
     ReservedRange,
     ResourceBooking,
 )

@@ -19,7 +19,8 @@ from maille.directory.models import (
     Use,
     UseKind,
 )
-from maille.scheduling.models import AvailabilityRule, Patient, UseBookingPolicy
+from maille.patients.models import Patient
+from maille.scheduling.models import AvailabilityRule, UseBookingPolicy
 from maille.scheduling.wallclock import PARIS
 from tests.factories import (
     CommuneFactory,

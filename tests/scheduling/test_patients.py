@@ -8,14 +8,15 @@ import pytest
 
 from maille.core.errors import ConflictError, DomainError
 from maille.core.models import AuditEvent, Channel
-from maille.scheduling.models import AppointmentStatus, IdentityStatus, Patient
-from maille.scheduling.patient_services import (
+from maille.patients.models import IdentityStatus, Patient
+from maille.patients.services import (
     patient_create,
     patient_duplicates,
     patient_merge,
     patient_read,
     patient_update,
 )
+from maille.scheduling.models import AppointmentStatus
 from maille.scheduling.services import appointment_book
 from tests.factories import UserFactory
 
@@ -166,7 +167,7 @@ def test_patient_search_needs_identifying_criteria_and_audits_each_result():
     import datetime as dt
 
     from maille.core.models import AuditEvent, Channel
-    from maille.scheduling.patient_services import PatientSearchCriteriaMissing, patient_search
+    from maille.patients.services import PatientSearchCriteriaMissing, patient_search
     from tests.factories import UserFactory
     from tests.scheduling.factories import PatientFactory
 

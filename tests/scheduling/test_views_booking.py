@@ -10,8 +10,9 @@ from django.utils import timezone
 
 from maille.accounts.models import Role
 from maille.core.models import AuditEvent, Channel
+from maille.patients.models import Patient
 from maille.scheduling.engine import SlotQuery, find_slots
-from maille.scheduling.models import Appointment, AppointmentStatus, Patient, ResourceBooking
+from maille.scheduling.models import Appointment, AppointmentStatus, ResourceBooking
 from maille.scheduling.services import appointment_book
 from tests.factories import DepartementFactory, user_with_role
 

@@ -10,7 +10,8 @@ from django.utils import timezone
 from maille.accounts.models import Role
 from maille.core.models import Channel
 from maille.directory.models import Professional, Site, Use
-from maille.scheduling.models import Appointment, AppointmentStatus, Patient
+from maille.patients.models import Patient
+from maille.scheduling.models import Appointment, AppointmentStatus
 from tests.factories import ProfessionalFactory, RoomFactory, user_with_role
 
 

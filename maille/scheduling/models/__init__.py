@@ -20,7 +20,6 @@ from .availability import (
     SiteSchedulingSettings,
     UseBookingPolicy,
 )
-from .patients import IdentityStatus, Patient, PatientQuerySet, name_key
 from .webhooks import DeliveryStatus, WebhookDelivery, WebhookEvent, WebhookSubscription
 
 __all__ = [
@@ -34,9 +33,6 @@ __all__ = [
     "AvailabilityException",
     "AvailabilityRule",
     "DeliveryStatus",
-    "IdentityStatus",
-    "Patient",
-    "PatientQuerySet",
     "ReservedRange",
     "ResourceBooking",
     "SiteClosure",
@@ -45,7 +41,6 @@ __all__ = [
     "WebhookDelivery",
     "WebhookEvent",
     "WebhookSubscription",
-    "name_key",
     "professional_key",
     "room_key",
 ]

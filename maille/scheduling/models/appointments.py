@@ -69,7 +69,7 @@ class Appointment(models.Model):
         "directory.Professional", on_delete=models.PROTECT, related_name="remote_appointments"
     )
     patient = models.ForeignKey(
-        "scheduling.Patient", null=True, blank=True, on_delete=models.PROTECT, related_name="appointments"
+        "patients.Patient", null=True, blank=True, on_delete=models.PROTECT, related_name="appointments"
     )
     booked_by_caregiver = models.BooleanField(_("pris par un aidant"), default=False)
     starts_at = models.DateTimeField(_("début"), db_index=True)

@@ -17,10 +17,10 @@ from django.utils.translation import gettext as _
 
 from maille.accounts.permissions import has_permission, require_permission
 from maille.core.errors import DomainError
+from maille.patients.services import patient_read
 
 from ..forms import CancelForm, CompleteForm, PatientCreateForm, PatientSearchForm, RescheduleForm
 from ..models import TRANSITIONS, Appointment, AppointmentStatus
-from ..patient_services import patient_read
 from ..selectors import appointments_visible_to, can_manage_booking, can_run_appointment
 from ..services import (
     appointment_cancel,

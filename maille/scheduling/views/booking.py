@@ -19,12 +19,12 @@ from maille.accounts.permissions import has_permission, require_permission
 from maille.accounts.scope import scope_for
 from maille.core.errors import ConflictError, DomainError
 from maille.directory.models import Site
+from maille.patients.models import Patient
+from maille.patients.services import patient_create, patient_duplicates_shown, patient_read
+from maille.patients.services import patient_search as search_patients
 
 from ..engine import SlotQuery, find_slots
 from ..forms import HoldForm, PatientCreateForm, PatientSearchForm, SlotSearchForm
-from ..models import Patient
-from ..patient_services import patient_create, patient_duplicates_shown, patient_read
-from ..patient_services import patient_search as search_patients
 from ..selectors import agenda_sites_for, appointments_visible_to, bookable_uses_for
 from ..services import appointment_book_hold, appointment_hold, hold_release
 from .channels import channel_for

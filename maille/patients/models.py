@@ -1,4 +1,10 @@
-"""Patients: minimal identity, INS when known, consents, and the caregiver who books for a relative."""
+"""Patients: minimal identity, INS when known, consents, and the caregiver who books for a relative.
+
+The app holds the identity (INS, identity status, duplicates, merge: ``services``); who may read which
+patient depends on their appointments and is decided in ``scheduling.selectors`` (patients_visible_to,
+patients_bookable_by). This app imports no booking code: merging moves appointments through the reverse
+relation.
+"""
 
 from __future__ import annotations
 
@@ -77,7 +83,10 @@ class Patient(models.Model):
     class Meta:
         ordering = ["last_name", "first_name", "pk"]
         verbose_name = _("patient")
-        indexes = [models.Index(fields=["phone"]), models.Index(fields=["name_key", "birth_date"])]
+        indexes = [
+            models.Index(fields=["phone"], name="patient_phone_idx"),
+            models.Index(fields=["name_key", "birth_date"], name="patient_identity_idx"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["nir"], condition=~Q(nir="") & Q(merged_into__isnull=True), name="patient_unique_nir"
