@@ -11,7 +11,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from maille.core.audit import audit_record, changed_fields
@@ -128,9 +128,15 @@ def patient_update(*, actor: Any, channel: str, patient: Patient, reason: str = 
 
 
 @transaction.atomic(durable=True)
-def patient_read(*, actor: Any, channel: str, patient_id: int, reason: str = "") -> Patient:
-    """A staff read of one patient record: the audit trail says who looked, when and why."""
-    patient = Patient.objects.filter(pk=patient_id).first()
+def patient_read(
+    *, actor: Any, channel: str, readable: QuerySet[Patient], patient_id: int, reason: str = ""
+) -> Patient:
+    """A staff read of one patient record: the audit trail says who looked, when and why.
+
+    ``readable`` is the actor's scope, from the one selector that decides it
+    (``scheduling.selectors.patients_visible_to``): a record outside it is "unknown", and nothing is logged.
+    """
+    patient = readable.filter(pk=patient_id).first()
     if patient is None:
         raise DomainError(_("Patient inconnu."), code="unknown_patient")
     audit_record(actor=actor, action="patient.read", target=patient, channel=channel, reason=reason)

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 
+from maille.accounts.models import Role
 from maille.core.errors import ConflictError, DomainError
 from maille.core.models import AuditEvent, Channel
 from maille.patients.models import IdentityStatus, Patient
@@ -17,10 +18,11 @@ from maille.patients.services import (
     patient_update,
 )
 from maille.scheduling.models import AppointmentStatus
+from maille.scheduling.selectors import patients_visible_to
 from maille.scheduling.services import appointment_book
-from tests.factories import UserFactory
+from tests.factories import UserFactory, user_with_role
 
-from .factories import make_network, paris
+from .factories import PatientFactory, make_network, paris
 
 pytestmark = pytest.mark.django_db
 
@@ -81,7 +83,13 @@ def test_full_identity_with_ins_and_no_identity_value_in_the_audit(staff):
     patient_update(
         actor=staff, channel=Channel.WEB, patient=patient, first_name="Jeanne-Marie", reason="erreur"
     )
-    patient_read(actor=staff, channel=Channel.WEB, patient_id=patient.pk, reason="appel du patient")
+    patient_read(
+        actor=staff,
+        channel=Channel.WEB,
+        readable=Patient.objects.all(),
+        patient_id=patient.pk,
+        reason="appel du patient",
+    )
     events = AuditEvent.objects.filter(target_id=str(patient.pk)).order_by("id")
     assert [e.action for e in events] == ["patient.create", "patient.update", "patient.read"]
     assert events[1].details == {"fields": ["first_name"]}
@@ -160,7 +168,28 @@ def test_merge_moves_appointments_and_keeps_history(staff):
 
 def test_unknown_patient_read(staff):
     with pytest.raises(DomainError):
-        patient_read(actor=staff, channel=Channel.WEB, patient_id=999999)
+        patient_read(actor=staff, channel=Channel.WEB, readable=Patient.objects.all(), patient_id=999999)
+
+
+def test_a_patient_outside_the_readers_scope_is_unknown_and_nothing_is_logged():
+    patient = PatientFactory()
+    operator = user_with_role(Role.OPERATOR, departement_id=make_network().site.commune.departement_id)
+    doctor = user_with_role(Role.REMOTE_DOCTOR)  # reads only the patients of the appointments they conduct
+    with pytest.raises(DomainError) as refused:
+        patient_read(
+            actor=doctor, channel=Channel.WEB, readable=patients_visible_to(doctor), patient_id=patient.pk
+        )
+    assert refused.value.code == "unknown_patient"
+    assert not AuditEvent.objects.filter(target_id=str(patient.pk), action="patient.read").exists()
+    # The same record is readable by an operator, who may book for any patient.
+    read = patient_read(
+        actor=operator, channel=Channel.WEB, readable=patients_visible_to(operator), patient_id=patient.pk
+    )
+    assert read == patient
+    assert (
+        AuditEvent.objects.filter(target_id=str(patient.pk), action="patient.read", actor=operator).count()
+        == 1
+    )
 
 
 def test_patient_search_needs_identifying_criteria_and_audits_each_result():
@@ -168,7 +197,6 @@ def test_patient_search_needs_identifying_criteria_and_audits_each_result():
 
     from maille.core.models import AuditEvent, Channel
     from maille.patients.services import PatientSearchCriteriaMissing, patient_search
-    from tests.factories import UserFactory
     from tests.scheduling.factories import PatientFactory
 
     operator = UserFactory()

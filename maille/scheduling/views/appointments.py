@@ -21,7 +21,7 @@ from maille.patients.services import patient_read
 
 from ..forms import CancelForm, CompleteForm, PatientCreateForm, PatientSearchForm, RescheduleForm
 from ..models import TRANSITIONS, Appointment, AppointmentStatus
-from ..selectors import appointments_visible_to, can_manage_booking, can_run_appointment
+from ..selectors import appointments_visible_to, can_manage_booking, can_run_appointment, patients_visible_to
 from ..services import (
     appointment_cancel,
     appointment_check_in,
@@ -127,6 +127,7 @@ def appointment_detail(request: HttpRequest, appointment_id: int) -> HttpRespons
         patient = patient_read(
             actor=request.user,
             channel=channel_for(request.user),
+            readable=patients_visible_to(request.user),
             patient_id=appointment.patient_id,
             reason="page rendez-vous",
         )

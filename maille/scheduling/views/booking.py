@@ -25,7 +25,7 @@ from maille.patients.services import patient_search as search_patients
 
 from ..engine import SlotQuery, find_slots
 from ..forms import HoldForm, PatientCreateForm, PatientSearchForm, SlotSearchForm
-from ..selectors import agenda_sites_for, appointments_visible_to, bookable_uses_for
+from ..selectors import agenda_sites_for, appointments_visible_to, bookable_uses_for, patients_visible_to
 from ..services import appointment_book_hold, appointment_hold, hold_release
 from .channels import channel_for
 
@@ -121,6 +121,7 @@ def chosen_patient(request: HttpRequest, raw: Any) -> Patient | None:
         patient = patient_read(
             actor=request.user,
             channel=channel_for(request.user),
+            readable=patients_visible_to(request.user),
             patient_id=int(raw),
             reason="prise de rendez-vous",
         )
