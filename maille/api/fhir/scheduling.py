@@ -441,9 +441,10 @@ def _create(request: HttpRequest) -> HttpResponse:
 
 
 def _book(request: HttpRequest, user: Any) -> HttpResponse:
-    resource = _parse_appointment(request)
+    # The role before the body: a role that may not book learns nothing from validation messages.
     if not has_permission(user, "scheduling.book"):
         raise FhirError(403, "forbidden", _("Votre rôle ne permet pas de réserver."))
+    resource = _parse_appointment(request)
     if resource.status != "booked":
         raise FhirError(
             422, "business-rule", _("Seul status=booked est accepté à la création."), expression="status"
