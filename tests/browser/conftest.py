@@ -133,3 +133,11 @@ def network(territory):
     nurse.sites.add(sites["MSP de Souilly"])
     coordinator = user_with_role(Role.COORDINATOR, departement_id="55")
     return {"sites": sites, "coordinator": coordinator, "password": PASSWORD}
+
+
+@pytest.fixture
+def audit_page(browser):
+    """A page whose CSP lets the test inject axe-core (the pages under test never rely on that)."""
+    context = browser.new_context(bypass_csp=True)
+    yield context.new_page()
+    context.close()

@@ -34,14 +34,6 @@ def console_errors(page):
 
 
 @pytest.fixture
-def audit_page(browser):
-    """A page whose CSP lets the test inject axe-core (the pages under test never rely on that)."""
-    context = browser.new_context(bypass_csp=True)
-    yield context.new_page()
-    context.close()
-
-
-@pytest.fixture
 def coordinator_page(page, live_server, network, console_errors):
     login = LoginPage(page, live_server.url).open()
     login.log_in(network["coordinator"].username, network["password"])

@@ -32,13 +32,6 @@ def net(transactional_db):
     return make_network()
 
 
-@pytest.fixture
-def audit_page(browser):
-    context = browser.new_context(bypass_csp=True)
-    yield context.new_page()
-    context.close()
-
-
 def log_in(page, live_server, user):
     LoginPage(page, live_server.url).open().log_in(user.username, PASSWORD)
 

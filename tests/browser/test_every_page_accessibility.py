@@ -1,0 +1,106 @@
+"""axe-core over every page the platform serves, generated from the URL configuration (real Chromium).
+
+Each named route is a full page, an HTMX fragment (audited inside the page that loads it) or not HTML at
+all; a new route must be classified here or ``test_every_route_is_classified`` fails. Pages are opened as the
+administrator (who may open them all), with sample objects of a small demo network. /api/v1/docs has its
+own test (tests/api/test_docs_browser.py).
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.tokens import default_token_generator
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from maille.accounts.models import Role
+from tests.browser.conftest import PASSWORD
+from tests.browser.pages import BasePage, LoginPage
+from tests.factories import user_with_role
+from tests.scheduling.test_views_support import appointment_at
+from tests.test_permission_matrix import _named_routes
+
+# Routes that answer something else than an HTML page (a health check, GeoJSON, the POST-only logout).
+NOT_HTML = {"core:healthz", "territory:departement_geojson", "accounts:logout"}
+# HTMX fragments → (the page that loads them, the query the page sends).
+FRAGMENTS = {
+    "scheduling:book_slots": ("scheduling:book", {"use": "tlc-mg"}),
+    "scheduling:patient_search": ("scheduling:book", {"recherche-phone": "0612345678"}),
+}
+# Pages audited signed out (signing in sends them elsewhere).
+SIGNED_OUT = {
+    "accounts:login",
+    "accounts:password_reset",
+    "accounts:password_reset_done",
+    "accounts:password_reset_confirm",
+    "accounts:password_reset_complete",
+}
+ROUTES = sorted(_named_routes(), key=lambda route: route[0])
+PAGES = [(name, pattern) for name, pattern in ROUTES if name not in NOT_HTML and name not in FRAGMENTS]
+
+
+def test_every_route_is_classified():
+    names = {name for name, _ in ROUTES}
+    assert set(FRAGMENTS) <= names
+    assert names >= NOT_HTML
+    assert {host for host, _query in FRAGMENTS.values()} <= {name for name, _ in PAGES}
+
+
+@pytest.fixture
+def world(network):
+    admin = user_with_role(Role.PLATFORM_ADMIN)
+    site = network["sites"]["MSP de Souilly"]
+    return {
+        "admin": admin,
+        "site_id": site.pk,
+        "appointment_id": appointment_at(site),
+        "code": "55",
+        "uidb64": urlsafe_base64_encode(force_bytes(admin.pk)),
+        "token": default_token_generator.make_token(admin),
+    }
+
+
+def _url(live_server, name: str, pattern, world: dict, query: dict | None = None) -> str:
+    names = list(getattr(pattern.pattern, "converters", {}))
+    missing = [n for n in names if n not in world]
+    assert not missing, f"add sample values for URL parameters {missing}"
+    url = live_server.url + reverse(name, kwargs={n: world[n] for n in names})
+    return url + ("?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else "")
+
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.mark.parametrize(("name", "pattern"), PAGES, ids=[name for name, _ in PAGES])
+def test_page_has_no_serious_accessibility_violation(audit_page, live_server, world, name, pattern):
+    if name not in SIGNED_OUT:
+        LoginPage(audit_page, live_server.url).open().log_in(world["admin"].username, PASSWORD)
+    response = audit_page.goto(_url(live_server, name, pattern, world))
+    assert response is not None
+    assert response.status == 200, f"{name}: {response.status}"
+    assert "text/html" in response.headers["content-type"]
+    audit_page.wait_for_load_state("networkidle")
+    assert BasePage(audit_page, live_server.url).accessibility_violations() == [], name
+
+
+@pytest.mark.parametrize("name", sorted(FRAGMENTS))
+def test_fragment_has_no_serious_accessibility_violation_in_its_page(audit_page, live_server, world, name):
+    host, query = FRAGMENTS[name]
+    patterns = dict(ROUTES)
+    LoginPage(audit_page, live_server.url).open().log_in(world["admin"].username, PASSWORD)
+    audit_page.goto(_url(live_server, host, patterns[host], world))
+    fragment_url = _url(live_server, name, patterns[name], world, query)
+    status = audit_page.evaluate(
+        """async (url) => {
+            const response = await fetch(url, {headers: {"HX-Request": "true"}});
+            const holder = document.createElement("section");
+            holder.setAttribute("aria-label", "fragment");
+            holder.innerHTML = await response.text();
+            document.querySelector("main").append(holder);
+            return response.status;
+        }""",
+        fragment_url,
+    )
+    assert status == 200, f"{name}: {status}"
+    assert BasePage(audit_page, live_server.url).accessibility_violations() == [], name
