@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import time
+from typing import Any
 
 from django.db import transaction
 
@@ -133,9 +134,26 @@ def load_demo_network() -> dict[str, int]:
     missing = sorted({site.commune for site in DEMO_SITES} - set(communes))
     if missing:
         raise RuntimeError(f"Communes absentes du territoire chargé : {', '.join(missing)}")
+    _load_cpts()
+    cabinet = _load_cabinet(communes["55498"])
     equipment = EquipmentType.objects.in_bulk()
     uses = Use.objects.in_bulk(field_name="code")
+    sites: list[Site] = []
+    serial = 100  # assistants' fictional RPPS numbers follow one another across sites
+    for index, spec in enumerate(DEMO_SITES):
+        sites.append(_load_site(index, spec, communes[spec.commune], equipment, uses, serial))
+        serial += len(spec.assistants)
+    _load_doctors(sites, cabinet)
+    _load_coordinator()
+    return {
+        "sites": len(sites),
+        "professionals": Professional.objects.filter(is_fictional=True).count(),
+        "cpts": Cpts.objects.filter(is_fictional=True).count(),
+    }
 
+
+def _load_cpts() -> None:
+    """The demo CPTS (their communes are the EPCI's) and an organisation for each."""
     for name, departement, epcis in DEMO_CPTS:
         cpts, _ = Cpts.objects.update_or_create(
             name=name + FICTIONAL,
@@ -148,58 +166,69 @@ def load_demo_network() -> dict[str, int]:
                       .values_list("pk", flat=True).first(), "cpts": cpts, "is_fictional": True},
         )  # fmt: skip
 
+
+def _load_cabinet(commune: Commune) -> Organisation:
+    """The telemedicine practice whose doctors serve every demo site."""
     cabinet, _ = Organisation.objects.update_or_create(
         name=CABINET_NAME + FICTIONAL,
-        defaults={"kind": K.TELEMEDICINE_PRACTICE, "commune": communes["55498"], "is_fictional": True,
+        defaults={"kind": K.TELEMEDICINE_PRACTICE, "commune": commune, "is_fictional": True,
                   "address": "2 rue de la Voie Sacrée (adresse fictive)", "postal_code": "55220"},
     )  # fmt: skip
+    return cabinet
 
-    sites: list[Site] = []
-    serial = 100
-    for index, spec in enumerate(DEMO_SITES):
-        commune = communes[spec.commune]
-        host, _ = Organisation.objects.update_or_create(
-            name=spec.host + FICTIONAL,
-            defaults={"kind": spec.host_kind, "commune": commune, "is_fictional": True,
-                      "address": f"{index + 1} place de la Mairie (adresse fictive)",
-                      "postal_code": (commune.postal_codes or [""])[0]},
+
+def _load_site(
+    index: int,
+    spec: DemoSite,
+    commune: Commune,
+    equipment: dict[Any, Any],
+    uses: dict[str, Use],
+    first_serial: int,
+) -> Site:
+    """One demo site with its host, rooms and equipment, opening hours, uses and assistants."""
+    host, _ = Organisation.objects.update_or_create(
+        name=spec.host + FICTIONAL,
+        defaults={"kind": spec.host_kind, "commune": commune, "is_fictional": True,
+                  "address": f"{index + 1} place de la Mairie (adresse fictive)",
+                  "postal_code": (commune.postal_codes or [""])[0]},
+    )  # fmt: skip
+    # Spread sites a few hundred metres from the centroid, deterministically.
+    lat = (commune.latitude or 0.0) + 0.002 * ((index % 3) - 1)
+    lon = (commune.longitude or 0.0) + 0.003 * ((index % 2) - 0.5)
+    site, _ = Site.objects.update_or_create(
+        name=spec.name + FICTIONAL,
+        defaults={"host_organisation": host, "level": spec.level, "commune": commune,
+                  "address": f"{index + 1} place de la Mairie (adresse fictive)",
+                  "postal_code": (commune.postal_codes or [""])[0], "latitude": lat, "longitude": lon,
+                  "reduced_mobility_access": spec.step_free, "public_phone": f"+3335301{index:04d}",
+                  "access_notes": "Site fictif de démonstration.", "is_fictional": True},
+    )  # fmt: skip
+    kit = SPECIALIST_KIT if spec.level != HYPER else GENERAL_KIT
+    for number in range(1, spec.rooms + 1):
+        room, _ = Room.objects.get_or_create(site=site, name=f"Salle de téléconsultation {number}")
+        room.equipment.set([equipment[code] for code in (kit if number == 1 else GENERAL_KIT)])
+    OpeningHours.objects.filter(site=site).delete()
+    OpeningHours.objects.bulk_create(
+        OpeningHours(site=site, weekday=day, opens=opens, closes=closes) for day, opens, closes in spec.hours
+    )
+    offered = ["tlc-mg"] + (["tlc-dermato", "te-dermato"] if spec.level != HYPER else [])
+    for code in offered:
+        SiteUse.objects.get_or_create(site=site, use=uses[code])
+    for offset, (first, last, profession) in enumerate(spec.assistants, start=1):
+        assistant, _ = Professional.objects.update_or_create(
+            rpps=fake_rpps(first_serial + offset),
+            defaults={"first_name": first, "last_name": last,
+                      "profession": profession, "sex": Sex.OTHER, "languages": ["fr"], "is_fictional": True},
         )  # fmt: skip
-        # Spread sites a few hundred metres from the centroid, deterministically.
-        lat = (commune.latitude or 0.0) + 0.002 * ((index % 3) - 1)
-        lon = (commune.longitude or 0.0) + 0.003 * ((index % 2) - 0.5)
-        site, _ = Site.objects.update_or_create(
-            name=spec.name + FICTIONAL,
-            defaults={"host_organisation": host, "level": spec.level, "commune": commune,
-                      "address": f"{index + 1} place de la Mairie (adresse fictive)",
-                      "postal_code": (commune.postal_codes or [""])[0], "latitude": lat, "longitude": lon,
-                      "reduced_mobility_access": spec.step_free, "public_phone": f"+3335301{index:04d}",
-                      "access_notes": "Site fictif de démonstration.", "is_fictional": True},
-        )  # fmt: skip
-        sites.append(site)
-        kit = SPECIALIST_KIT if spec.level != HYPER else GENERAL_KIT
-        for number in range(1, spec.rooms + 1):
-            room, _ = Room.objects.get_or_create(site=site, name=f"Salle de téléconsultation {number}")
-            room.equipment.set([equipment[code] for code in (kit if number == 1 else GENERAL_KIT)])
-        OpeningHours.objects.filter(site=site).delete()
-        OpeningHours.objects.bulk_create(
-            OpeningHours(site=site, weekday=day, opens=opens, closes=closes)
-            for day, opens, closes in spec.hours
+        role, _ = NetworkRole.objects.get_or_create(
+            professional=assistant, kind=NetworkRoleKind.ASSISTANT, defaults={"organisation": host}
         )
-        offered = ["tlc-mg"] + (["tlc-dermato", "te-dermato"] if spec.level != HYPER else [])
-        for code in offered:
-            SiteUse.objects.get_or_create(site=site, use=uses[code])
-        for first, last, profession in spec.assistants:
-            serial += 1
-            assistant, _ = Professional.objects.update_or_create(
-                rpps=fake_rpps(serial),
-                defaults={"first_name": first, "last_name": last,
-                          "profession": profession, "sex": Sex.OTHER, "languages": ["fr"], "is_fictional": True},
-            )  # fmt: skip
-            role, _ = NetworkRole.objects.get_or_create(
-                professional=assistant, kind=NetworkRoleKind.ASSISTANT, defaults={"organisation": host}
-            )
-            role.sites.add(site)
+        role.sites.add(site)
+    return site
 
+
+def _load_doctors(sites: list[Site], cabinet: Organisation) -> None:
+    """Remote doctors of the practice: generalists serve every site, dermatologists the larger ones."""
     specialties = Specialty.objects.in_bulk()
     for number, (first, last, sex, languages, specialty) in enumerate(DEMO_DOCTORS, start=1):
         doctor, _ = Professional.objects.update_or_create(
@@ -215,6 +244,9 @@ def load_demo_network() -> dict[str, int]:
         else:
             role.sites.set(sites)
 
+
+def _load_coordinator() -> None:
+    """The CPTS's fictional coordinator (a nurse), as a network role."""
     coordinator, _ = Professional.objects.update_or_create(
         rpps=fake_rpps(900),
         defaults={"first_name": "Ariel", "last_name": "Coordination", "profession": Profession.NURSE,
@@ -226,8 +258,3 @@ def load_demo_network() -> dict[str, int]:
         kind=NetworkRoleKind.COORDINATOR,
         defaults={"organisation": cpts_organisation},
     )
-    return {
-        "sites": len(sites),
-        "professionals": Professional.objects.filter(is_fictional=True).count(),
-        "cpts": Cpts.objects.filter(is_fictional=True).count(),
-    }

@@ -310,8 +310,29 @@ def run_optimise(
     covered = np.asarray(getattr(solved, "covered_", np.zeros(area.size, bool)))
     if model_name == "pmedian":
         covered = _within(times, solved.open_sites_, minutes)
-    selected = [int(j) for j in solved.selected_]
-    rows = [
+    rows = _chosen_communes(inputs, candidates, solved)
+    summary = _optimise_summary(model_name, k, inputs, candidates, area, solved, covered, need)
+    parameters = {
+        "model": model_name,
+        "k": k,
+        "candidates": candidate_count,
+        "minutes": minutes,
+        "weights": weights,
+        "time_limit_seconds": time_limit,
+        "mip_rel_gap": gap,
+        "unreachable_minutes": unreachable_minutes,
+    }
+    result = PlanResult("optimise", parameters, summary, rows, territory_notes(inputs))
+    if curve_rows:
+        result.extra_tables["gain_curve"] = curve_rows
+    elif gain_curve:
+        result.notes.append(_("Courbe de gain disponible pour les modèles mclp et greedy seulement."))
+    return result
+
+
+def _chosen_communes(inputs: TerritoryInputs, candidates: np.ndarray, solved: Any) -> list[dict[str, Any]]:
+    """The communes chosen for new sites, in the solver's order."""
+    return [
         {
             "rank": rank,
             "code": inputs.codes[candidates[j]],
@@ -319,8 +340,21 @@ def run_optimise(
             "departement": inputs.departements[candidates[j]],
             "population": int(inputs.population[candidates[j]]),
         }
-        for rank, j in enumerate(selected, start=1)
+        for rank, j in enumerate((int(j) for j in solved.selected_), start=1)
     ]
+
+
+def _optimise_summary(
+    model_name: str,
+    k: int,
+    inputs: TerritoryInputs,
+    candidates: np.ndarray,
+    area: np.ndarray,
+    solved: Any,
+    covered: np.ndarray,
+    need: np.ndarray,
+) -> dict[str, Any]:
+    """Key figures of a placement; "gap" is the solver's proven gap (a heuristic's own bound gap)."""
     summary = {
         "model": model_name,
         "k": k,
@@ -339,22 +373,7 @@ def run_optimise(
         summary["upper_bound"] = round(float(solved.upper_bound_), 3)
     if model_name == "pmedian":
         summary["unreachable_communes"] = int(solved.unreachable_.size)
-    parameters = {
-        "model": model_name,
-        "k": k,
-        "candidates": candidate_count,
-        "minutes": minutes,
-        "weights": weights,
-        "time_limit_seconds": time_limit,
-        "mip_rel_gap": gap,
-        "unreachable_minutes": unreachable_minutes,
-    }
-    result = PlanResult("optimise", parameters, summary, rows, territory_notes(inputs))
-    if curve_rows:
-        result.extra_tables["gain_curve"] = curve_rows
-    elif gain_curve:
-        result.notes.append(_("Courbe de gain disponible pour les modèles mclp et greedy seulement."))
-    return result
+    return summary
 
 
 def _within(times: TravelTimes, sites: NDArray[np.int64], minutes: float) -> NDArray[np.bool_]:

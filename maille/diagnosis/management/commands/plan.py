@@ -52,6 +52,142 @@ def positive(text: str) -> float:
     return value
 
 
+Parents = tuple[CommandParser, CommandParser, CommandParser]
+
+
+def _shared_parents() -> Parents:
+    """Options several actions share: the study area and output, added sites, the queue model."""
+    common = CommandParser(add_help=False)
+    common.add_argument(
+        "--departement",
+        action="append",
+        default=[],
+        help=_("code de département de la zone d'étude (répétable)"),
+    )
+    common.add_argument("--region", default=None, help=_("code de région de la zone d'étude"))
+    common.add_argument("--format", choices=["json", "csv"], default="json", help=_("format de sortie"))
+    common.add_argument(
+        "--output", default=None, help=_("fichier de sortie (par défaut : la sortie standard)")
+    )
+    common.add_argument("--no-progress", action="store_true", help=_("ne pas afficher la progression"))
+    sites = CommandParser(add_help=False)
+    sites.add_argument(
+        "--add-at",
+        action="append",
+        default=[],
+        metavar="CODE_INSEE",
+        help=_("ajouter un site au centre de cette commune, en plus de ceux de l'annuaire (répétable)"),
+    )
+    queue = CommandParser(add_help=False)
+    queue.add_argument(
+        "--consultation-minutes", type=positive, default=20.0, help=_("durée d'une consultation")
+    )
+    queue.add_argument("--weeks-per-year", type=positive, default=47.0, help=_("semaines d'ouverture par an"))
+    return common, sites, queue
+
+
+def _add_accessibility(actions: Any, parents: Parents) -> None:
+    common, sites, queue = parents
+    access = actions.add_parser(
+        "accessibility",
+        parents=[common, sites, queue],
+        help=_("APL officiel + accessibilité ajoutée par des heures de téléconsultation"),
+    )
+    access.add_argument(
+        "--added-hours",
+        type=non_negative,
+        default=0.0,
+        help=_("heures de téléconsultation ajoutées par semaine et par site"),
+    )
+
+
+def _add_coverage(actions: Any, parents: Parents) -> None:
+    common, sites, _queue = parents
+    coverage = actions.add_parser(
+        "coverage",
+        parents=[common, sites],
+        help=_("population à moins de T minutes d'un site, par tranche d'APL"),
+    )
+    coverage.add_argument("--minutes", type=positive, default=20.0, help=_("temps de trajet maximal"))
+    coverage.add_argument(
+        "--apl-bands",
+        default="1.5,2.5,4",
+        help=_("seuils d'APL séparant les tranches, croissants (ex. 1.5,2.5,4)"),
+    )
+
+
+def _add_optimise(actions: Any, parents: Parents) -> None:
+    common, _sites, _queue = parents
+    optimise = actions.add_parser(
+        "optimise", parents=[common], help=_("placer k nouveaux sites (sites de l'annuaire conservés)")
+    )
+    optimise.add_argument(
+        "--model",
+        choices=["mclp", "pmedian", "greedy"],
+        default="mclp",
+        help=_("couverture maximale (mclp), p-médian (pmedian) ou glouton (greedy)"),
+    )
+    optimise.add_argument("--k", type=positive_int, default=5, help=_("nombre de nouveaux sites"))
+    optimise.add_argument(
+        "--candidates",
+        type=positive_int,
+        default=100,
+        help=_("les N communes les plus peuplées comme candidates"),
+    )
+    optimise.add_argument(
+        "--minutes",
+        type=positive,
+        default=None,
+        help=_("seuil de couverture (MCLP, glouton ; 20 par défaut) ou limite de trajet (p-médian ; 60)"),
+    )
+    optimise.add_argument(
+        "--weights",
+        choices=["need", "population"],
+        default="need",
+        help=_("besoin = population × max(0 ; 2,5 − APL), ou population"),
+    )
+    optimise.add_argument(
+        "--unreachable-minutes",
+        type=positive,
+        default=None,
+        help=_(
+            "p-médian : temps compté pour une commune sans site dans la limite de trajet (au moins cette "
+            "limite) ; sans cette option, ces communes sont une erreur qui les nomme"
+        ),
+    )
+    optimise.add_argument("--gain-curve", action="store_true", help=_("courbe de gain pour k = 1…K"))
+    optimise.add_argument("--time-limit", type=positive, default=120.0, help=_("secondes par résolution"))
+    optimise.add_argument(
+        "--gap", type=non_negative, default=0.0, help=_("écart relatif accepté (0 : optimum prouvé)")
+    )
+
+
+def _add_sizing(actions: Any, parents: Parents) -> None:
+    common, sites, queue = parents
+    sizing = actions.add_parser(
+        "sizing",
+        parents=[common, sites, queue],
+        help=_("demande annuelle et heures hebdomadaires par site"),
+    )
+    sizing.add_argument("--minutes", type=positive, default=30.0, help=_("trajet maximal d'un bassin"))
+    sizing.add_argument(
+        "--use-rate",
+        type=non_negative,
+        default=0.05,
+        help=_("téléconsultations assistées par habitant et par an dans un bassin"),
+    )
+    sizing.add_argument(
+        "--target-wait", type=non_negative, default=15.0, help=_("attente moyenne visée (minutes)")
+    )
+    sizing.add_argument("--max-rooms", type=positive_int, default=4, help=_("salles au plus par site"))
+    sizing.add_argument(
+        "--doctor-hourly-cost", type=non_negative, default=None, help=_("coût horaire médecin (€)")
+    )
+    sizing.add_argument(
+        "--assistant-hourly-cost", type=non_negative, default=None, help=_("coût horaire assistant (€)")
+    )
+
+
 class Command(BaseCommand):
     help = _(
         "Calculs de planification sur le territoire chargé : accessibilité (APL + téléconsultation), "
@@ -59,122 +195,10 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        common = CommandParser(add_help=False)
-        common.add_argument(
-            "--departement",
-            action="append",
-            default=[],
-            help=_("code de département de la zone d'étude (répétable)"),
-        )
-        common.add_argument("--region", default=None, help=_("code de région de la zone d'étude"))
-        common.add_argument("--format", choices=["json", "csv"], default="json", help=_("format de sortie"))
-        common.add_argument(
-            "--output", default=None, help=_("fichier de sortie (par défaut : la sortie standard)")
-        )
-        common.add_argument("--no-progress", action="store_true", help=_("ne pas afficher la progression"))
-        sites = CommandParser(add_help=False)
-        sites.add_argument(
-            "--add-at",
-            action="append",
-            default=[],
-            metavar="CODE_INSEE",
-            help=_("ajouter un site au centre de cette commune, en plus de ceux de l'annuaire (répétable)"),
-        )
-        queue = CommandParser(add_help=False)
-        queue.add_argument(
-            "--consultation-minutes", type=positive, default=20.0, help=_("durée d'une consultation")
-        )
-        queue.add_argument(
-            "--weeks-per-year", type=positive, default=47.0, help=_("semaines d'ouverture par an")
-        )
-
+        parents = _shared_parents()
         actions = parser.add_subparsers(dest="action", required=True, parser_class=CommandParser)
-        access = actions.add_parser(
-            "accessibility",
-            parents=[common, sites, queue],
-            help=_("APL officiel + accessibilité ajoutée par des heures de téléconsultation"),
-        )
-        access.add_argument(
-            "--added-hours",
-            type=non_negative,
-            default=0.0,
-            help=_("heures de téléconsultation ajoutées par semaine et par site"),
-        )
-        coverage = actions.add_parser(
-            "coverage",
-            parents=[common, sites],
-            help=_("population à moins de T minutes d'un site, par tranche d'APL"),
-        )
-        coverage.add_argument("--minutes", type=positive, default=20.0, help=_("temps de trajet maximal"))
-        coverage.add_argument(
-            "--apl-bands",
-            default="1.5,2.5,4",
-            help=_("seuils d'APL séparant les tranches, croissants (ex. 1.5,2.5,4)"),
-        )
-        optimise = actions.add_parser(
-            "optimise", parents=[common], help=_("placer k nouveaux sites (sites de l'annuaire conservés)")
-        )
-        optimise.add_argument(
-            "--model",
-            choices=["mclp", "pmedian", "greedy"],
-            default="mclp",
-            help=_("couverture maximale (mclp), p-médian (pmedian) ou glouton (greedy)"),
-        )
-        optimise.add_argument("--k", type=positive_int, default=5, help=_("nombre de nouveaux sites"))
-        optimise.add_argument(
-            "--candidates",
-            type=positive_int,
-            default=100,
-            help=_("les N communes les plus peuplées comme candidates"),
-        )
-        optimise.add_argument(
-            "--minutes",
-            type=positive,
-            default=None,
-            help=_("seuil de couverture (MCLP, glouton ; 20 par défaut) ou limite de trajet (p-médian ; 60)"),
-        )
-        optimise.add_argument(
-            "--weights",
-            choices=["need", "population"],
-            default="need",
-            help=_("besoin = population × max(0 ; 2,5 − APL), ou population"),
-        )
-        optimise.add_argument(
-            "--unreachable-minutes",
-            type=positive,
-            default=None,
-            help=_(
-                "p-médian : temps compté pour une commune sans site dans la limite de trajet (au moins cette "
-                "limite) ; sans cette option, ces communes sont une erreur qui les nomme"
-            ),
-        )
-        optimise.add_argument("--gain-curve", action="store_true", help=_("courbe de gain pour k = 1…K"))
-        optimise.add_argument("--time-limit", type=positive, default=120.0, help=_("secondes par résolution"))
-        optimise.add_argument(
-            "--gap", type=non_negative, default=0.0, help=_("écart relatif accepté (0 : optimum prouvé)")
-        )
-        sizing = actions.add_parser(
-            "sizing",
-            parents=[common, sites, queue],
-            help=_("demande annuelle et heures hebdomadaires par site"),
-        )
-        sizing.add_argument("--minutes", type=positive, default=30.0, help=_("trajet maximal d'un bassin"))
-        sizing.add_argument(
-            "--use-rate",
-            type=non_negative,
-            default=0.05,
-            help=_("téléconsultations assistées par habitant et par an dans un bassin"),
-        )
-        sizing.add_argument(
-            "--target-wait", type=non_negative, default=15.0, help=_("attente moyenne visée (minutes)")
-        )
-        sizing.add_argument("--max-rooms", type=positive_int, default=4, help=_("salles au plus par site"))
-        sizing.add_argument(
-            "--doctor-hourly-cost", type=non_negative, default=None, help=_("coût horaire médecin (€)")
-        )
-        sizing.add_argument(
-            "--assistant-hourly-cost", type=non_negative, default=None, help=_("coût horaire assistant (€)")
-        )
+        for add_action in (_add_accessibility, _add_coverage, _add_optimise, _add_sizing):
+            add_action(actions, parents)
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
