@@ -42,7 +42,7 @@ pytest: install chromium
 test: chromium quality pytest
 
 bench: install
-	$(BIN)/python -m benchmarks
+	tools/with_postgres.sh $(BIN)/python -m benchmarks
 
 clean:
 	rm -rf $(VENV) var/
