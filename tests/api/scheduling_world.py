@@ -7,7 +7,8 @@ from typing import Any
 
 from maille.accounts.models import Role
 from tests.factories import RoomFactory, user_with_role
-from tests.scheduling.factories import Network, PatientFactory, make_network, make_use, weekly
+from tests.patients.factories import PatientFactory
+from tests.scheduling.factories import Network, make_network, make_use, weekly
 
 
 @dataclass

@@ -40,7 +40,8 @@ from maille.scheduling.services import (
     appointment_no_show,
     appointment_start,
 )
-from tests.scheduling.factories import PatientFactory, make_network, make_use, paris
+from tests.patients.factories import PatientFactory
+from tests.scheduling.factories import make_network, make_use, paris
 
 S = AppointmentStatus
 BOOKED_AT = paris(2026, 3, 2, 8)

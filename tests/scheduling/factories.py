@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-import factory
-
 from maille.directory.models import (
     EquipmentType,
     NetworkRole,
@@ -19,7 +17,6 @@ from maille.directory.models import (
     Use,
     UseKind,
 )
-from maille.patients.models import Patient
 from maille.scheduling.models import AvailabilityRule, UseBookingPolicy
 from maille.scheduling.wallclock import PARIS
 from tests.factories import (
@@ -36,16 +33,6 @@ WEEKDAYS = (0, 1, 2, 3, 4)
 
 def paris(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> dt.datetime:
     return dt.datetime(year, month, day, hour, minute, tzinfo=PARIS)
-
-
-class PatientFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Patient
-
-    last_name = factory.Sequence(lambda n: f"Patient{n}")
-    first_name = "Camille"
-    birth_date = dt.date(1950, 5, 17)
-    phone = "+33612345678"
 
 
 def weekly(
@@ -149,8 +136,7 @@ def make_network(
     )
     room = RoomFactory(site=site)
     room.equipment.set(use.required_equipment.all())
-    nurse = ProfessionalFactory(profession=Profession.NURSE)
-    NetworkRoleFactory(professional=nurse, kind=NetworkRoleKind.ASSISTANT).sites.add(site)
+    nurse = NetworkRoleFactory(assistant=True, sites=[site]).professional
     doctor = add_doctor(site)
     weekly(room=room, starts=starts, ends=ends)
     weekly(professional=nurse, site=site, starts=starts, ends=ends)

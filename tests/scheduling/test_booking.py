@@ -30,8 +30,9 @@ from maille.scheduling.services import (
     holds_expire,
 )
 from tests.factories import UserFactory
+from tests.patients.factories import PatientFactory
 
-from .factories import PatientFactory, make_network, make_use, paris
+from .factories import make_network, make_use, paris
 
 pytestmark = pytest.mark.django_db
 

@@ -13,8 +13,9 @@ from maille.core.models import Channel
 from maille.scheduling.models import Appointment, AppointmentStatus, ResourceBooking
 from maille.scheduling.selectors import double_bookings_count
 from maille.scheduling.services import appointment_book
+from tests.patients.factories import PatientFactory
 
-from .factories import PatientFactory, make_network, paris
+from .factories import make_network, paris
 
 CLIENTS = 32
 NOW = paris(2026, 3, 2, 8)

@@ -20,8 +20,9 @@ from maille.scheduling.models import (
 )
 from maille.scheduling.services import appointment_book, appointment_hold
 from maille.scheduling.wallclock import PARIS
+from tests.patients.factories import PatientFactory
 
-from .factories import PatientFactory, add_doctor, make_network, make_use, paris, weekly
+from .factories import add_doctor, make_network, make_use, paris, weekly
 
 pytestmark = pytest.mark.django_db
 

@@ -32,8 +32,9 @@ from maille.scheduling.models import (
 )
 from maille.scheduling.services import appointment_book, appointment_hold
 from tests.factories import UserFactory
+from tests.patients.factories import PatientFactory
 
-from .factories import PatientFactory, make_network, paris
+from .factories import make_network, paris
 from .test_webhooks import Receiver, subscribe
 
 pytestmark = pytest.mark.django_db

@@ -24,8 +24,9 @@ from maille.scheduling.selectors import (
 )
 from tests.api.world import bearer_for
 from tests.factories import UserFactory, user_with_role
+from tests.patients.factories import PatientFactory
 
-from .factories import PatientFactory, add_doctor, make_network
+from .factories import add_doctor, make_network
 
 pytestmark = pytest.mark.django_db
 

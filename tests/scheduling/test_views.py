@@ -9,7 +9,6 @@ from django.urls import reverse
 
 from maille.accounts.models import Role
 from maille.core.models import AuditEvent, Channel
-from maille.directory.models import NetworkRoleKind, Profession
 from maille.scheduling.models import (
     Absence,
     AvailabilityException,
@@ -17,7 +16,7 @@ from maille.scheduling.models import (
     ReservedRange,
     SiteClosure,
 )
-from tests.factories import NetworkRoleFactory, ProfessionalFactory, RoomFactory, user_with_role
+from tests.factories import NetworkRoleFactory, RoomFactory, user_with_role
 
 from .factories import add_doctor, make_network, paris, weekly
 
@@ -311,8 +310,7 @@ def test_site_week_query_count_does_not_grow_with_rules(client, net, django_asse
         # Second size: three more rooms, nurses and doctors, each with its weekly rules.
         for _ in range(3):
             room = RoomFactory(site=net.site)
-            nurse = ProfessionalFactory(profession=Profession.NURSE)
-            NetworkRoleFactory(professional=nurse, kind=NetworkRoleKind.ASSISTANT).sites.add(net.site)
+            nurse = NetworkRoleFactory(assistant=True, sites=[net.site]).professional
             doctor = add_doctor(net.site)
             weekly(room=room, starts="14:00", ends="17:00")
             weekly(professional=nurse, site=net.site, starts="14:00", ends="17:00")

@@ -15,8 +15,9 @@ from maille.scheduling.engine import SlotQuery, find_slots
 from maille.scheduling.models import Appointment, AppointmentStatus, ResourceBooking
 from maille.scheduling.services import appointment_book
 from tests.factories import DepartementFactory, user_with_role
+from tests.patients.factories import PatientFactory
 
-from .factories import PatientFactory, make_network
+from .factories import make_network
 
 pytestmark = pytest.mark.django_db
 

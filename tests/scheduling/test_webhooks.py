@@ -36,8 +36,9 @@ from maille.scheduling.webhooks import (
     signature_is_valid,
     webhook_deliveries_resend,
 )
+from tests.patients.factories import PatientFactory
 
-from .factories import PatientFactory, make_network, paris
+from .factories import make_network, paris
 
 pytestmark = pytest.mark.django_db
 

@@ -21,14 +21,12 @@ from maille.scheduling.models import AppointmentStatus
 from maille.scheduling.selectors import patients_visible_to
 from maille.scheduling.services import appointment_book
 from tests.factories import UserFactory, user_with_role
-
-from .factories import PatientFactory, make_network, paris
+from tests.patients.factories import VALID_NIR, PatientFactory
+from tests.scheduling.factories import make_network, paris
 
 pytestmark = pytest.mark.django_db
 
 # A valid NIR (key = 97 - (13 digits mod 97)).
-NIR_BODY = "1500599123456"
-VALID_NIR = NIR_BODY + f"{97 - int(NIR_BODY) % 97:02d}"
 IDENTITY_VALUES = ("DUPONT", "Jeanne", "+33612345678", VALID_NIR)
 
 
@@ -197,7 +195,7 @@ def test_patient_search_needs_identifying_criteria_and_audits_each_result():
 
     from maille.core.models import AuditEvent, Channel
     from maille.patients.services import PatientSearchCriteriaMissing, patient_search
-    from tests.scheduling.factories import PatientFactory
+    from tests.patients.factories import PatientFactory
 
     operator = UserFactory()
     operator.save()
@@ -212,3 +210,14 @@ def test_patient_search_needs_identifying_criteria_and_audits_each_result():
     event = AuditEvent.objects.get(action="patient.search_result")
     assert (event.target_id, event.channel) == (str(found[0].pk), Channel.PHONE)
     assert "Durand" not in str(event.details)
+
+
+def test_merging_a_phone_only_record_into_a_qualified_one_keeps_the_qualified_identity(staff):
+    kept = PatientFactory(qualified=True, phone="")
+    duplicate = PatientFactory(phone_only=True, phone="+33698765432")
+    result = patient_merge(actor=staff, channel=Channel.WEB, keep=kept, duplicate=duplicate)
+    assert (result.nir, result.identity_status) == (VALID_NIR, IdentityStatus.QUALIFIED)
+    assert (result.last_name, result.birth_date) == (kept.last_name, kept.birth_date)
+    assert result.phone == "+33698765432"  # the kept record had none: filled from the duplicate
+    duplicate.refresh_from_db()
+    assert duplicate.merged_into_id == kept.pk
