@@ -117,7 +117,7 @@ def _client(port: int, patients: list[int], starts: list, token: str, barrier, r
     connection.close()
 
 
-def _run(port: int, server_pid: int, clients: int, pool: list, patients: list, token: str, rng) -> dict:
+def _run(port: int, clients: int, pool: list, patients: list, token: str, rng) -> dict:
     context = multiprocessing.get_context("fork")
     barrier, results = context.Barrier(clients + 1), context.Queue()
     processes = [
@@ -128,13 +128,12 @@ def _run(port: int, server_pid: int, clients: int, pool: list, patients: list, t
     ]
     for process in processes:
         process.start()
-    is_server = _server_matcher(server_pid)
-    before = (_cpu_seconds(is_server), _cpu_seconds(_is_database), _machine_cpu_seconds())
+    before = (_cpu_seconds(_is_server), _cpu_seconds(_is_database), _machine_cpu_seconds())
     barrier.wait()
     began = time.perf_counter()
     outcomes = [results.get() for _ in processes]
     elapsed = time.perf_counter() - began
-    after = (_cpu_seconds(is_server), _cpu_seconds(_is_database), _machine_cpu_seconds())
+    after = (_cpu_seconds(_is_server), _cpu_seconds(_is_database), _machine_cpu_seconds())
     for process in processes:
         process.join()
         assert process.exitcode == 0, process.exitcode
@@ -157,11 +156,8 @@ def _is_database(command: str) -> bool:
     return command.startswith("postgres")
 
 
-def _server_matcher(master_pid: int):
-    def is_server(command: str) -> bool:
-        return "gunicorn" in command and "maille.wsgi" in command
-
-    return is_server
+def _is_server(command: str) -> bool:
+    return "gunicorn" in command and "maille.wsgi" in command
 
 
 def _free_port() -> int:
@@ -244,9 +240,9 @@ def main() -> Report | None:
     )
     try:
         # Warm-up, not measured: every worker thread imports the API stack and opens its connection once.
-        _run(port, server.pid, 8, pool, patients, token, rng)
-        alone = _run(port, server.pid, 1, pool, patients, token, rng)
-        many = _run(port, server.pid, CLIENTS, pool, patients, token, rng)
+        _run(port, 8, pool, patients, token, rng)
+        alone = _run(port, 1, pool, patients, token, rng)
+        many = _run(port, CLIENTS, pool, patients, token, rng)
     finally:
         server.terminate()
         server.wait(timeout=30)
