@@ -50,7 +50,9 @@ class Command(BaseCommand):
             help=_("recommencer toutes les SECONDES secondes, jusqu'à SIGTERM ou Ctrl-C"),
         )
 
-    def handle(self, *args: Any, every: float | None = None, iterations: int | None = None, **options: Any):
+    def handle(
+        self, *args: Any, every: float | None = None, iterations: int | None = None, **options: Any
+    ) -> None:
         if every is None:
             self.stdout.write(summary(housekeeping_run()))
             return
