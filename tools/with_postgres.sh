@@ -17,7 +17,7 @@ PGDIR=$(mktemp -d -t maille-pg.XXXXXX)
 chown postgres:postgres "$PGDIR"
 PGPORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
 stop_pg() { runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDIR/data" -m fast -w stop >/dev/null 2>&1 || true; rm -rf "$PGDIR"; }
-trap stop_pg EXIT
+trap stop_pg EXIT INT TERM
 runuser -u postgres -- "$PGBIN/initdb" -D "$PGDIR/data" -U postgres -A trust -E UTF8 --locale=C.UTF-8 --no-sync >/dev/null
 runuser -u postgres -- "$PGBIN/pg_ctl" -D "$PGDIR/data" -l "$PGDIR/pg.log" -w -t 60 \
   -o "-h 127.0.0.1 -p $PGPORT -k $PGDIR -c max_connections=200" start >/dev/null
