@@ -537,6 +537,7 @@ def main() -> Report:
     try:
         for sites_count in SIZES:
             _measure_size(report, sites_count, random.Random(20261204 + sites_count))
+            report.save()  # what was measured survives an interrupted run at the next size
             connection.creation.destroy_test_db(connection.settings_dict["NAME"], verbosity=0)
             if sites_count != SIZES[-1]:
                 connection.creation.create_test_db(verbosity=0, autoclobber=True)
