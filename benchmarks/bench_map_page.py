@@ -105,6 +105,7 @@ def main() -> Report:
     report = Report(
         script="map_page",
         title="Territory map page (issue 3)",
+        database="SQLite (a temporary demo database)",
         command="make bench (python -m benchmarks map_page)",
         method=(
             "A demo database in a temporary folder (`maille demo`) served by `maille serve`; Debian's Chromium "

@@ -522,6 +522,7 @@ def main() -> Report:
     connection = _setup_django()
     report = Report(
         script="scheduling_engine",
+        database=connection.vendor,
         title="Slot search on loaded agendas (issue 11, part 4)",
         command="make bench (python -m benchmarks scheduling_engine)",
         method=(

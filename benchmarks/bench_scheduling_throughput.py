@@ -227,6 +227,7 @@ def main() -> Report | None:
     server, port = _start_server(_database_url(connection.settings_dict))
     report = Report(
         script="scheduling_throughput",
+        database=connection.vendor,
         title="Booking throughput through the API under the production server (issue 11, part 4)",
         command="make bench (python -m benchmarks scheduling_throughput), PostgreSQL",
         method=(

@@ -20,6 +20,7 @@ def main() -> Report:
     report = Report(
         script="territory_load",
         title="Loading the Grand Est territory (issue 3)",
+        database="SQLite (a temporary file)",
         command="make bench (python -m benchmarks territory_load)",
         method=(
             "The shipped files (COG, EPCI, outlines, centroids, DREES APL) loaded into an empty SQLite database "

@@ -37,6 +37,7 @@ class Report:
     title: str
     command: str
     method: str = ""  # how it was measured, in one paragraph
+    database: str = ""  # the database the figures were measured on, when the script uses one
     measures: list[Measure] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -70,11 +71,7 @@ def machine() -> str:
         load = f"load {os.getloadavg()[0]:.1f}"
     except OSError:  # pragma: no cover - platforms without getloadavg
         load = ""
-    database = "PostgreSQL" if os.environ.get("DATABASE_URL", "").startswith("postgres") else "SQLite"
-    return (
-        f"{cores} cores, Python {sys.version.split()[0]}, {platform.system()} {platform.release()}, "
-        f"{database}, {load} at start"
-    )
+    return f"{cores} cores, Python {sys.version.split()[0]}, {platform.system()} {platform.release()}, {load} at start"
 
 
 def _cell(text: str) -> str:
@@ -86,8 +83,10 @@ def render(documents: list[dict]) -> str:
     out = [BEGIN, ""]
     for document in documents:
         out += [f"### {document['title']}", ""]
+        database = f"; database: {document['database']}" if document.get("database") else ""
         out += [
-            f"Command: `{document['command']}` — measured {document['measured_at']} ({document['machine']}).",
+            f"Command: `{document['command']}` — measured {document['measured_at']} ({document['machine']}"
+            f"{database}).",
             "",
         ]
         if document.get("method"):

@@ -12,7 +12,9 @@ def test_a_report_is_saved_and_rendered_with_its_target_and_verdict(tmp_path, mo
     docs = tmp_path / "benchmarks.md"
     docs.write_text("# Benchmarks\n\nHand-written method.\n", encoding="utf-8")
     monkeypatch.setattr(results, "DOCS", docs)
-    report = results.Report(script="demo", title="Demo figures", command="make bench", method="How.")
+    report = results.Report(
+        script="demo", title="Demo figures", command="make bench", method="How.", database="postgresql"
+    )
     report.add(
         "Search p95", "12.0 ms", reference="naive 240 ms → 20×", target="p95 < 20 ms", met=True, value=12.0
     )
@@ -30,6 +32,7 @@ def test_a_report_is_saved_and_rendered_with_its_target_and_verdict(tmp_path, mo
     assert "| Throughput | 43 bookings/s |  | ≥ 200 bookings/s | ✘ **missed** |" in text
     assert "| Load \\| pipe | 1.0 s |  |  |  |" in text  # a pipe cannot break the table
     assert "- A plain note." in text
+    assert "; database: postgresql)." in text
 
     # A second run replaces the generated section and keeps the rest.
     report.measures[0].result = "9.0 ms"
