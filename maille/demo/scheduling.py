@@ -278,10 +278,17 @@ def _clear(site_ids: list[int], room_ids: list[int], professional_ids: list[int]
     appointment_ids = [str(pk) for pk in appointments.values_list("pk", flat=True)]
     appointments.update(rescheduled_from=None)
     appointments.delete()
-    patients = Patient.objects.filter(phone__startswith=PATIENT_PHONE_PREFIX, appointments__isnull=True)
-    patient_ids = [str(pk) for pk in patients.values_list("pk", flat=True)]
+    # Ids first, then plain updates by primary key: an UPDATE … WHERE id IN (a join) planned on freshly
+    # loaded tables without statistics ran for minutes on PostgreSQL.
+    orphan_ids = list(
+        Patient.objects.filter(phone__startswith=PATIENT_PHONE_PREFIX, appointments__isnull=True).values_list(
+            "pk", flat=True
+        )
+    )
+    patients = Patient.objects.filter(pk__in=orphan_ids)
     patients.update(caregiver=None, merged_into=None)
     patients.delete()
+    patient_ids = [str(pk) for pk in orphan_ids]
     # Demo data only: the audit rows of records that no longer exist go with them.
     AuditEvent.objects.filter(
         target_type=Appointment._meta.label_lower, target_id__in=appointment_ids
