@@ -21,6 +21,7 @@ from maille.planning.points import Points
 from maille.planning.travel import GreatCircleEngine
 
 from ..models import (
+    MAX_BUSY_MINUTES,
     ResourceBooking,
     UseBookingPolicy,
     professional_key,
@@ -53,7 +54,8 @@ SEARCH_WINDOWS_DAYS = (7, 28)
 FIRST_RING_SITES = 100
 # Where resources are not cached (SQLite), a search of at most this many named sites loads only theirs.
 SITE_LIST_LIMIT = 100
-# Above this many resources, busy rows are read by time range only (one index range scan).
+# SQLite: above this many resources, busy rows are read by time range only (one index range scan), the
+# list of keys being one parameter each. PostgreSQL takes the keys as one array parameter, whatever their number.
 KEY_FILTER_LIMIT = 200
 
 
@@ -283,9 +285,8 @@ class _Problem:
         codes, unit_key = np.unique(units.code, return_inverse=True)
         unit_key = unit_key.reshape(-1)
         # Busy rows and absences are per person or room: fan out to every unit of that key.
-        busy = _busy_rows(
-            self.lo, self.hi, to_minutes(self.now), codes if codes.size <= KEY_FILTER_LIMIT else None
-        )
+        by_key = connection.vendor == "postgresql" or codes.size <= KEY_FILTER_LIMIT
+        busy = _busy_rows(self.lo, self.hi, to_minutes(self.now), codes if by_key else None)
         absences = self._absences()
         rows = np.concatenate([busy, absences]) if absences.size else busy
         if codes.size == 0:
@@ -375,22 +376,28 @@ def _busy_rows(lo: int, hi: int, now: int, codes: np.ndarray | None) -> np.ndarr
     """(resource code, start, end) of busy rows overlapping [lo, hi), unexpired holds only.
 
     Read with one plain cursor query (no model instances): region-wide this is thousands of rows.
-    The key ("room:<id>" or "pro:<id>") becomes the engine's integer code in SQL.
+    The key ("room:<id>" or "pro:<id>") becomes the engine's integer code in SQL. With ``codes``, only
+    their rows, one index range per key: a row overlapping ``lo`` starts less than a day before it (a
+    check constraint), so neither past years nor other resources are read.
     """
     table = connection.ops.quote_name(ResourceBooking._meta.db_table)
     sql = (
         "SELECT CASE WHEN resource_key LIKE 'room:%%' THEN CAST(SUBSTR(resource_key, 6) AS BIGINT) * 2 "
         "ELSE CAST(SUBSTR(resource_key, 5) AS BIGINT) * 2 + 1 END, starts_minute, ends_minute "
-        f"FROM {table} WHERE starts_minute < %s AND ends_minute > %s "
+        f"FROM {table} WHERE starts_minute < %s AND starts_minute > %s AND ends_minute > %s "
         "AND (hold_expires_minute IS NULL OR hold_expires_minute > %s)"
     )
-    params: list[object] = [hi, lo, now]
+    params: list[object] = [hi, lo - MAX_BUSY_MINUTES, lo, now]
     if codes is not None:
         if codes.size == 0:
             return np.empty((0, 3), dtype=np.int64)
         keys = [room_key(c // 2) if c % 2 == 0 else professional_key(c // 2) for c in codes.tolist()]
-        sql += f" AND resource_key IN ({', '.join(['%s'] * len(keys))})"
-        params += keys
+        if connection.vendor == "postgresql":
+            sql += " AND resource_key = ANY(%s)"
+            params.append(keys)
+        else:
+            sql += f" AND resource_key IN ({', '.join(['%s'] * len(keys))})"
+            params += keys
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return np.array(cursor.fetchall(), dtype=np.int64).reshape(-1, 3)

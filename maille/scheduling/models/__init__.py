@@ -2,6 +2,7 @@
 
 from .appointments import (
     BUSY_STATES,
+    MAX_BUSY_MINUTES,
     TRANSITIONS,
     Appointment,
     AppointmentQuerySet,
@@ -24,6 +25,7 @@ from .webhooks import DeliveryStatus, WebhookDelivery, WebhookEvent, WebhookSubs
 
 __all__ = [
     "BUSY_STATES",
+    "MAX_BUSY_MINUTES",
     "TRANSITIONS",
     "Absence",
     "Appointment",

@@ -157,6 +157,11 @@ class AppointmentTransition(models.Model):
         super().save(*args, **kwargs)
 
 
+# No busy row lasts longer (a check constraint): a row overlapping an instant then starts at most this long
+# before it, which bounds the engine's index range scans by key (see ``engine.search._busy_rows``).
+MAX_BUSY_MINUTES = 24 * 60
+
+
 class ResourceBooking(models.Model):
     """One busy interval of one resource for one appointment (room, assistant, doctor: three rows).
 
@@ -181,6 +186,10 @@ class ResourceBooking(models.Model):
             models.CheckConstraint(condition=Q(starts_at__lt=F("ends_at")), name="resource_booking_order"),
             models.CheckConstraint(
                 condition=Q(starts_minute__lt=F("ends_minute")), name="resource_booking_minute_order"
+            ),
+            models.CheckConstraint(
+                condition=Q(ends_minute__lte=F("starts_minute") + MAX_BUSY_MINUTES),
+                name="resource_booking_at_most_a_day",
             ),
             models.UniqueConstraint(fields=["appointment", "resource_key"], name="resource_booking_unique"),
         ]
