@@ -144,9 +144,13 @@ def main() -> Report:
             bounded_s, bounded = timed(
                 lambda k=k: PMedian(k, time_limit_seconds=P_MEDIAN_TARGET_SECONDS - 1).solve(whole, need)
             )
+            # the target's other branch: an answer within the time, its gap shown (the solver's time limit)
             report.add(
-                f"p-median k = {k} stopped at {P_MEDIAN_TARGET_SECONDS - 1:.0f} s",
+                f"p-median k = {k} with a {P_MEDIAN_TARGET_SECONDS - 1:.0f} s time limit",
                 f"{bounded_s:.2f} s, {_proof(bounded)}",
+                target=f"< {P_MEDIAN_TARGET_SECONDS:.0f} s, optimal or gap shown",
+                met=bounded_s < P_MEDIAN_TARGET_SECONDS
+                and (bounded.status_ == "Optimal" or np.isfinite(bounded.gap_)),
                 value=round(bounded_s, 3),
                 unit="s",
             )

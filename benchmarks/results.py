@@ -42,6 +42,8 @@ class Report:
     notes: list[str] = field(default_factory=list)
 
     def add(self, label: str, result: str, **details: object) -> Measure:
+        if details.get("met") is not None:
+            details["met"] = bool(details["met"])  # a NumPy bool is not JSON
         measure = Measure(label=label, result=result, **details)  # type: ignore[arg-type]
         self.measures.append(measure)
         print(f"  {label}: {result}" + (f" | reference {measure.reference}" if measure.reference else "")

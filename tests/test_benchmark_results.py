@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import numpy as np
+
 from benchmarks import results
 
 
@@ -20,9 +22,11 @@ def test_a_report_is_saved_and_rendered_with_its_target_and_verdict(tmp_path, mo
     )
     report.add("Throughput", "43 bookings/s", target="≥ 200 bookings/s", met=False, value=43.0)
     report.add("Load | pipe", "1.0 s")
+    report.add("Solver stopped", "9.1 s, gap 0.01 %", target="< 10 s", met=np.bool_(True))  # NumPy's bool
     report.note("A plain note.")
     saved = json.loads(report.save().read_text(encoding="utf-8"))
     assert saved["measures"][1]["met"] is False
+    assert saved["measures"][3]["met"] is True
     assert saved["machine"]
 
     results.write_docs()
