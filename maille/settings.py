@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "maille.directory",
     "maille.patients",
     "maille.scheduling",
+    "maille.notifications",
     "maille.api",
     "maille.diagnosis",
     "maille.demo",
@@ -195,6 +196,19 @@ MAILLE_MAP_TILES_URL = os.environ.get("MAILLE_MAP_TILES_URL", "")
 # (e.g. http://osrm.internal:5000) switches to road times, cached on disk.
 MAILLE_OSRM_URL = os.environ.get("MAILLE_OSRM_URL", "")
 MAILLE_OSRM_CACHE_DIR = Path(os.environ.get("MAILLE_OSRM_CACHE_DIR", VAR_DIR / "osrm-cache"))
+
+# Messages to patients (maille.notifications): backends "file" (local default: var/outbox.jsonl), "smtp"
+# (email, Django's EMAIL_* settings) and "http" (SMS gateway: SMS_GATEWAY_URL, SMS_GATEWAY_TOKEN).
+NOTIFICATIONS_SMS_BACKEND = os.environ.get("NOTIFICATIONS_SMS_BACKEND", "file")
+NOTIFICATIONS_EMAIL_BACKEND = os.environ.get("NOTIFICATIONS_EMAIL_BACKEND", "file")
+NOTIFICATIONS_FILE = os.environ.get("NOTIFICATIONS_FILE", str(VAR_DIR / "outbox.jsonl"))
+NOTIFICATIONS_TIMEOUT_SECONDS = float(os.environ.get("NOTIFICATIONS_TIMEOUT_SECONDS", "10"))
+NOTIFICATIONS_MESSAGE_ID_DOMAIN = os.environ.get("NOTIFICATIONS_MESSAGE_ID_DOMAIN", "maille.invalid")
+SMS_GATEWAY_URL = os.environ.get("SMS_GATEWAY_URL", "")
+SMS_GATEWAY_TOKEN = os.environ.get("SMS_GATEWAY_TOKEN", "")
+# Where a département has no policy of its own: first reminder (hours before), second reminder, monthly SMS
+# budget (0: none), warning at this share of the budget (%).
+NOTIFICATIONS_DEFAULT_POLICY = (24, 3, 2000, 80)
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 

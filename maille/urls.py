@@ -19,6 +19,7 @@ urlpatterns = [
     path("territoire/", include("maille.diagnosis.urls")),
     path("annuaire/", include("maille.directory.urls")),
     path("agendas/", include("maille.scheduling.urls")),
+    path("messages/", include("maille.notifications.urls")),
     path("api/v1/", api.urls),
     path("fhir/", include((fhir_urlpatterns, "fhir"))),
     path("admin/", admin.site.urls),

@@ -19,6 +19,7 @@ ALLOWED: dict[str, set[str]] = {
     "directory": {"core", "accounts", "territory"},
     "patients": {"core", "territory", "directory"},
     "scheduling": {"core", "accounts", "territory", "directory", "patients", "planning"},
+    "notifications": {"core", "accounts", "territory", "directory", "patients", "scheduling"},
     "diagnosis": {"core", "accounts", "territory", "directory", "planning"},
     "api": {"core", "accounts", "territory", "directory", "patients", "scheduling", "diagnosis"},
     "demo": {"core", "accounts", "territory", "directory", "patients", "scheduling", "diagnosis"},

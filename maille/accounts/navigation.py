@@ -53,6 +53,12 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             _("Trouver le premier créneau libre pour un patient et le réserver, au téléphone ou sur site."),
         ),
         (
+            "notifications:outbox",
+            _("Messages"),
+            "notifications.view_outbox",
+            _("Suivre les confirmations, rappels et annulations envoyés aux patients, et le budget SMS."),
+        ),
+        (
             "api:openapi-view",
             _("API"),
             "api.read",

@@ -37,6 +37,10 @@ PERMISSION_ROLES: dict[str, frozenset[str]] = {
     "scheduling.view_patient": frozenset(
         {Role.PLATFORM_ADMIN, Role.SITE_STAFF, Role.REMOTE_DOCTOR, Role.OPERATOR}
     ),
+    # Messages to patients (the outbox page; each message in the scope of its appointment)
+    "notifications.view_outbox": frozenset(
+        {Role.PLATFORM_ADMIN, Role.COORDINATOR, Role.SITE_STAFF, Role.OPERATOR}
+    ),
     # API and FHIR reads of the directory and territory
     "api.read": ALL_STAFF,
     # Administration of reference data

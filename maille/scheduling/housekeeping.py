@@ -26,5 +26,5 @@ def resend_webhook_deliveries() -> int:
 
 JOBS = (
     Job("holds_expire", gettext_lazy("options expirées"), expire_holds),
-    Job("webhook_deliveries_resend", gettext_lazy("notifications renvoyées"), resend_webhook_deliveries),
+    Job("webhook_deliveries_resend", gettext_lazy("webhooks renvoyés"), resend_webhook_deliveries),
 )

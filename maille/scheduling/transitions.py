@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.utils.translation import gettext_lazy as _
@@ -23,6 +24,17 @@ REFUSALS = {
     "complete": _("Seule une téléconsultation en cours peut être terminée."),
     "no_show": _("Seul un rendez-vous réservé ou confirmé peut être noté « patient absent »."),
 }
+
+
+# Apps above scheduling that act on transitions (notifications) register here from their ``AppConfig.ready``;
+# each is called inside the service's transaction, right after the log row is written, so that what it
+# records (messages to send) commits or rolls back with the transition.
+_subscribers: dict[str, Callable[[AppointmentTransition], None]] = {}
+
+
+def subscribe_to_transitions(name: str, callback: Callable[[AppointmentTransition], None]) -> None:
+    """Register ``callback`` (idempotent per name: ``ready()`` may run twice in tests)."""
+    _subscribers[name] = callback
 
 
 def log_transition(
@@ -47,6 +59,8 @@ def log_transition(
     )
     # The booking events of the webhooks come from here, in the same transaction (an outbox).
     transition_logged(transition)
+    for callback in _subscribers.values():
+        callback(transition)
 
 
 def locked(appointment: Appointment) -> Appointment:

@@ -217,3 +217,18 @@ class AppointmentPage(BasePage):
     def confirm_hold(self) -> AppointmentPage:
         self.page.get_by_test_id("hold").get_by_role("button", name="Confirmer le rendez-vous").click()
         return self
+
+
+class OutboxPage(BasePage):
+    path = "/messages/"
+
+    @property
+    def rows(self) -> Locator:
+        return self.page.get_by_test_id("outbox-table").locator("tbody tr")
+
+    def row_of(self, kind: str) -> Locator:
+        return self.rows.filter(has=self.page.get_by_role("cell", name=kind, exact=True))
+
+    def filter_state(self, label: str) -> None:
+        self.page.get_by_label("État").select_option(label=label)
+        self.page.get_by_role("button", name="Filtrer").click()

@@ -1,0 +1,307 @@
+"""Every write of the outbox: messages created from appointment transitions, and their delivery.
+
+Creation: ``messages_for_transition`` runs inside the booking service's transaction (registered in
+``apps.py``), so a booking and its confirmation and reminders commit together; a cancellation cancels the
+reminders not yet sent in the same transaction. Messages due now are handed to the task worker after
+commit; later ones (reminders) and retries are picked up by the periodic job ``send_due_messages``.
+
+Delivery, exactly once: an attempt is *claimed* by a conditional UPDATE (state PENDING → SENDING, attempts + 1,
+``claimed_until``) that only one worker can win; then the backend sends, passing the message's
+``delivery_key``; then the outcome is recorded. A worker killed between claim and outcome leaves the message
+SENDING; once ``claimed_until`` has passed, another worker claims it again and sends with the *same* key, which
+the gateway recognises (HTTP backend) — the message is delivered once. Before each attempt the message is
+checked again: never a reminder for a cancelled or moved appointment, nor once the appointment has begun.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import phonenumbers
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+from django_tasks import task
+
+from maille.scheduling.models import Appointment, AppointmentStatus, AppointmentTransition
+
+from .backends import Outgoing, PermanentFailure, TemporaryFailure, backend_for
+from .composer import SENDER_NAME, compose
+from .models import REMINDER_KINDS, Message, MessageChannel, MessageKind, MessageState, NotificationPolicy
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 6
+FIRST_RETRY_SECONDS = 60
+MAX_RETRY_SECONDS = 3600
+# An attempt belongs to its worker this long (the backend's timeout with a margin), then may be taken over.
+CLAIM_SECONDS = 120
+# A reminder whose time comes less than this before the appointment is not worth sending.
+REMINDER_MIN_LEAD = dt.timedelta(minutes=30)
+LIVE_STATUSES = (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED)
+
+
+@dataclass(frozen=True)
+class Policy:
+    first_reminder_hours: int
+    second_reminder_hours: int
+    monthly_sms_budget: int
+    warning_percent: int
+
+
+def policy_for(departement_id: str | None) -> Policy:
+    """The territory's policy, or the deployment's defaults (settings) where it has none."""
+    row = NotificationPolicy.objects.filter(departement_id=departement_id).first() if departement_id else None
+    if row is not None:
+        return Policy(row.first_reminder_hours, row.second_reminder_hours, row.monthly_sms_budget,
+                      row.warning_percent)  # fmt: skip
+    return Policy(*settings.NOTIFICATIONS_DEFAULT_POLICY)
+
+
+def contact_of(patient: Any) -> tuple[str, str] | None:
+    """(channel, address): a French-reachable mobile by SMS first, else the email; None when neither."""
+    for person in (patient, getattr(patient, "caregiver", None)):
+        if person is None:
+            continue
+        if person.phone and _is_mobile(person.phone):
+            return MessageChannel.SMS, person.phone
+        if person.email:
+            return MessageChannel.EMAIL, person.email
+    return None
+
+
+def _is_mobile(phone: str) -> bool:
+    try:
+        number = phonenumbers.parse(phone, "FR")
+    except phonenumbers.NumberParseException:
+        return False
+    kind = phonenumbers.number_type(number)
+    return kind in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+
+
+# --- creation, inside the transition's transaction -------------------------------------------------------
+def messages_for_transition(transition: AppointmentTransition) -> None:
+    """What a transition means for the outbox (registered as a transition subscriber)."""
+    name = transition.name
+    if name == "book":
+        appointment = _appointment(transition.appointment_id)
+        kind = MessageKind.CHANGE if appointment.rescheduled_from_id else MessageKind.CONFIRMATION
+        _create_for(appointment, kind)
+    elif name == "cancel":
+        cancel_pending(appointment_id=transition.appointment_id, reason="appointment_cancelled")
+        if transition.from_status in LIVE_STATUSES:
+            _create_for(_appointment(transition.appointment_id), MessageKind.CANCELLATION, reminders=False)
+    elif name in ("reschedule", "check_in", "start", "complete", "no_show"):
+        # the moved appointment's messages stop (the new one announces the change); after arrival, no reminder
+        cancel_pending(appointment_id=transition.appointment_id, reason=f"appointment_{name}" if name != "reschedule" else "appointment_rescheduled",
+                       kinds=REMINDER_KINDS if name != "reschedule" else None)  # fmt: skip
+
+
+def _appointment(pk: int) -> Appointment:
+    return Appointment.objects.select_related("patient__caregiver", "site__commune", "use").get(pk=pk)
+
+
+def _create_for(appointment: Appointment, kind: str, *, reminders: bool = True) -> None:
+    patient = appointment.patient
+    contact = contact_of(patient) if patient is not None else None
+    if contact is None:
+        return  # nobody to write to: the operator reads the confirmation out on the phone
+    channel, recipient = contact
+    now = timezone.now()
+    departement_id = appointment.site.commune.departement_id if appointment.site.commune_id else None
+    moments = [(kind, now)]
+    if reminders:
+        policy = policy_for(departement_id)
+        for reminder, hours in ((MessageKind.FIRST_REMINDER, policy.first_reminder_hours),
+                                (MessageKind.SECOND_REMINDER, policy.second_reminder_hours)):  # fmt: skip
+            at = appointment.starts_at - dt.timedelta(hours=hours)
+            if hours and at > now and appointment.starts_at - at >= REMINDER_MIN_LEAD:
+                moments.append((reminder, at))
+    created = []
+    for message_kind, send_after in moments:
+        subject, body = compose(
+            message_kind, channel, starts_at=appointment.starts_at, site=appointment.site,
+            use_name=appointment.use.name,
+        )  # fmt: skip
+        message, new = Message.objects.get_or_create(
+            appointment=appointment,
+            kind=message_kind,
+            channel=channel,
+            defaults={
+                "recipient": recipient, "subject": subject, "body": body, "patient": patient,
+                "departement_id": departement_id, "send_after": send_after,
+            },
+        )  # fmt: skip
+        if new and send_after <= now:
+            created.append(message.pk)
+    if created:
+        transaction.on_commit(lambda: _enqueue(created))
+
+
+def cancel_pending(*, appointment_id: int, reason: str, kinds: tuple[str, ...] | None = None) -> int:
+    """Messages of an appointment not sent yet are not sent (a claimed attempt checks again before sending)."""
+    pending = Message.objects.filter(appointment_id=appointment_id, state=MessageState.PENDING)
+    if kinds is not None:
+        pending = pending.filter(kind__in=kinds)
+    return pending.update(state=MessageState.CANCELLED, cancel_reason=reason[:120], next_attempt_at=None)
+
+
+def _enqueue(message_ids: list[int]) -> None:
+    for message_id in message_ids:
+        send_message.enqueue(message_id)
+
+
+# --- delivery ----------------------------------------------------------------------------------------------
+def retry_delay(attempts: int) -> dt.timedelta:
+    """After the ``attempts``-th temporary failure: 1 min, 2, 4 … capped at one hour."""
+    return dt.timedelta(seconds=min(FIRST_RETRY_SECONDS * 2 ** max(attempts - 1, 0), MAX_RETRY_SECONDS))
+
+
+def _claimable(now: dt.datetime) -> Q:
+    due = Q(state=MessageState.PENDING, send_after__lte=now) & (
+        Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now)
+    )
+    abandoned = Q(state=MessageState.SENDING, claimed_until__lt=now)  # its worker died mid-send
+    return due | abandoned
+
+
+def _claim(message_id: int, now: dt.datetime) -> Message | None:
+    """Take the next attempt of a message, or None when it is not due or another worker has it."""
+    with transaction.atomic():
+        row = Message.objects.filter(_claimable(now), pk=message_id).values("attempts").first()
+        if row is None:
+            return None
+        claimed = Message.objects.filter(_claimable(now), pk=message_id, attempts=row["attempts"]).update(
+            state=MessageState.SENDING,
+            attempts=row["attempts"] + 1,
+            claimed_until=now + dt.timedelta(seconds=CLAIM_SECONDS),
+        )
+    if not claimed:
+        return None
+    return Message.objects.select_related("appointment").get(pk=message_id)
+
+
+def _still_wanted(message: Message, now: dt.datetime) -> str:
+    """Why not to send any more ("" when it should go)."""
+    appointment = message.appointment
+    if appointment is None or message.kind == MessageKind.CANCELLATION:
+        return ""
+    if appointment.status not in LIVE_STATUSES:
+        return "appointment_not_live"
+    if appointment.starts_at <= now:  # a confirmation or a reminder after the time helps nobody
+        return "appointment_begun"
+    return ""
+
+
+def deliver(message_id: int, *, now: dt.datetime | None = None) -> str:
+    """One attempt at one message; returns its state afterwards. Safe to call twice, from two workers."""
+    now = now or timezone.now()
+    message = _claim(message_id, now)
+    if message is None:
+        return str(Message.objects.filter(pk=message_id).values_list("state", flat=True).first() or "")
+    reason = _still_wanted(message, now)
+    if reason:
+        _finish(message, state=MessageState.CANCELLED, cancel_reason=reason, next_attempt_at=None)
+        return MessageState.CANCELLED
+    outgoing = Outgoing(
+        delivery_key=str(message.delivery_key), channel=message.channel, recipient=message.recipient,
+        subject=message.subject, body=message.body, sender_name=SENDER_NAME,
+    )  # fmt: skip
+    try:
+        reference = backend_for(message.channel).send(outgoing)
+    except TemporaryFailure as error:
+        if message.attempts >= MAX_ATTEMPTS:
+            _finish(message, state=MessageState.FAILED, last_error=str(error)[:300], next_attempt_at=None)
+        else:
+            _finish(message, state=MessageState.PENDING, last_error=str(error)[:300],
+                    next_attempt_at=now + retry_delay(message.attempts))  # fmt: skip
+    except PermanentFailure as error:
+        _finish(message, state=MessageState.FAILED, last_error=str(error)[:300], next_attempt_at=None)
+    else:
+        _finish(message, state=MessageState.SENT, provider_reference=reference, sent_at=timezone.now(),
+                last_error="", next_attempt_at=None)  # fmt: skip
+    state = Message.objects.filter(pk=message_id).values_list("state", flat=True).get()
+    # counts and ids only: never the recipient nor the text
+    logger.info("message %s (%s, %s) attempt %s: %s", message.pk, message.kind, message.channel,
+                message.attempts, state)  # fmt: skip
+    return str(state)
+
+
+def _finish(message: Message, **fields: Any) -> None:
+    """Record an attempt's outcome, only if this worker still holds the claim (its attempt number)."""
+    Message.objects.filter(pk=message.pk, state=MessageState.SENDING, attempts=message.attempts).update(
+        claimed_until=None, **fields
+    )
+
+
+@task()
+def send_message(message_id: int) -> str:
+    """The worker's side: one task per message due now (django-tasks, database backend)."""
+    return deliver(message_id)
+
+
+def send_due_messages(*, now: dt.datetime | None = None, limit: int = 50_000) -> int:
+    """Send every message due now (reminders whose time has come, retries, abandoned attempts)."""
+    now = now or timezone.now()
+    due = list(
+        Message.objects.filter(_claimable(now))
+        .order_by("send_after", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+    sent = 0
+    for message_id in due:
+        if deliver(message_id, now=now) == MessageState.SENT:
+            sent += 1
+    return sent
+
+
+# --- budget -------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class SmsBudget:
+    departement_id: str
+    sent: int
+    budget: int
+    warning_percent: int
+
+    @property
+    def share(self) -> float | None:
+        return self.sent / self.budget if self.budget else None
+
+    @property
+    def warning(self) -> bool:
+        return bool(self.budget) and self.sent * 100 >= self.budget * self.warning_percent
+
+    @property
+    def exceeded(self) -> bool:
+        return bool(self.budget) and self.sent >= self.budget
+
+
+def sms_budgets(departement_ids: list[str], *, now: dt.datetime | None = None) -> list[SmsBudget]:
+    """SMS sent this calendar month (Paris time) per département, against each one's budget."""
+    local = timezone.localtime(now or timezone.now())
+    month_start = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    counts = _sent_counts(departement_ids, month_start)
+    budgets = []
+    for departement_id in departement_ids:
+        policy = policy_for(departement_id)
+        budgets.append(SmsBudget(departement_id, counts.get(departement_id, 0), policy.monthly_sms_budget,
+                                 policy.warning_percent))  # fmt: skip
+    return budgets
+
+
+def _sent_counts(departement_ids: list[str], since: dt.datetime) -> dict[str, int]:
+    rows = (
+        Message.objects.filter(
+            channel=MessageChannel.SMS,
+            state=MessageState.SENT,
+            sent_at__gte=since,
+            departement_id__in=departement_ids,
+        )  # fmt: skip
+        .values("departement_id")
+        .annotate(count=Count("pk"))
+    )
+    return {row["departement_id"]: row["count"] for row in rows}
