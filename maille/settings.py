@@ -170,6 +170,13 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Maille <ne-pas-repondre@maille.localhost>")
+# The SMTP server (password-reset emails with EMAIL_BACKEND=…smtp…, and patients' emails with
+# NOTIFICATIONS_EMAIL_BACKEND=smtp).
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = os.environ.get("EMAIL_USE_TLS", "0") == "1"
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -196,6 +203,9 @@ MAILLE_MAP_TILES_URL = os.environ.get("MAILLE_MAP_TILES_URL", "")
 # (e.g. http://osrm.internal:5000) switches to road times, cached on disk.
 MAILLE_OSRM_URL = os.environ.get("MAILLE_OSRM_URL", "")
 MAILLE_OSRM_CACHE_DIR = Path(os.environ.get("MAILLE_OSRM_CACHE_DIR", VAR_DIR / "osrm-cache"))
+
+# How often the day pages (site, doctor) ask whether their list changed: a check-in reaches the doctor within it.
+DAY_POLL_SECONDS = int(os.environ.get("DAY_POLL_SECONDS", "10"))
 
 # Messages to patients (maille.notifications): backends "file" (local default: var/outbox.jsonl), "smtp"
 # (email, Django's EMAIL_* settings) and "http" (SMS gateway: SMS_GATEWAY_URL, SMS_GATEWAY_TOKEN).

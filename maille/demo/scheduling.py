@@ -27,6 +27,8 @@ from django.db import models, transaction
 
 from maille.core.models import AuditEvent, Channel
 from maille.directory.models import NetworkRole, NetworkRoleKind, Professional, Room, Site, SiteLevel, Use
+from maille.notifications.services import LIVE_STATUSES as LIVE
+from maille.notifications.services import messages_for_booked
 from maille.patients.models import Patient, name_key
 from maille.scheduling.engine import policy_for
 from maille.scheduling.models import (
@@ -323,6 +325,8 @@ def _create_patients(rng: random.Random, sites: list[Site], anchor: dt.date) -> 
                     birth_date=anchor - dt.timedelta(days=age_days + rng.randrange(365)),
                     sex=rng.choice(["F", "M"]),
                     phone=f"{PATIENT_PHONE_PREFIX}{number:04d}",
+                    # two in three give an email (example.org: reserved, reaches nobody) for their messages
+                    email=f"patient{number:04d}@example.org" if number % 3 else "",
                     commune_id=rng.choice(near),
                     has_medecin_traitant=rng.random() < MEDECIN_TRAITANT_RATE,
                     is_ald=rng.random() < ALD_RATE,
@@ -585,6 +589,9 @@ def load_demo_scheduling(*, today: dt.date | None = None, now: dt.datetime | Non
             continue  # today stays free for the visitor to book
         day = anchor + dt.timedelta(days=offset)
         plans += _plan_day(planner, rng, day, patients, past=offset < 0)
-    write_appointments(plans)
+    appointments = write_appointments(plans)
+    # upcoming bookings get their confirmation and reminders, as if booked through the services; the worker
+    # of `maille serve` sends them to the local outbox (var/outbox.jsonl) and the "Messages" page shows them
+    messages_for_booked([a.pk for a in appointments if a.status in LIVE and a.starts_at > now])
     return {"rules": rules, "patients": sum(len(p) for p in patients.values()), "appointments": len(plans),
             "skipped": 0}  # fmt: skip

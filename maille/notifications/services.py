@@ -142,6 +142,18 @@ def _create_for(appointment: Appointment, kind: str, *, reminders: bool = True) 
         transaction.on_commit(lambda: _enqueue(created))
 
 
+def messages_for_booked(appointment_ids: list[int]) -> int:
+    """Confirmation and reminders of appointments booked without the booking service (the demo's bulk load)."""
+    appointments = Appointment.objects.filter(
+        pk__in=appointment_ids, status__in=LIVE_STATUSES
+    ).select_related("patient__caregiver", "site__commune", "use")
+    before = Message.objects.count()
+    for appointment in appointments:
+        kind = MessageKind.CHANGE if appointment.rescheduled_from_id else MessageKind.CONFIRMATION
+        _create_for(appointment, kind)
+    return Message.objects.count() - before
+
+
 def cancel_pending(*, appointment_id: int, reason: str, kinds: tuple[str, ...] | None = None) -> int:
     """Messages of an appointment not sent yet are not sent (a claimed attempt checks again before sending)."""
     pending = Message.objects.filter(appointment_id=appointment_id, state=MessageState.PENDING)

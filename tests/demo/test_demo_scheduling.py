@@ -20,6 +20,7 @@ from maille.demo.scheduling import (
     write_appointments,
 )
 from maille.directory.models import NetworkRole, NetworkRoleKind, Room, SiteLevel, Use
+from maille.notifications.models import Message, MessageKind, MessageState
 from maille.patients.models import Patient
 from maille.scheduling.engine import SlotQuery, find_slots
 from maille.scheduling.models import (
@@ -202,6 +203,14 @@ def test_demo_agendas_have_plausible_rates_no_double_booking_and_load_idempotent
     upcoming = Appointment.objects.filter(starts_at__gt=timezone.now())
     assert set(upcoming.values_list("status", flat=True)) <= {S.BOOKED, S.CONFIRMED}
     assert upcoming.exists()
+    # Upcoming appointments of patients with an email have their confirmation waiting for the worker.
+    confirmations = Message.objects.filter(kind=MessageKind.CONFIRMATION, state=MessageState.PENDING)
+    reachable = upcoming.exclude(patient__email="")
+    assert reachable.exists()
+    assert set(confirmations.values_list("appointment_id", flat=True)) == set(
+        reachable.values_list("pk", flat=True)
+    )
+    assert not Message.objects.exclude(recipient__endswith="@example.org").exists()
 
     # Invariants: one busy row per resource while held, a transition log ending at the status.
     assert double_bookings_count() == 0
