@@ -22,7 +22,16 @@ ALLOWED: dict[str, set[str]] = {
     "notifications": {"core", "accounts", "territory", "directory", "patients", "scheduling"},
     "diagnosis": {"core", "accounts", "territory", "directory", "planning"},
     "api": {"core", "accounts", "territory", "directory", "patients", "scheduling", "diagnosis"},
-    "demo": {"core", "accounts", "territory", "directory", "patients", "scheduling", "diagnosis"},
+    "demo": {
+        "core",
+        "accounts",
+        "territory",
+        "directory",
+        "patients",
+        "scheduling",
+        "notifications",
+        "diagnosis",
+    },
 }
 TOP_LEVEL_MODULES = {"settings", "urls", "wsgi", "asgi", "cli", "__init__"}
 

@@ -27,6 +27,8 @@ PUBLIC_ROUTES = {
 }
 # Routes any authenticated user may open (the home page explains what their role gives).
 AUTHENTICATED_ROUTES = {"home"}
+# Routes that take POST only → the form they are sent (an action no appointment allows: a redirect back).
+POST_ONLY = {"scheduling:day_action": {"action": "none", "retour": "/agendas/"}}
 # Namespaces with their own test suites (Django admin; /api/v1 and /fhir check tokens and roles themselves).
 OTHER_SUITES = {"admin", "api", "fhir"}
 
@@ -123,12 +125,12 @@ def test_role_route_matrix(client, world, role, name, pattern, in_scope):
     """Role without the permission: 403; object outside the scope: 404 (the administrator has no outside)."""
     url = reverse(name, kwargs=_kwargs_for(pattern, world, in_scope))
     client.force_login(matrix_user(role, world))
-    response = client.get(url)
+    response = client.post(url, POST_ONLY[name]) if name in POST_ONLY else client.get(url)
     allowed = role in PERMISSION_ROLES[pattern.callback.required_permission]
     if not allowed:
         expected = 403
     elif in_scope or role == Role.PLATFORM_ADMIN:
-        expected = 200
+        expected = 302 if name in POST_ONLY else 200
     else:
         expected = 404
     assert response.status_code == expected, f"{role} on {name} ({'in' if in_scope else 'out of'} scope)"

@@ -34,6 +34,9 @@ PERMISSION_ROLES: dict[str, frozenset[str]] = {
     ),
     "scheduling.book": frozenset({Role.PLATFORM_ADMIN, Role.COORDINATOR, Role.SITE_STAFF, Role.OPERATOR}),
     "scheduling.run_appointment": frozenset({Role.PLATFORM_ADMIN, Role.SITE_STAFF, Role.REMOTE_DOCTOR}),
+    # The day pages: a site's whole day (its staff), a remote doctor's own day
+    "scheduling.site_day": frozenset({Role.PLATFORM_ADMIN, Role.SITE_STAFF}),
+    "scheduling.doctor_day": frozenset({Role.REMOTE_DOCTOR}),
     "scheduling.view_patient": frozenset(
         {Role.PLATFORM_ADMIN, Role.SITE_STAFF, Role.REMOTE_DOCTOR, Role.OPERATOR}
     ),

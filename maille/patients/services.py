@@ -187,6 +187,16 @@ def _audit_shown(patients: list[Patient], *, actor: Any, channel: str, action: s
             audit_record(actor=actor, action=action, target=patient, channel=channel, reason=reason)
 
 
+def patients_shown(
+    *, actor: Any, channel: str, readable: QuerySet[Patient], patient_ids: list[int], reason: str
+) -> dict[int, Patient]:
+    """Patients shown in a staff list (a day's appointments): the visible ones among ``patient_ids``, each
+    identity shown audited as a read, in one transaction. Ids outside ``readable`` are left out, unlogged."""
+    patients = list(readable.filter(pk__in=patient_ids).order_by("pk"))
+    _audit_shown(patients, actor=actor, channel=channel, action="patient.read", reason=reason)
+    return {patient.pk: patient for patient in patients}
+
+
 class PatientSearchCriteriaMissing(DomainError):
     """Staff may not browse the patient list: a search needs identifying criteria."""
 

@@ -5,9 +5,10 @@ rejects a direct ``Appointment.objects`` or ``Patient.objects`` query in a view,
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, Max, OuterRef, Q, QuerySet
 
 from maille.accounts.models import Role
 from maille.accounts.permissions import has_permission
@@ -16,7 +17,8 @@ from maille.directory.models import Professional, Site, Use
 from maille.directory.selectors import remote_doctors_managed_by, sites_managed_by, sites_visible_to
 from maille.patients.models import Patient
 
-from .models import Appointment, ResourceBooking
+from .models import Appointment, AppointmentStatus, AppointmentTransition, ResourceBooking
+from .wallclock import PARIS
 
 
 # --- appointments -----------------------------------------------------------------------------------
@@ -70,6 +72,39 @@ def can_run_appointment(user: Any, appointment: Appointment) -> bool:
 
 def can_manage_booking(user: Any, appointment: Appointment) -> bool:
     return appointments_managed_by(user).filter(pk=appointment.pk).exists()
+
+
+def sites_run_by(user: Any) -> QuerySet[Site]:
+    """Sites whose whole day the user runs (the site day page): their staff, administrators. A remote doctor
+    runs only the appointments they conduct (the doctor day page)."""
+    if not has_permission(user, "scheduling.site_day"):
+        return Site.objects.none()
+    scope = scope_for(user)
+    if scope.everywhere:
+        return agenda_sites_for(user)
+    if scope.has_role(Role.SITE_STAFF) and scope.site_ids:
+        return agenda_sites_for(user).filter(pk__in=sorted(scope.site_ids))
+    return Site.objects.none()
+
+
+def appointments_of_day(appointments: QuerySet[Appointment], day: dt.date) -> QuerySet[Appointment]:
+    """The appointments of one local day (Europe/Paris), held ones excluded, in time order."""
+    start = dt.datetime.combine(day, dt.time(0), tzinfo=PARIS)
+    end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(0), tzinfo=PARIS)
+    return (
+        appointments.filter(starts_at__gte=start, starts_at__lt=end)
+        .exclude(status__in=[AppointmentStatus.HELD, AppointmentStatus.EXPIRED])
+        .order_by("starts_at", "pk")
+    )
+
+
+def day_version(appointments: QuerySet[Appointment]) -> str:
+    """Changes whenever one of these appointments changes state, or one is added (each is a transition):
+    a polling page asks whether to redraw without reading any patient."""
+    latest = AppointmentTransition.objects.filter(appointment__in=appointments.values("pk")).aggregate(
+        latest=Max("pk")
+    )["latest"]
+    return str(latest or 0)
 
 
 # --- patients ---------------------------------------------------------------------------------------

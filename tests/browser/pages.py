@@ -232,3 +232,21 @@ class OutboxPage(BasePage):
     def filter_state(self, label: str) -> None:
         self.page.get_by_label("État").select_option(label=label)
         self.page.get_by_role("button", name="Filtrer").click()
+
+
+class DayPage(BasePage):
+    """A site's day or a remote doctor's day: the list redraws itself when something changes."""
+
+    def __init__(self, page: Page, base_url: str, path: str):
+        super().__init__(page, base_url)
+        self.path = path
+
+    def row_of(self, patient_name: str) -> Locator:
+        return self.page.get_by_test_id("day-row").filter(has_text=patient_name)
+
+    def click_action(self, patient_name: str, label: str) -> None:
+        self.row_of(patient_name).get_by_role("button", name=label).click()
+
+    @property
+    def ready_banner(self) -> Locator:
+        return self.page.get_by_test_id("ready-banner")

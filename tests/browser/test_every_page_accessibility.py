@@ -15,18 +15,21 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from maille.accounts.models import Role
+from maille.directory.models import Profession
 from tests.browser.conftest import PASSWORD
 from tests.browser.pages import BasePage, LoginPage
-from tests.factories import user_with_role
+from tests.factories import ProfessionalFactory, user_with_role
 from tests.scheduling.test_views_support import appointment_at
 from tests.test_permission_matrix import _named_routes
 
 # Routes that answer something else than an HTML page (a health check, GeoJSON, the POST-only logout).
-NOT_HTML = {"core:healthz", "territory:departement_geojson", "accounts:logout"}
+NOT_HTML = {"core:healthz", "territory:departement_geojson", "accounts:logout", "scheduling:day_action"}
 # HTMX fragments → (the page that loads them, the query the page sends).
 FRAGMENTS = {
     "scheduling:book_slots": ("scheduling:book", {"use": "tlc-mg"}),
     "scheduling:patient_search": ("scheduling:book", {"recherche-phone": "0612345678"}),
+    "scheduling:site_day_list": ("scheduling:site_day", {}),
+    "scheduling:doctor_day_list": ("scheduling:doctor_day", {}),
 }
 # Pages audited signed out (signing in sends them elsewhere).
 SIGNED_OUT = {
@@ -36,6 +39,8 @@ SIGNED_OUT = {
     "accounts:password_reset_confirm",
     "accounts:password_reset_complete",
 }
+# Pages only a remote doctor opens (their own day): audited signed in as the world's doctor.
+DOCTOR_PAGES = {"scheduling:doctor_day", "scheduling:doctor_day_list"}
 ROUTES = sorted(_named_routes(), key=lambda route: route[0])
 PAGES = [(name, pattern) for name, pattern in ROUTES if name not in NOT_HTML and name not in FRAGMENTS]
 
@@ -51,8 +56,12 @@ def test_every_route_is_classified():
 def world(network):
     admin = user_with_role(Role.PLATFORM_ADMIN)
     site = network["sites"]["MSP de Souilly"]
+    doctor = ProfessionalFactory(profession=Profession.DOCTOR)
+    doctor.user = user_with_role(Role.REMOTE_DOCTOR)
+    doctor.save(update_fields=["user"])
     return {
         "admin": admin,
+        "doctor": doctor.user,
         "site_id": site.pk,
         "appointment_id": appointment_at(site),
         "code": "55",
@@ -75,7 +84,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 @pytest.mark.parametrize(("name", "pattern"), PAGES, ids=[name for name, _ in PAGES])
 def test_page_has_no_serious_accessibility_violation(audit_page, live_server, world, name, pattern):
     if name not in SIGNED_OUT:
-        LoginPage(audit_page, live_server.url).open().log_in(world["admin"].username, PASSWORD)
+        user = world["doctor" if name in DOCTOR_PAGES else "admin"]
+        LoginPage(audit_page, live_server.url).open().log_in(user.username, PASSWORD)
     response = audit_page.goto(_url(live_server, name, pattern, world))
     assert response is not None
     assert response.status == 200, f"{name}: {response.status}"
@@ -88,7 +98,8 @@ def test_page_has_no_serious_accessibility_violation(audit_page, live_server, wo
 def test_fragment_has_no_serious_accessibility_violation_in_its_page(audit_page, live_server, world, name):
     host, query = FRAGMENTS[name]
     patterns = dict(ROUTES)
-    LoginPage(audit_page, live_server.url).open().log_in(world["admin"].username, PASSWORD)
+    user = world["doctor" if name in DOCTOR_PAGES else "admin"]
+    LoginPage(audit_page, live_server.url).open().log_in(user.username, PASSWORD)
     audit_page.goto(_url(live_server, host, patterns[host], world))
     fragment_url = _url(live_server, name, patterns[name], world, query)
     status = audit_page.evaluate(

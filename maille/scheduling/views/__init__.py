@@ -3,13 +3,19 @@
 from .agendas import agenda_index, doctor_agenda, site_agenda
 from .appointments import appointment_detail
 from .booking import book, book_slots, patient_search
+from .day import day_action, doctor_day, doctor_day_list, site_day, site_day_list
 
 __all__ = [
     "agenda_index",
     "appointment_detail",
     "book",
     "book_slots",
+    "day_action",
+    "doctor_day",
+    "doctor_day_list",
     "doctor_agenda",
     "patient_search",
     "site_agenda",
+    "site_day",
+    "site_day_list",
 ]

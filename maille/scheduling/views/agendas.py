@@ -39,6 +39,7 @@ from ..selectors import (
     appointments_visible_to,
     can_edit_doctor_agenda,
     can_edit_site_agenda,
+    sites_run_by,
 )
 from ..week_grids import (
     doctor_rules,
@@ -72,6 +73,8 @@ def agenda_index(request: HttpRequest) -> HttpResponse:
         {
             "sites": agenda_sites_for(request.user)[:200],
             "can_book": has_permission(request.user, "scheduling.book"),
+            "day_site_ids": set(sites_run_by(request.user).values_list("pk", flat=True)),
+            "is_doctor": scope_for(request.user).professional_id is not None,
         },
     )
 
@@ -199,6 +202,7 @@ def site_agenda(request: HttpRequest, site_id: int) -> HttpResponse:
         "page_url": url,
         "editing_rule": forms["rule"].instance.pk,
         "can_book": has_permission(request.user, "scheduling.book"),
+        "can_run_day": sites_run_by(request.user).filter(pk=site.pk).exists(),
     }
     status = 422 if request.method == "POST" else 200
     return render(request, "scheduling/site_agenda.html", context, status=status)
