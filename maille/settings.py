@@ -204,6 +204,17 @@ MAILLE_MAP_TILES_URL = os.environ.get("MAILLE_MAP_TILES_URL", "")
 MAILLE_OSRM_URL = os.environ.get("MAILLE_OSRM_URL", "")
 MAILLE_OSRM_CACHE_DIR = Path(os.environ.get("MAILLE_OSRM_CACHE_DIR", VAR_DIR / "osrm-cache"))
 
+# The teleconsultation's video (maille.scheduling.video): "jitsi" (VIDEO_JITSI_URL, optional JWT with
+# VIDEO_JITSI_APP_ID and VIDEO_JITSI_SECRET), "template" (VIDEO_URL_TEMPLATE with {room}, {appointment},
+# {role}) or "" (none). meet.jit.si is for trying only: health data needs a certified (HDS) host.
+VIDEO_PROVIDER = os.environ.get("VIDEO_PROVIDER", "jitsi")
+VIDEO_JITSI_URL = os.environ.get("VIDEO_JITSI_URL", "https://meet.jit.si")
+VIDEO_JITSI_APP_ID = os.environ.get("VIDEO_JITSI_APP_ID", "")
+VIDEO_JITSI_SECRET = os.environ.get("VIDEO_JITSI_SECRET", "")
+VIDEO_URL_TEMPLATE = os.environ.get("VIDEO_URL_TEMPLATE", "")
+VIDEO_OPENS_MINUTES_BEFORE = int(os.environ.get("VIDEO_OPENS_MINUTES_BEFORE", "15"))
+VIDEO_CLOSES_MINUTES_AFTER = int(os.environ.get("VIDEO_CLOSES_MINUTES_AFTER", "30"))
+
 # How often the day pages (site, doctor) ask whether their list changed: a check-in reaches the doctor within it.
 DAY_POLL_SECONDS = int(os.environ.get("DAY_POLL_SECONDS", "10"))
 

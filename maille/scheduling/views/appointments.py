@@ -31,6 +31,7 @@ from ..services import (
     appointment_reschedule,
     appointment_start,
 )
+from ..video import video_access
 from .booking import chosen_patient
 from .channels import channel_for
 
@@ -154,5 +155,6 @@ def appointment_detail(request: HttpRequest, appointment_id: int) -> HttpRespons
         "carried_pairs": [],
         "return_url": reverse("scheduling:appointment", args=[appointment.pk]),
         "rescheduled_to": getattr(appointment, "rescheduled_to", None),
+        "video": video_access(request.user, appointment),
     }
     return render(request, "scheduling/appointment.html", context, status=status)

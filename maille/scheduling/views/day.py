@@ -34,6 +34,7 @@ from ..selectors import (
     sites_run_by,
 )
 from ..services import appointment_check_in, appointment_no_show, appointment_start
+from ..video import video_access
 from .appointments import allowed_actions
 from .channels import channel_for
 
@@ -84,6 +85,7 @@ def _rows(request: HttpRequest, appointments: list[Appointment], reason: str) ->
                 if name in QUICK_ACTIONS
             ],
             "ready": appointment.status == AppointmentStatus.CHECKED_IN,
+            "video": video_access(request.user, appointment),
         }
         for appointment in appointments
     ]
