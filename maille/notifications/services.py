@@ -23,7 +23,7 @@ from typing import Any
 import phonenumbers
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, F, Q
 from django.utils import timezone
 from django_tasks import task
 
@@ -182,16 +182,15 @@ def _claimable(now: dt.datetime) -> Q:
 
 
 def _claim(message_id: int, now: dt.datetime) -> Message | None:
-    """Take the next attempt of a message, or None when it is not due or another worker has it."""
-    with transaction.atomic():
-        row = Message.objects.filter(_claimable(now), pk=message_id).values("attempts").first()
-        if row is None:
-            return None
-        claimed = Message.objects.filter(_claimable(now), pk=message_id, attempts=row["attempts"]).update(
-            state=MessageState.SENDING,
-            attempts=row["attempts"] + 1,
-            claimed_until=now + dt.timedelta(seconds=CLAIM_SECONDS),
-        )
+    """Take the next attempt of a message, or None when it is not due or another worker has it.
+
+    One conditional UPDATE: of two workers, the second finds the row already SENDING (PostgreSQL re-checks
+    the condition on the row the first one wrote; SQLite serialises writes)."""
+    claimed = Message.objects.filter(_claimable(now), pk=message_id).update(
+        state=MessageState.SENDING,
+        attempts=F("attempts") + 1,
+        claimed_until=now + dt.timedelta(seconds=CLAIM_SECONDS),
+    )
     if not claimed:
         return None
     return Message.objects.select_related("appointment").get(pk=message_id)
@@ -217,8 +216,7 @@ def deliver(message_id: int, *, now: dt.datetime | None = None) -> str:
         return str(Message.objects.filter(pk=message_id).values_list("state", flat=True).first() or "")
     reason = _still_wanted(message, now)
     if reason:
-        _finish(message, state=MessageState.CANCELLED, cancel_reason=reason, next_attempt_at=None)
-        return MessageState.CANCELLED
+        return _finish(message, state=MessageState.CANCELLED, cancel_reason=reason, next_attempt_at=None)
     outgoing = Outgoing(
         delivery_key=str(message.delivery_key), channel=message.channel, recipient=message.recipient,
         subject=message.subject, body=message.body, sender_name=SENDER_NAME,
@@ -227,27 +225,31 @@ def deliver(message_id: int, *, now: dt.datetime | None = None) -> str:
         reference = backend_for(message.channel).send(outgoing)
     except TemporaryFailure as error:
         if message.attempts >= MAX_ATTEMPTS:
-            _finish(message, state=MessageState.FAILED, last_error=str(error)[:300], next_attempt_at=None)
+            state = _finish(
+                message, state=MessageState.FAILED, last_error=str(error)[:300], next_attempt_at=None
+            )
         else:
-            _finish(message, state=MessageState.PENDING, last_error=str(error)[:300],
-                    next_attempt_at=now + retry_delay(message.attempts))  # fmt: skip
+            state = _finish(message, state=MessageState.PENDING, last_error=str(error)[:300],
+                            next_attempt_at=now + retry_delay(message.attempts))  # fmt: skip
     except PermanentFailure as error:
-        _finish(message, state=MessageState.FAILED, last_error=str(error)[:300], next_attempt_at=None)
+        state = _finish(message, state=MessageState.FAILED, last_error=str(error)[:300], next_attempt_at=None)
     else:
-        _finish(message, state=MessageState.SENT, provider_reference=reference, sent_at=timezone.now(),
-                last_error="", next_attempt_at=None)  # fmt: skip
-    state = Message.objects.filter(pk=message_id).values_list("state", flat=True).get()
-    # counts and ids only: never the recipient nor the text
+        state = _finish(message, state=MessageState.SENT, provider_reference=reference, sent_at=timezone.now(),
+                        last_error="", next_attempt_at=None)  # fmt: skip
+    # ids, kinds and states only: never the recipient nor the text
     logger.info("message %s (%s, %s) attempt %s: %s", message.pk, message.kind, message.channel,
                 message.attempts, state)  # fmt: skip
-    return str(state)
+    return state
 
 
-def _finish(message: Message, **fields: Any) -> None:
-    """Record an attempt's outcome, only if this worker still holds the claim (its attempt number)."""
-    Message.objects.filter(pk=message.pk, state=MessageState.SENDING, attempts=message.attempts).update(
-        claimed_until=None, **fields
-    )
+def _finish(message: Message, *, state: str, **fields: Any) -> str:
+    """Record an attempt's outcome if this worker still holds the claim (its attempt number); the state after."""
+    recorded = Message.objects.filter(
+        pk=message.pk, state=MessageState.SENDING, attempts=message.attempts
+    ).update(state=state, claimed_until=None, **fields)
+    if recorded:
+        return state
+    return str(Message.objects.filter(pk=message.pk).values_list("state", flat=True).get())
 
 
 @task()
