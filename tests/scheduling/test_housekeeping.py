@@ -285,6 +285,7 @@ def test_a_job_another_process_is_running_is_skipped_on_postgresql():
         assert housekeeping.housekeeping_run() == {
             "holds_expire": housekeeping.BUSY,
             "webhook_deliveries_resend": 0,
+            "messages_send_due": 0,
             "idempotency_keys_purge": 0,
         }
     finally:

@@ -16,6 +16,7 @@ from django.db import connection
 
 from ..models import AvailabilityException, AvailabilityRule
 from ..wallclock import day_number
+from .int_rows import int_rows
 
 _FAR_DAY = day_number(dt.date(9999, 12, 31))
 _lock = threading.Lock()
@@ -65,7 +66,7 @@ def _rule_columns_sql() -> str:
             return f"(EXTRACT(HOUR FROM {column}) * 60 + EXTRACT(MINUTE FROM {column}))::bigint"
 
         def days(column: str) -> str:
-            return f"({column} - DATE '1970-01-01')"
+            return f"({column} - DATE '1970-01-01')::bigint"
     else:  # SQLite stores times as 'HH:MM[:SS…]' and dates as 'YYYY-MM-DD'
 
         def minutes(column: str) -> str:
@@ -74,17 +75,16 @@ def _rule_columns_sql() -> str:
         def days(column: str) -> str:
             return f"CAST(julianday({column}) - 2440587.5 AS INTEGER)"
 
-    return (
-        "SELECT id, COALESCE(room_id, -1), COALESCE(professional_id, -1), COALESCE(site_id, -1), weekday, "
-        f"{minutes('starts')}, {minutes('ends')}, {days('valid_from')}, "
-        f"COALESCE({days('valid_until')}, {_FAR_DAY}) FROM {table} ORDER BY id"
-    )
+    columns = [
+        "id", "COALESCE(room_id, -1)", "COALESCE(professional_id, -1)", "COALESCE(site_id, -1)", "weekday",
+        minutes("starts"), minutes("ends"), days("valid_from"), f"COALESCE({days('valid_until')}, {_FAR_DAY})",
+    ]  # fmt: skip
+    # every column a bigint: what ``int_rows`` reads
+    return f"SELECT {', '.join(f'CAST({c} AS BIGINT)' for c in columns)} FROM {table} ORDER BY id"
 
 
 def _load() -> RuleTable:
-    with connection.cursor() as cursor:
-        cursor.execute(_rule_columns_sql())
-        rows = np.array(cursor.fetchall(), dtype=np.int64).reshape(-1, 9)
+    rows = int_rows(_rule_columns_sql(), [], 9)
     exceptions = {
         (rule_id, day_number(date)): (cancelled, _minutes(starts), _minutes(ends))
         for rule_id, date, cancelled, starts, ends in AvailabilityException.objects.values_list(

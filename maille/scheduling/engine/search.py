@@ -39,6 +39,7 @@ from ..wallclock import (
     to_minutes,
 )
 from . import intervals as iv
+from .int_rows import int_rows
 from .resource_cache import UseResources, change_token, use_resources
 from .rule_table import rule_table
 
@@ -398,9 +399,7 @@ def _busy_rows(lo: int, hi: int, now: int, codes: np.ndarray | None) -> np.ndarr
         else:
             sql += f" AND resource_key IN ({', '.join(['%s'] * len(keys))})"
             params += keys
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return np.array(cursor.fetchall(), dtype=np.int64).reshape(-1, 3)
+    return int_rows(sql, params, 3)
 
 
 # The planning library's travel model, the same one the diagnosis uses (great circle × detour ÷ speed).

@@ -1,0 +1,31 @@
+"""Many rows of integers from the database into a NumPy matrix, fast.
+
+On PostgreSQL the rows are packed by the server into one ``bytea`` (each value through ``int8send``: eight
+big-endian bytes), read by one ``np.frombuffer``: no Python object per value (the rule table's 135,000 rows
+at national size took ~0.3 s through ``fetchall``). Every selected column must be a non-null integer
+(``COALESCE`` in the query); the order of the rows is not kept. Elsewhere (SQLite), ``fetchall``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from django.db import connection
+
+
+def int_rows(sql: str, params: Sequence[object], columns: int) -> np.ndarray:
+    """The query's rows as an ``(n, columns)`` int64 matrix."""
+    with connection.cursor() as cursor:
+        if connection.vendor != "postgresql":
+            cursor.execute(sql, params)
+            return np.array(cursor.fetchall(), dtype=np.int64).reshape(-1, columns)
+        names = [f"c{i}" for i in range(columns)]
+        packed = " || ".join(f"int8send(q.{name}::bigint)" for name in names)
+        cursor.execute(
+            f"SELECT string_agg({packed}, ''::bytea) FROM ({sql}) AS q({', '.join(names)})", params
+        )
+        data = cursor.fetchone()[0]
+    if data is None:
+        return np.empty((0, columns), dtype=np.int64)
+    return np.frombuffer(bytes(data), dtype=">i8").astype(np.int64).reshape(-1, columns)
