@@ -215,6 +215,11 @@ VIDEO_URL_TEMPLATE = os.environ.get("VIDEO_URL_TEMPLATE", "")
 VIDEO_OPENS_MINUTES_BEFORE = int(os.environ.get("VIDEO_OPENS_MINUTES_BEFORE", "15"))
 VIDEO_CLOSES_MINUTES_AFTER = int(os.environ.get("VIDEO_CLOSES_MINUTES_AFTER", "30"))
 
+# The waiting list: how long a slot offered to a waiting patient stays theirs (hours), and the phone number
+# messages tell patients to call (the regional booking service); the site's number when empty.
+WAITLIST_OFFER_HOURS = int(os.environ.get("WAITLIST_OFFER_HOURS", "4"))
+BOOKING_PHONE = os.environ.get("BOOKING_PHONE", "")
+
 # How often the day pages (site, doctor) ask whether their list changed: a check-in reaches the doctor within it.
 DAY_POLL_SECONDS = int(os.environ.get("DAY_POLL_SECONDS", "10"))
 

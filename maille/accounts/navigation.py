@@ -53,6 +53,14 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             _("Trouver le premier créneau libre pour un patient et le réserver, au téléphone ou sur site."),
         ),
         (
+            "scheduling:waitlist",
+            _("Liste d'attente"),
+            "scheduling.book",
+            _(
+                "Suivre les patients qui attendent un créneau plus tôt ; les créneaux libérés leur sont proposés."
+            ),
+        ),
+        (
             "notifications:outbox",
             _("Messages"),
             "notifications.view_outbox",

@@ -54,6 +54,8 @@ def _audit_actions() -> list[tuple[str, Any]]:
         ("patient.merge", _("doublon fusionné")),
         ("patient.merged_into", _("dossier fusionné dans un autre")),
         ("webhook.subscribe", _("abonnement webhook créé")),
+        ("waitlist.add", _("inscription en liste d'attente")),
+        ("waitlist.close", _("inscription en liste d'attente close")),
     ]
     actions += [(f"appointment.{name}", label) for name, label in _APPOINTMENT_TRANSITIONS.items()]
     actions += [

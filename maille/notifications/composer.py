@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 import phonenumbers
+from django.conf import settings
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
@@ -40,11 +41,17 @@ def _place(site: object) -> str:
 
 
 def compose(
-    kind: str, channel: str, *, starts_at: dt.datetime, site: object, use_name: str
+    kind: str,
+    channel: str,
+    *,
+    starts_at: dt.datetime,
+    site: object,
+    use_name: str,
+    offer_expires_at: dt.datetime | None = None,
 ) -> tuple[str, str]:
     """(subject, body) of a message about one appointment."""
     when, place = _when(starts_at), _place(site)
-    phone = getattr(site, "public_phone", "") or ""
+    phone = settings.BOOKING_PHONE or getattr(site, "public_phone", "") or ""
     contact = _(" Pour annuler ou déplacer : %(phone)s.") % {"phone": _national(phone)} if phone else ""
     texts = {
         MessageKind.CONFIRMATION: (
@@ -72,6 +79,14 @@ def compose(
             _("Rappel : votre rendez-vous de téléconsultation aujourd'hui"),
             _("Rappel : rendez-vous aujourd'hui, %(when)s, %(place)s.") % {"when": when, "place": place}
             + contact,
+        ),
+        MessageKind.WAITLIST_OFFER: (
+            _("Un créneau de téléconsultation s'est libéré pour vous"),
+            _(
+                "Un créneau s'est libéré : %(use)s le %(when)s, %(place)s. Il vous est réservé jusqu'au %(until)s."
+            )
+            % {"use": use_name, "when": when, "place": place, "until": _when(offer_expires_at or starts_at)}
+            + (_(" Pour le confirmer, appelez le %(phone)s.") % {"phone": _national(phone)} if phone else ""),
         ),
         MessageKind.CANCELLATION: (
             _("Votre rendez-vous de téléconsultation est annulé"),

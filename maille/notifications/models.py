@@ -26,6 +26,7 @@ class MessageKind(models.TextChoices):
     FIRST_REMINDER = "reminder_1", _("rappel la veille")
     SECOND_REMINDER = "reminder_2", _("rappel quelques heures avant")
     CANCELLATION = "cancellation", _("annulation")
+    WAITLIST_OFFER = "waitlist_offer", _("créneau proposé (liste d'attente)")
 
 
 # Why a message was not sent (``Message.cancel_reason``): a code, shown in French.
@@ -38,6 +39,8 @@ CANCEL_REASONS = {
     "appointment_no_show": _("patient absent"),
     "appointment_begun": _("rendez-vous déjà commencé"),
     "appointment_not_live": _("rendez-vous plus d'actualité"),
+    "appointment_expire": _("proposition expirée"),
+    "offer_lapsed": _("proposition expirée"),
 }
 
 # Reminders are dropped when their appointment no longer holds (cancelled, moved, past).

@@ -91,6 +91,14 @@ def messages_for_transition(transition: AppointmentTransition) -> None:
         appointment = _appointment(transition.appointment_id)
         kind = MessageKind.CHANGE if appointment.rescheduled_from_id else MessageKind.CONFIRMATION
         _create_for(appointment, kind)
+    elif name == "hold":
+        appointment = _appointment(transition.appointment_id)
+        if (
+            appointment.patient_id is not None
+        ):  # a hold in a patient's name: a slot offered from the waiting list
+            _create_for(appointment, MessageKind.WAITLIST_OFFER, reminders=False)
+    elif name == "expire":
+        cancel_pending(appointment_id=transition.appointment_id, reason="offer_lapsed")
     elif name == "cancel":
         cancel_pending(appointment_id=transition.appointment_id, reason="appointment_cancelled")
         if transition.from_status in LIVE_STATUSES:
@@ -125,7 +133,7 @@ def _create_for(appointment: Appointment, kind: str, *, reminders: bool = True) 
     for message_kind, send_after in moments:
         subject, body = compose(
             message_kind, channel, starts_at=appointment.starts_at, site=appointment.site,
-            use_name=appointment.use.name,
+            use_name=appointment.use.name, offer_expires_at=appointment.hold_expires_at,
         )  # fmt: skip
         message, new = Message.objects.get_or_create(
             appointment=appointment,
@@ -201,6 +209,9 @@ def _still_wanted(message: Message, now: dt.datetime) -> str:
     appointment = message.appointment
     if appointment is None or message.kind == MessageKind.CANCELLATION:
         return ""
+    if message.kind == MessageKind.WAITLIST_OFFER:
+        live = appointment.status == AppointmentStatus.HELD and appointment.hold_expires_at > now
+        return "" if live else "offer_lapsed"
     if appointment.status not in LIVE_STATUSES:
         return "appointment_not_live"
     if appointment.starts_at <= now:  # a confirmation or a reminder after the time helps nobody

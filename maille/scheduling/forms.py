@@ -325,3 +325,25 @@ def week_start_from(value: str | None, today: dt.date) -> dt.date:
     except ValueError:
         day = today
     return day - dt.timedelta(days=day.weekday())
+
+
+class WaitlistForm(AccessibleErrors, forms.Form):
+    """A patient waits for a use, within a travel time from their commune, between two dates."""
+
+    use = forms.ModelChoiceField(label=_("Usage"), queryset=Use.objects.none(), empty_label=None)
+    earliest = forms.DateField(label=_("À partir du"), widget=DATE_WIDGET)
+    latest = forms.DateField(label=_("Jusqu'au"), widget=DATE_WIDGET)
+    max_travel_minutes = forms.IntegerField(
+        label=_("Trajet maximal (minutes)"), min_value=5, max_value=120, initial=30
+    )
+    note = forms.CharField(label=_("Note (disponibilités, contraintes)"), max_length=200, required=False)
+
+    def __init__(self, *args: Any, uses: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["use"].queryset = uses
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("earliest") and data.get("latest") and data["latest"] < data["earliest"]:
+            self.add_error("latest", _("La date de fin précède la date de début."))
+        return data

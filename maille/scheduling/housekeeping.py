@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy
 
 from maille.core.housekeeping import Job
 
-from . import services, webhooks
+from . import services, waitlist, webhooks
 
 
 def expire_holds() -> int:
@@ -24,7 +24,13 @@ def resend_webhook_deliveries() -> int:
         return webhooks.webhook_deliveries_resend()
 
 
+def make_waitlist_offers() -> int:
+    # each offer is its own durable transaction (a hold); the settling of lapsed offers is one more
+    return waitlist.waitlist_offers_run()
+
+
 JOBS = (
     Job("holds_expire", gettext_lazy("options expirées"), expire_holds),
     Job("webhook_deliveries_resend", gettext_lazy("webhooks renvoyés"), resend_webhook_deliveries),
+    Job("waitlist_offers", gettext_lazy("créneaux proposés en liste d'attente"), make_waitlist_offers),
 )

@@ -17,7 +17,7 @@ from maille.directory.models import Professional, Site, Use
 from maille.directory.selectors import remote_doctors_managed_by, sites_managed_by, sites_visible_to
 from maille.patients.models import Patient
 
-from .models import Appointment, AppointmentStatus, AppointmentTransition, ResourceBooking
+from .models import Appointment, AppointmentStatus, AppointmentTransition, ResourceBooking, WaitlistEntry
 from .wallclock import PARIS
 
 
@@ -72,6 +72,16 @@ def can_run_appointment(user: Any, appointment: Appointment) -> bool:
 
 def can_manage_booking(user: Any, appointment: Appointment) -> bool:
     return appointments_managed_by(user).filter(pk=appointment.pk).exists()
+
+
+def waitlist_visible_to(user: Any) -> QuerySet[WaitlistEntry]:
+    """Waiting-list entries a booker manages: patients living in their territory, and those they entered."""
+    if not has_permission(user, "scheduling.book"):
+        return WaitlistEntry.objects.none()
+    scope = scope_for(user)
+    if scope.everywhere:
+        return WaitlistEntry.objects.all()
+    return WaitlistEntry.objects.filter(scope.communes_q("patient__commune") | Q(created_by=user))
 
 
 def sites_run_by(user: Any) -> QuerySet[Site]:

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from maille.core.errors import ConflictError, DomainError
+from maille.core.models import Channel
 from maille.directory.models import Professional, Room, Site, Use
 from maille.patients.models import Patient
 
@@ -48,6 +49,7 @@ __all__ = [
     "appointment_complete",
     "appointment_confirm",
     "appointment_hold",
+    "appointment_hold_offer",
     "appointment_no_show",
     "appointment_reschedule",
     "appointment_start",
@@ -248,6 +250,8 @@ def _create(
     doctor: Professional | None,
     booked_by_caregiver: bool,
     now: dt.datetime,
+    hold_minutes: int = HOLD_MINUTES,
+    reason: str = "",
 ) -> Appointment:
     resources, buffer_minutes = _reserve(
         use=use, site=site, starts_at=starts_at, room=room, assistant=assistant, doctor=doctor, now=now
@@ -258,7 +262,7 @@ def _create(
         patient=patient,
         starts_at=starts_at,
         status=status,
-        hold_expires_at=now + dt.timedelta(minutes=HOLD_MINUTES)
+        hold_expires_at=now + dt.timedelta(minutes=hold_minutes)
         if status == AppointmentStatus.HELD
         else None,
         channel=channel,
@@ -273,7 +277,7 @@ def _create(
         from_status="",
         actor=actor,
         channel=channel,
-        reason="",
+        reason=reason,
     )
     return appointment
 
@@ -318,6 +322,28 @@ def appointment_hold(
             booked_by_caregiver=False,
             now=now,
         )
+    except _SlotTaken:
+        raise _slot_taken(use=use, site=site, starts_at=starts_at, now=now) from None
+
+
+def appointment_hold_offer(
+    *,
+    patient: Patient,
+    use: Use,
+    site: Site,
+    starts_at: dt.datetime,
+    hold_minutes: int,
+    now: dt.datetime | None = None,
+) -> Appointment:
+    """A slot offered to a waiting patient: a hold in their name, placed by the system (any booker who may
+    see it confirms it when the patient calls, or the patient through their link), lasting ``hold_minutes``."""
+    now = _now(now)
+    try:
+        return _create(
+            actor=None, channel=Channel.SYSTEM, status=AppointmentStatus.HELD, patient=_check_patient(patient),
+            use=use, site=site, starts_at=starts_at, room=None, assistant=None, doctor=None,
+            booked_by_caregiver=False, now=now, hold_minutes=hold_minutes, reason="liste d'attente",
+        )  # fmt: skip
     except _SlotTaken:
         raise _slot_taken(use=use, site=site, starts_at=starts_at, now=now) from None
 

@@ -47,7 +47,15 @@ def test_login_leads_to_the_tasks_of_the_role(page, live_server, network, consol
     home = HomePage(page, live_server.url)
     expect(home.heading).to_contain_text("Bonjour")
     expect(home.tasks).to_have_text(
-        ["Carte du territoire", "Annuaire des sites", "Agendas", "Prendre un rendez-vous", "Messages", "API"]
+        [
+            "Carte du territoire",
+            "Annuaire des sites",
+            "Agendas",
+            "Prendre un rendez-vous",
+            "Liste d'attente",
+            "Messages",
+            "API",
+        ]
     )
     expect(home.navigation_link("Administration")).to_have_count(0)
     assert console_errors == []

@@ -79,7 +79,8 @@ def run(*args: str, **options: object) -> str:
 def summary_line(holds: object, webhooks: object, keys: object, messages: object = 0) -> str:
     return (
         f"Ménage : options expirées : {holds}, webhooks renvoyés : {webhooks}, "
-        f"messages envoyés : {messages}, clés d'idempotence purgées : {keys}."
+        f"créneaux proposés en liste d'attente : 0, messages envoyés : {messages}, "
+        f"clés d'idempotence purgées : {keys}."
     )
 
 
@@ -285,6 +286,7 @@ def test_a_job_another_process_is_running_is_skipped_on_postgresql():
         assert housekeeping.housekeeping_run() == {
             "holds_expire": housekeeping.BUSY,
             "webhook_deliveries_resend": 0,
+            "waitlist_offers": 0,
             "messages_send_due": 0,
             "idempotency_keys_purge": 0,
         }

@@ -21,9 +21,11 @@ from .availability import (
     SiteSchedulingSettings,
     UseBookingPolicy,
 )
+from .waitlist import ACTIVE_WAITLIST, WaitlistEntry, WaitlistStatus
 from .webhooks import DeliveryStatus, WebhookDelivery, WebhookEvent, WebhookSubscription
 
 __all__ = [
+    "ACTIVE_WAITLIST",
     "BUSY_STATES",
     "MAX_BUSY_MINUTES",
     "TRANSITIONS",
@@ -40,6 +42,8 @@ __all__ = [
     "SiteClosure",
     "SiteSchedulingSettings",
     "UseBookingPolicy",
+    "WaitlistEntry",
+    "WaitlistStatus",
     "WebhookDelivery",
     "WebhookEvent",
     "WebhookSubscription",

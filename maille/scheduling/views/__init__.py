@@ -4,6 +4,7 @@ from .agendas import agenda_index, doctor_agenda, site_agenda
 from .appointments import appointment_detail
 from .booking import book, book_slots, patient_search
 from .day import day_action, doctor_day, doctor_day_list, site_day, site_day_list
+from .waitlist import waitlist, waitlist_enrol
 
 __all__ = [
     "agenda_index",
@@ -18,4 +19,6 @@ __all__ = [
     "site_agenda",
     "site_day",
     "site_day_list",
+    "waitlist",
+    "waitlist_enrol",
 ]

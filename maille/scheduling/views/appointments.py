@@ -146,7 +146,9 @@ def appointment_detail(request: HttpRequest, appointment_id: int) -> HttpRespons
             for row in appointment.transitions.select_related("actor").order_by("occurred_at", "pk")
         ],
         "is_holder": is_holder,
-        "hold_patient": chosen_patient(request, request.GET.get("patient")) if is_holder else None,
+        "hold_patient": chosen_patient(request, request.GET.get("patient") or appointment.patient_id)
+        if is_holder
+        else None,
         "hold_expired": bool(appointment.hold_expires_at and appointment.hold_expires_at <= timezone.now()),
         "patient_search": PatientSearchForm(prefix="recherche"),
         "patient_create": PatientCreateForm(prefix="nouveau"),
