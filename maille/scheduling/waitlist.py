@@ -135,7 +135,7 @@ def waitlist_offers_run(*, now: dt.datetime | None = None) -> int:
     now = now or timezone.now()
     with transaction.atomic():
         for entry in (
-            WaitlistEntry.objects.select_for_update(skip_locked=True)
+            WaitlistEntry.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(status=WaitlistStatus.OFFERED)
             .exclude(offer__status=AppointmentStatus.HELD)
             .select_related("offer")
