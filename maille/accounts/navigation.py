@@ -47,6 +47,14 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             ),
         ),
         (
+            "scheduling:doctor_day",
+            _("Ma journée"),
+            "scheduling.doctor_day",
+            _(
+                "Vos téléconsultations du jour sur tous les sites, les patients prêts en salle et le lien vidéo."
+            ),
+        ),
+        (
             "scheduling:book",
             _("Prendre un rendez-vous"),
             "scheduling.book",

@@ -44,7 +44,7 @@ def appointment(site, doctor, *, at, room=None, last_name="Martin", status=Appoi
 def day(db):
     site, elsewhere = SiteFactory(), SiteFactory()
     doctor, colleague = ProfessionalFactory(profession="medecin"), ProfessionalFactory(profession="medecin")
-    room_a, room_b = RoomFactory(site=site, name="A"), RoomFactory(site=site, name="B")
+    room_a, room_b = RoomFactory(site=site, name="Salle A"), RoomFactory(site=site, name="Salle B")
     return {
         "site": site,
         "doctor": doctor,
@@ -145,6 +145,7 @@ def test_the_doctor_sees_their_own_day_across_sites_and_who_is_ready(client, day
     assert "Durand" in page
     assert "Bernard" not in page  # a colleague's patient
     assert "1 patient prêt en salle" in page
+    assert "Patient arrivé" not in page  # the site records arrivals; the doctor starts or notes an absence
     assert (
         AuditEvent.objects.filter(actor=user, action="patient.read", reason="journée du médecin").count() == 3
     )

@@ -66,7 +66,12 @@ def _site_for_day(request: HttpRequest, site_id: int) -> Site:
     return get_object_or_404(sites_run_by(request.user).select_related("commune"), pk=site_id)
 
 
-def _rows(request: HttpRequest, appointments: list[Appointment], reason: str) -> list[dict[str, Any]]:
+def _rows(
+    request: HttpRequest,
+    appointments: list[Appointment],
+    reason: str,
+    offered: tuple[str, ...] = tuple(QUICK_ACTIONS),
+) -> list[dict[str, Any]]:
     """Each appointment with its patient (an audited read) and the one-click actions the user may take."""
     patients = patients_shown(
         actor=request.user,
@@ -82,7 +87,7 @@ def _rows(request: HttpRequest, appointments: list[Appointment], reason: str) ->
             "actions": [
                 (name, QUICK_ACTIONS[name][0])
                 for name in allowed_actions(request.user, appointment)
-                if name in QUICK_ACTIONS
+                if name in offered
             ],
             "ready": appointment.status == AppointmentStatus.CHECKED_IN,
             "video": video_access(request.user, appointment),
@@ -151,7 +156,8 @@ def _doctor_context(request: HttpRequest, day: dt.date) -> tuple[Any, dict[str, 
     appointments = appointments_of_day(
         _doctor_appointments(request).select_related("site__commune", "room", "use", "assistant"), day
     )
-    rows = _rows(request, list(appointments), reason="journée du médecin")
+    # the site records the arrival; the doctor starts the consultation or notes the absence
+    rows = _rows(request, list(appointments), reason="journée du médecin", offered=("start", "no_show"))
     list_url = reverse("scheduling:doctor_day_list")
     return appointments, {
         "day": day,
