@@ -235,6 +235,8 @@ SMS_GATEWAY_TOKEN = os.environ.get("SMS_GATEWAY_TOKEN", "")
 # Where a département has no policy of its own: first reminder (hours before), second reminder, monthly SMS
 # budget (0: none), warning at this share of the budget (%).
 NOTIFICATIONS_DEFAULT_POLICY = (24, 3, 2000, 80)
+# After this many days a finished message's address and text are blanked (the row and its counts stay).
+NOTIFICATIONS_RETENTION_DAYS = int(os.environ.get("NOTIFICATIONS_RETENTION_DAYS", "365"))
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 

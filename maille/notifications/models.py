@@ -119,6 +119,8 @@ class Message(models.Model):
     @property
     def masked_recipient(self) -> str:
         """What staff lists show: enough to recognise the address, not to copy it."""
+        if not self.recipient:
+            return "—"  # blanked after the retention period
         if self.channel == MessageChannel.SMS:
             return f"{self.recipient[:4]} •• •• •• {self.recipient[-2:]}"
         name, _at, domain = self.recipient.partition("@")

@@ -284,6 +284,19 @@ def send_due_messages(*, now: dt.datetime | None = None, limit: int = 50_000) ->
     return sent
 
 
+# --- retention -----------------------------------------------------------------------------------------------
+def messages_forget_old(*, now: dt.datetime | None = None) -> int:
+    """Blank the address and text of finished messages older than ``NOTIFICATIONS_RETENTION_DAYS`` (personal
+    data kept no longer than useful); the rows stay, so that counts and budgets remain true."""
+    limit = (now or timezone.now()) - dt.timedelta(days=settings.NOTIFICATIONS_RETENTION_DAYS)
+    finished = (MessageState.SENT, MessageState.FAILED, MessageState.CANCELLED)
+    return (
+        Message.objects.filter(created_at__lt=limit, state__in=finished)
+        .exclude(recipient="")
+        .update(recipient="", subject="", body="")
+    )
+
+
 # --- budget -------------------------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class SmsBudget:

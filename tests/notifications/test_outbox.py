@@ -18,6 +18,7 @@ from maille.notifications.services import (
     CLAIM_SECONDS,
     MAX_ATTEMPTS,
     deliver,
+    messages_forget_old,
     retry_delay,
     send_due_messages,
     sms_budgets,
@@ -291,3 +292,17 @@ def test_the_monthly_sms_budget_warns_at_its_threshold(net):
                 assert not budget.exceeded
     assert budget.sent == 6
     assert budget.exceeded
+
+
+def test_old_finished_messages_lose_their_address_and_text_but_keep_their_count(net, settings):
+    settings.NOTIFICATIONS_RETENTION_DAYS = 30
+    appointment = book(net)
+    confirmation = Message.objects.get(appointment=appointment, kind=MessageKind.CONFIRMATION)
+    deliver(confirmation.pk)
+    later = timezone.now() + dt.timedelta(days=31)
+    assert messages_forget_old(now=later) == 1  # the reminders are not finished: kept whole
+    forgotten = Message.objects.get(pk=confirmation.pk)
+    assert (forgotten.recipient, forgotten.body, forgotten.state) == ("", "", MessageState.SENT)
+    assert forgotten.masked_recipient == "—"
+    assert messages_forget_old(now=later) == 0
+    assert sms_budgets(["55"])[0].sent == 1

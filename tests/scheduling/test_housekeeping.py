@@ -80,7 +80,7 @@ def summary_line(holds: object, webhooks: object, keys: object, messages: object
     return (
         f"Ménage : options expirées : {holds}, webhooks renvoyés : {webhooks}, "
         f"créneaux proposés en liste d'attente : 0, messages envoyés : {messages}, "
-        f"clés d'idempotence purgées : {keys}."
+        f"anciens messages effacés : 0, clés d'idempotence purgées : {keys}."
     )
 
 
@@ -288,6 +288,7 @@ def test_a_job_another_process_is_running_is_skipped_on_postgresql():
             "webhook_deliveries_resend": 0,
             "waitlist_offers": 0,
             "messages_send_due": 0,
+            "messages_forget_old": 0,
             "idempotency_keys_purge": 0,
         }
     finally:
