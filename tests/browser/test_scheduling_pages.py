@@ -66,7 +66,7 @@ def test_operator_books_a_slot_for_a_new_patient(page, live_server, net, console
     booking.create_patient_from_phone("06 98 76 54 32")
     expect(booking.chosen_patient).to_contain_text("+33698765432")
     booking.choose_use(net.use.name)  # HTMX fetches the slots as soon as the use is chosen
-    expect(booking.slots).to_have_count(10)
+    expect(booking.slots).to_have_count(4)
     expect(page).to_have_url(re.compile(r"/agendas/reserver/"))  # no full page load
     appointment = booking.choose_first_slot()
     expect(appointment.status).to_have_text("option en cours")
@@ -89,7 +89,7 @@ def test_scheduling_pages_have_no_serious_accessibility_violation(audit_page, li
     assert agenda.accessibility_violations() == []
     booking = BookingPage(audit_page, live_server.url).open()
     booking.choose_use(net.use.name)
-    expect(booking.slots).to_have_count(10)
+    expect(booking.slots).to_have_count(4)
     assert booking.accessibility_violations() == []
     appointment = booking.choose_first_slot()
     expect(appointment.status).to_have_text("option en cours")

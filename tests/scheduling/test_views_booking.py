@@ -64,7 +64,7 @@ def test_slots_fragment_lists_the_earliest_slots(client, net, operator):
     assert response.status_code == 200
     content = response.content.decode()
     assert "<html" not in content
-    assert content.count('data-testid="slot"') == 10
+    assert content.count('data-testid="slot"') == 4  # one site: its next four free times
     assert f"à {local(slot.starts_at):%H:%M}" in content
     assert net.site.name in content
     assert "min de trajet" in content
@@ -360,3 +360,25 @@ def test_appointment_outside_the_scope_is_not_found(client, net, booked, role, s
     DepartementFactory(code="52", name="Haute-Marne")
     client.force_login(user_with_role(role, **scope))
     assert page(client, booked).status_code == 404
+
+
+def test_slots_are_grouped_by_site_nearest_first_with_each_site_s_next_times():
+    from maille.scheduling.views.booking import SITES_SHOWN, TIMES_PER_SITE, SlotChoice, by_site
+
+    start = dt.datetime(2026, 12, 7, 9, 0, tzinfo=dt.UTC)
+
+    def slot(site: int, minutes: int, travel: float) -> SlotChoice:
+        at = start + dt.timedelta(minutes=minutes)
+        return SlotChoice(site, f"Site {site}", at, at + dt.timedelta(minutes=20), travel, 1)
+
+    # the engine's order: earliest first; site 2 is nearer but its first slot is later
+    slots = [slot(1, 0, 25.0), slot(1, 20, 25.0), slot(2, 40, 10.0)] + [
+        slot(1, 60 + 20 * i, 25.0) for i in range(6)
+    ]
+    slots += [slot(10 + i, 300, 40.0 + i) for i in range(SITES_SHOWN + 2)]
+    groups = by_site(slots)
+    assert [g.site_id for g in groups][:2] == [2, 1]  # nearest first
+    assert len(groups) == SITES_SHOWN
+    assert [t.starts_at for t in groups[1].times] == [s.starts_at for s in slots[:2] + slots[3:5]]
+    assert len(groups[1].times) == TIMES_PER_SITE
+    assert groups[0].travel_minutes == 10.0

@@ -29,7 +29,11 @@ from ..selectors import agenda_sites_for, appointments_visible_to, bookable_uses
 from ..services import appointment_book_hold, appointment_hold, hold_release
 from .channels import channel_for
 
-SLOT_COUNT = 10
+# The earliest slots of the territory, then grouped by site for the operator: nearest sites first, each with
+# its next free times (a site appears when it has some of the earliest slots).
+SLOT_COUNT = 30
+SITES_SHOWN = 6
+TIMES_PER_SITE = 4
 PATIENT_RESULTS = 10
 # What the search form carries from page to page (the patient, once chosen, travels with it).
 SEARCH_PARAMETERS = (
@@ -97,6 +101,32 @@ def _search_slots(request: HttpRequest, form: SlotSearchForm, patient: Patient |
     ]
 
 
+@dataclass(frozen=True)
+class SiteSlots:
+    site_id: int
+    site_name: str
+    travel_minutes: float | None
+    times: list[SlotChoice]
+
+
+def by_site(slots: list[SlotChoice]) -> list[SiteSlots]:
+    """The slots grouped by site, nearest first (then earliest), each site's first ``TIMES_PER_SITE``."""
+    groups: dict[int, list[SlotChoice]] = {}
+    for slot in slots:
+        groups.setdefault(slot.site_id, []).append(slot)
+    ordered = sorted(
+        groups.values(),
+        key=lambda times: (
+            times[0].travel_minutes if times[0].travel_minutes is not None else 0.0,
+            times[0].starts_at,
+        ),
+    )
+    return [
+        SiteSlots(times[0].site_id, times[0].site_name, times[0].travel_minutes, times[:TIMES_PER_SITE])
+        for times in ordered[:SITES_SHOWN]
+    ]
+
+
 def _alternatives(error: ConflictError) -> list[SlotChoice]:
     rows = error.details.get("alternatives") or []
     names = _site_names({row["site_id"] for row in rows})  # type: ignore[union-attr]
@@ -148,6 +178,7 @@ def _context(
         "form": form,
         "patient": patient,
         "slots": slots,
+        "site_groups": by_site(slots) if slots else [],
         "patient_search": PatientSearchForm(prefix="recherche"),
         "patient_create": PatientCreateForm(prefix="nouveau"),
         "can_view_patients": has_permission(request.user, "scheduling.view_patient"),
