@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 from maille.accounts.models import Role
 from maille.core.models import Channel
 from maille.scheduling.models import Appointment, AppointmentStatus
-from tests.browser.pages import BookingPage, LoginPage, SiteAgendaPage
+from tests.browser.pages import AppointmentPage, BookingPage, LoginPage, SiteAgendaPage
 from tests.factories import user_with_role
 from tests.scheduling.factories import make_network
 
@@ -94,3 +94,24 @@ def test_scheduling_pages_have_no_serious_accessibility_violation(audit_page, li
     appointment = booking.choose_first_slot()
     expect(appointment.status).to_have_text("option en cours")
     assert appointment.accessibility_violations() == []
+
+
+def test_the_operator_chooses_a_time_with_its_number_key(page, live_server, net, console_errors):
+    log_in(page, live_server, user_with_role(Role.OPERATOR, departement_id="55"))
+    booking = BookingPage(page, live_server.url).open()
+    expect(page.get_by_test_id("shortcuts")).to_contain_text("touches 1 à 9")
+    booking.choose_use(net.use.name)
+    expect(booking.slots).to_have_count(4)
+    second = booking.slots.nth(1).get_by_role("button")
+    expect(second).to_contain_text("2")
+    chosen = second.get_attribute("aria-label")
+    page.keyboard.press("Escape")  # leave the use field: digits typed in a field stay in the field
+    page.locator("body").focus()
+    page.evaluate("document.activeElement.blur()")
+    page.keyboard.press("2")
+    appointment = AppointmentPage(page, live_server.url)
+    expect(appointment.status).to_have_text("option en cours")
+    held = Appointment.objects.get()
+    assert chosen.endswith(f"à {timezone.localtime(held.starts_at):%H:%M}, {net.site.name}")
+    page.keyboard.press("/")  # no search field on this page: nothing happens, no error
+    assert console_errors == []

@@ -121,10 +121,23 @@ def by_site(slots: list[SlotChoice]) -> list[SiteSlots]:
             times[0].starts_at,
         ),
     )
-    return [
+    groups_shown = [
         SiteSlots(times[0].site_id, times[0].site_name, times[0].travel_minutes, times[:TIMES_PER_SITE])
         for times in ordered[:SITES_SHOWN]
     ]
+    return groups_shown
+
+
+def numbered(groups: list[SiteSlots]) -> list[tuple[SiteSlots, list[tuple[int, SlotChoice]]]]:
+    """Each group with its times numbered across the page (keys 1–9 choose them)."""
+    out, number = [], 0
+    for group in groups:
+        times = []
+        for slot in group.times:
+            number += 1
+            times.append((number, slot))
+        out.append((group, times))
+    return out
 
 
 def _alternatives(error: ConflictError) -> list[SlotChoice]:
@@ -178,7 +191,7 @@ def _context(
         "form": form,
         "patient": patient,
         "slots": slots,
-        "site_groups": by_site(slots) if slots else [],
+        "site_groups": numbered(by_site(slots)) if slots else [],
         "patient_search": PatientSearchForm(prefix="recherche"),
         "patient_create": PatientCreateForm(prefix="nouveau"),
         "can_view_patients": has_permission(request.user, "scheduling.view_patient"),
