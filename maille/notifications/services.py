@@ -27,6 +27,7 @@ from django.db.models import Count, F, Q
 from django.utils import timezone
 from django_tasks import task
 
+from maille.core.backoff import backoff_delay
 from maille.scheduling.models import Appointment, AppointmentStatus, AppointmentTransition
 
 from .backends import Outgoing, PermanentFailure, TemporaryFailure, backend_for
@@ -43,6 +44,8 @@ CLAIM_SECONDS = 120
 # A reminder whose time comes less than this before the appointment is not worth sending.
 REMINDER_MIN_LEAD = dt.timedelta(minutes=30)
 LIVE_STATUSES = (AppointmentStatus.BOOKED, AppointmentStatus.CONFIRMED)
+# Transitions after which the reminders not yet sent are dropped.
+STOPS_REMINDERS = ("check_in", "start", "complete", "no_show")
 
 
 @dataclass(frozen=True)
@@ -93,9 +96,8 @@ def messages_for_transition(transition: AppointmentTransition) -> None:
         _create_for(appointment, kind)
     elif name == "hold":
         appointment = _appointment(transition.appointment_id)
-        if (
-            appointment.patient_id is not None
-        ):  # a hold in a patient's name: a slot offered from the waiting list
+        # a hold in a patient's name is a slot offered from the waiting list (other holds have no patient)
+        if appointment.patient_id is not None:
             _create_for(appointment, MessageKind.WAITLIST_OFFER, reminders=False)
     elif name == "expire":
         cancel_pending(appointment_id=transition.appointment_id, reason="offer_lapsed")
@@ -103,21 +105,24 @@ def messages_for_transition(transition: AppointmentTransition) -> None:
         cancel_pending(appointment_id=transition.appointment_id, reason="appointment_cancelled")
         if transition.from_status in LIVE_STATUSES:
             _create_for(_appointment(transition.appointment_id), MessageKind.CANCELLATION, reminders=False)
-    elif name in ("reschedule", "check_in", "start", "complete", "no_show"):
-        # the moved appointment's messages stop (the new one announces the change); after arrival, no reminder
-        cancel_pending(appointment_id=transition.appointment_id, reason=f"appointment_{name}" if name != "reschedule" else "appointment_rescheduled",
-                       kinds=REMINDER_KINDS if name != "reschedule" else None)  # fmt: skip
+    elif name in STOPS_REMINDERS:  # after arrival (or the end), no reminder
+        cancel_pending(
+            appointment_id=transition.appointment_id, reason=f"appointment_{name}", kinds=REMINDER_KINDS
+        )
+    elif name == "reschedule":  # every message of the old one stops; the new one announces the change
+        cancel_pending(appointment_id=transition.appointment_id, reason="appointment_rescheduled")
 
 
 def _appointment(pk: int) -> Appointment:
     return Appointment.objects.select_related("patient__caregiver", "site__commune", "use").get(pk=pk)
 
 
-def _create_for(appointment: Appointment, kind: str, *, reminders: bool = True) -> None:
+def _create_for(appointment: Appointment, kind: str, *, reminders: bool = True) -> int:
+    """Write the message (and reminders) of an appointment; how many were new."""
     patient = appointment.patient
     contact = contact_of(patient) if patient is not None else None
     if contact is None:
-        return  # nobody to write to: the operator reads the confirmation out on the phone
+        return 0  # nobody to write to: the operator reads the confirmation out on the phone
     channel, recipient = contact
     now = timezone.now()
     departement_id = appointment.site.commune.departement_id if appointment.site.commune_id else None
@@ -129,7 +134,7 @@ def _create_for(appointment: Appointment, kind: str, *, reminders: bool = True) 
             at = appointment.starts_at - dt.timedelta(hours=hours)
             if hours and at > now and appointment.starts_at - at >= REMINDER_MIN_LEAD:
                 moments.append((reminder, at))
-    created = []
+    created, new_count = [], 0
     for message_kind, send_after in moments:
         subject, body = compose(
             message_kind, channel, starts_at=appointment.starts_at, site=appointment.site,
@@ -144,10 +149,12 @@ def _create_for(appointment: Appointment, kind: str, *, reminders: bool = True) 
                 "departement_id": departement_id, "send_after": send_after,
             },
         )  # fmt: skip
+        new_count += int(new)
         if new and send_after <= now:
             created.append(message.pk)
     if created:
         transaction.on_commit(lambda: _enqueue(created))
+    return new_count
 
 
 def messages_for_booked(appointment_ids: list[int]) -> int:
@@ -155,11 +162,10 @@ def messages_for_booked(appointment_ids: list[int]) -> int:
     appointments = Appointment.objects.filter(
         pk__in=appointment_ids, status__in=LIVE_STATUSES
     ).select_related("patient__caregiver", "site__commune", "use")
-    before = Message.objects.count()
-    for appointment in appointments:
-        kind = MessageKind.CHANGE if appointment.rescheduled_from_id else MessageKind.CONFIRMATION
-        _create_for(appointment, kind)
-    return Message.objects.count() - before
+    return sum(
+        _create_for(a, MessageKind.CHANGE if a.rescheduled_from_id else MessageKind.CONFIRMATION)
+        for a in appointments
+    )
 
 
 def cancel_pending(*, appointment_id: int, reason: str, kinds: tuple[str, ...] | None = None) -> int:
@@ -178,7 +184,7 @@ def _enqueue(message_ids: list[int]) -> None:
 # --- delivery ----------------------------------------------------------------------------------------------
 def retry_delay(attempts: int) -> dt.timedelta:
     """After the ``attempts``-th temporary failure: 1 min, 2, 4 … capped at one hour."""
-    return dt.timedelta(seconds=min(FIRST_RETRY_SECONDS * 2 ** max(attempts - 1, 0), MAX_RETRY_SECONDS))
+    return backoff_delay(attempts, first_seconds=FIRST_RETRY_SECONDS, max_seconds=MAX_RETRY_SECONDS)
 
 
 def _claimable(now: dt.datetime) -> Q:
@@ -304,10 +310,6 @@ class SmsBudget:
     sent: int
     budget: int
     warning_percent: int
-
-    @property
-    def share(self) -> float | None:
-        return self.sent / self.budget if self.budget else None
 
     @property
     def warning(self) -> bool:

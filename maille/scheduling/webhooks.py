@@ -30,6 +30,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from maille.core.audit import audit_record
+from maille.core.backoff import backoff_delay
 
 from .models import (
     Appointment,
@@ -173,7 +174,7 @@ def _enqueue(delivery_ids: list[int], run_after: dt.datetime | None = None) -> N
 # --- sending ----------------------------------------------------------------------------------------
 def retry_delay(attempts: int) -> dt.timedelta:
     """Delay after the ``attempts``-th failed attempt: 1 min, 2, 4, … capped at 6 hours."""
-    return dt.timedelta(seconds=min(FIRST_RETRY_SECONDS * 2 ** max(attempts - 1, 0), MAX_RETRY_SECONDS))
+    return backoff_delay(attempts, first_seconds=FIRST_RETRY_SECONDS, max_seconds=MAX_RETRY_SECONDS)
 
 
 def _post(url: str, body: bytes, headers: dict[str, str]) -> int:
