@@ -63,9 +63,17 @@ ACTION_FORMS: dict[str, Callable[..., Any]] = {
 }
 
 
-def allowed_actions(user: Any, appointment: Appointment) -> list[str]:
-    """Transitions legal in the appointment's state that the user's role and scope allow."""
-    manage, run = can_manage_booking(user, appointment), can_run_appointment(user, appointment)
+def allowed_actions(
+    user: Any, appointment: Appointment, *, manage: bool | None = None, run: bool | None = None
+) -> list[str]:
+    """Transitions legal in the appointment's state that the user's role and scope allow.
+
+    ``manage`` and ``run``: already known from the selector the appointment came from (a day list of
+    ``appointments_run_by`` — no query per row); asked of the selectors otherwise."""
+    if manage is None:
+        manage = can_manage_booking(user, appointment)
+    if run is None:
+        run = can_run_appointment(user, appointment)
     names = [name for name in BOOKING_ACTIONS if manage] + [name for name in RUN_ACTIONS if run]
     allowed = [name for name in names if appointment.status in TRANSITIONS[name][0]]
     if appointment.status == AppointmentStatus.HELD:
@@ -76,7 +84,8 @@ def allowed_actions(user: Any, appointment: Appointment) -> list[str]:
     return allowed
 
 
-def _run(name: str, *, user: Any, appointment: Appointment, data: dict[str, Any]) -> Appointment:
+def run_transition(name: str, *, user: Any, appointment: Appointment, data: dict[str, Any]) -> Appointment:
+    """The one dispatch from a transition's name to its service (the appointment page and the day lists)."""
     common = {"actor": user, "channel": channel_for(user), "appointment": appointment}
     if name == "confirm":
         return appointment_confirm(**common)
@@ -113,7 +122,7 @@ def appointment_detail(request: HttpRequest, appointment_id: int) -> HttpRespons
         form = ACTION_FORMS[name](request.POST, prefix=name) if name in ACTION_FORMS else None
         if form is None or form.is_valid():
             try:
-                result = _run(
+                result = run_transition(
                     name, user=request.user, appointment=appointment, data=form.cleaned_data if form else {}
                 )
             except DomainError as error:

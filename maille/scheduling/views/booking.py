@@ -121,11 +121,10 @@ def by_site(slots: list[SlotChoice]) -> list[SiteSlots]:
             times[0].starts_at,
         ),
     )
-    groups_shown = [
+    return [
         SiteSlots(times[0].site_id, times[0].site_name, times[0].travel_minutes, times[:TIMES_PER_SITE])
         for times in ordered[:SITES_SHOWN]
     ]
-    return groups_shown
 
 
 def numbered(groups: list[SiteSlots]) -> list[tuple[SiteSlots, list[tuple[int, SlotChoice]]]]:

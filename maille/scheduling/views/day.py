@@ -33,17 +33,12 @@ from ..selectors import (
     patients_visible_to,
     sites_run_by,
 )
-from ..services import appointment_check_in, appointment_no_show, appointment_start
 from ..video import video_access
-from .appointments import allowed_actions
+from .appointments import allowed_actions, run_transition
 from .channels import channel_for
 
 # What the day lists offer in one click; completing needs the form of the appointment page.
-QUICK_ACTIONS = {
-    "check_in": (_("Patient arrivé"), appointment_check_in),
-    "start": (_("Commencer"), appointment_start),
-    "no_show": (_("Absent"), appointment_no_show),
-}
+QUICK_ACTIONS = {"check_in": _("Patient arrivé"), "start": _("Commencer"), "no_show": _("Absent")}
 DONE = {
     "check_in": _("Arrivée enregistrée : le médecin est prévenu."),
     "start": _("Téléconsultation commencée."),
@@ -84,9 +79,10 @@ def _rows(
         {
             "appointment": appointment,
             "patient": patients.get(appointment.patient_id) if appointment.patient_id else None,
+            # every row comes from appointments_run_by, and the one-click actions are running ones
             "actions": [
-                (name, QUICK_ACTIONS[name][0])
-                for name in allowed_actions(request.user, appointment)
+                (name, QUICK_ACTIONS[name])
+                for name in allowed_actions(request.user, appointment, manage=False, run=True)
                 if name in offered
             ],
             "ready": appointment.status == AppointmentStatus.CHECKED_IN,
@@ -96,99 +92,91 @@ def _rows(
     ]
 
 
+def _render_day(
+    request: HttpRequest, appointments: Any, context_for: Any, template: str, *, fragment: bool
+) -> HttpResponse:
+    """A day page, or its list alone (``fragment``): 204 when the client's version of the day is current, so
+    that no patient is read — nor audited — until something changed."""
+    version = day_version(appointments)
+    if fragment and request.GET.get("version") == version:
+        return HttpResponse(status=204)
+    context = context_for(appointments)
+    context["version"] = version
+    today = timezone.localdate()
+    context["days"] = [(today, _("Aujourd'hui")), (today + dt.timedelta(days=1), _("Demain"))]
+    return render(request, template, context)
+
+
 # --- site ---------------------------------------------------------------------------------------------------
-def _site_context(request: HttpRequest, site: Site, day: dt.date) -> tuple[Any, dict[str, Any]]:
-    appointments = appointments_of_day(
-        appointments_run_by(request.user)
-        .filter(site=site)
-        .select_related("room", "use", "doctor", "assistant"),
-        day,
-    )
-    rows = _rows(request, list(appointments), reason="journée du site")
-    rooms: dict[Any, list[dict[str, Any]]] = {}
-    for row in rows:
-        rooms.setdefault(row["appointment"].room, []).append(row)
-    list_url = reverse("scheduling:site_day_list", args=[site.pk])
-    return appointments, {
-        "site": site,
-        "day": day,
-        "rooms": sorted(rooms.items(), key=lambda item: (item[0].name, item[0].pk)),
-        "count": len(rows),
-        "list_url": f"{list_url}?jour={day.isoformat()}",
-        "poll_seconds": settings.DAY_POLL_SECONDS,
-        "return_to": reverse("scheduling:site_day", args=[site.pk]) + f"?jour={day.isoformat()}",
-    }
+def _site_day(request: HttpRequest, site_id: int, template: str, *, fragment: bool) -> HttpResponse:
+    site = _site_for_day(request, site_id)
+    day = _day_of(request)
+
+    def context_for(appointments: Any) -> dict[str, Any]:
+        rows = _rows(request, list(appointments.select_related("room", "use", "doctor", "assistant")),
+                     reason="journée du site")  # fmt: skip
+        rooms: dict[Any, list[dict[str, Any]]] = {}
+        for row in rows:
+            rooms.setdefault(row["appointment"].room, []).append(row)
+        list_url = reverse("scheduling:site_day_list", args=[site.pk])
+        return {
+            "site": site,
+            "day": day,
+            "rooms": sorted(rooms.items(), key=lambda item: (item[0].name, item[0].pk)),
+            "list_url": f"{list_url}?jour={day.isoformat()}",
+            "poll_seconds": settings.DAY_POLL_SECONDS,
+            "return_to": reverse("scheduling:site_day", args=[site.pk]) + f"?jour={day.isoformat()}",
+        }
+
+    appointments = appointments_of_day(appointments_run_by(request.user).filter(site=site), day)
+    return _render_day(request, appointments, context_for, template, fragment=fragment)
 
 
 @require_permission("scheduling.site_day")
 def site_day(request: HttpRequest, site_id: int) -> HttpResponse:
-    site = _site_for_day(request, site_id)
-    day = _day_of(request)
-    appointments, context = _site_context(request, site, day)
-    context["version"] = day_version(appointments)
-    today = timezone.localdate()
-    context["days"] = [(today, _("Aujourd'hui")), (today + dt.timedelta(days=1), _("Demain"))]
-    return render(request, "scheduling/site_day.html", context)
+    return _site_day(request, site_id, "scheduling/site_day.html", fragment=False)
 
 
 @require_permission("scheduling.site_day")
 def site_day_list(request: HttpRequest, site_id: int) -> HttpResponse:
-    site = _site_for_day(request, site_id)
-    day = _day_of(request)
-    appointments = appointments_of_day(appointments_run_by(request.user).filter(site=site), day)
-    version = day_version(appointments)
-    if request.GET.get("version") == version:
-        return HttpResponse(status=204)
-    _, context = _site_context(request, site, day)
-    context["version"] = version
-    return render(request, "scheduling/_site_day_list.html", context)
+    return _site_day(request, site_id, "scheduling/_site_day_list.html", fragment=True)
 
 
 # --- doctor ---------------------------------------------------------------------------------------------------
-def _doctor_appointments(request: HttpRequest) -> Any:
+def _doctor_day(request: HttpRequest, template: str, *, fragment: bool) -> HttpResponse:
     professional_id = scope_for(request.user).professional_id
     if professional_id is None:
         raise Http404(_("Votre compte n'est relié à aucun médecin."))
-    return appointments_run_by(request.user).filter(doctor_id=professional_id)
+    day = _day_of(request)
 
+    def context_for(appointments: Any) -> dict[str, Any]:
+        # the site records the arrival; the doctor starts the consultation or notes the absence
+        rows = _rows(request, list(appointments.select_related("site__commune", "room", "use", "assistant")),
+                     reason="journée du médecin", offered=("start", "no_show"))  # fmt: skip
+        list_url = reverse("scheduling:doctor_day_list")
+        return {
+            "day": day,
+            "rows": rows,
+            "ready": [row for row in rows if row["ready"]],
+            "list_url": f"{list_url}?jour={day.isoformat()}",
+            "poll_seconds": settings.DAY_POLL_SECONDS,
+            "return_to": reverse("scheduling:doctor_day") + f"?jour={day.isoformat()}",
+        }
 
-def _doctor_context(request: HttpRequest, day: dt.date) -> tuple[Any, dict[str, Any]]:
     appointments = appointments_of_day(
-        _doctor_appointments(request).select_related("site__commune", "room", "use", "assistant"), day
+        appointments_run_by(request.user).filter(doctor_id=professional_id), day
     )
-    # the site records the arrival; the doctor starts the consultation or notes the absence
-    rows = _rows(request, list(appointments), reason="journée du médecin", offered=("start", "no_show"))
-    list_url = reverse("scheduling:doctor_day_list")
-    return appointments, {
-        "day": day,
-        "rows": rows,
-        "ready": [row for row in rows if row["ready"]],
-        "list_url": f"{list_url}?jour={day.isoformat()}",
-        "poll_seconds": settings.DAY_POLL_SECONDS,
-        "return_to": reverse("scheduling:doctor_day") + f"?jour={day.isoformat()}",
-    }
+    return _render_day(request, appointments, context_for, template, fragment=fragment)
 
 
 @require_permission("scheduling.doctor_day")
 def doctor_day(request: HttpRequest) -> HttpResponse:
-    day = _day_of(request)
-    appointments, context = _doctor_context(request, day)
-    context["version"] = day_version(appointments)
-    today = timezone.localdate()
-    context["days"] = [(today, _("Aujourd'hui")), (today + dt.timedelta(days=1), _("Demain"))]
-    return render(request, "scheduling/doctor_day.html", context)
+    return _doctor_day(request, "scheduling/doctor_day.html", fragment=False)
 
 
 @require_permission("scheduling.doctor_day")
 def doctor_day_list(request: HttpRequest) -> HttpResponse:
-    day = _day_of(request)
-    appointments = appointments_of_day(_doctor_appointments(request), day)
-    version = day_version(appointments)
-    if request.GET.get("version") == version:
-        return HttpResponse(status=204)
-    _, context = _doctor_context(request, day)
-    context["version"] = version
-    return render(request, "scheduling/_doctor_day_list.html", context)
+    return _doctor_day(request, "scheduling/_doctor_day_list.html", fragment=True)
 
 
 # --- one-click actions --------------------------------------------------------------------------------------
@@ -199,13 +187,12 @@ def day_action(request: HttpRequest, appointment_id: int) -> HttpResponse:
         return HttpResponse(status=405, headers={"Allow": "POST"})
     appointment = get_object_or_404(appointments_run_by(request.user), pk=appointment_id)
     name = request.POST.get("action", "")
-    if name not in QUICK_ACTIONS or name not in allowed_actions(request.user, appointment):
+    allowed = allowed_actions(request.user, appointment, manage=False, run=True)  # from appointments_run_by
+    if name not in QUICK_ACTIONS or name not in allowed:
         messages.error(request, _("Cette action n'est plus possible pour ce rendez-vous."))
     else:
         try:
-            QUICK_ACTIONS[name][1](
-                actor=request.user, channel=channel_for(request.user), appointment=appointment
-            )
+            run_transition(name, user=request.user, appointment=appointment, data={})
         except DomainError as error:
             messages.error(request, error.message)
         else:
