@@ -342,8 +342,4 @@ class WaitlistForm(AccessibleErrors, forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["use"].queryset = uses
 
-    def clean(self) -> dict[str, Any]:
-        data = super().clean()
-        if data.get("earliest") and data.get("latest") and data["latest"] < data["earliest"]:
-            self.add_error("latest", _("La date de fin précède la date de début."))
-        return data
+    # The order of the dates is checked by ``waitlist_add`` (one rule for pages and API), shown on "latest".

@@ -134,6 +134,9 @@ def test_the_booker_s_page_lists_enrols_and_closes(client, net):
     client.force_login(operator)
     patient = PatientFactory(commune=net.site.commune, last_name="Lambert")
     url = reverse("scheduling:waitlist_enrol")
+    unknown = client.post(url, {"patient": "999999", "use": net.use.pk})
+    assert unknown.status_code == 422
+    assert "Choisissez d'abord le patient" in unknown.content.decode()
     bad = client.post(url, {"patient": patient.pk, "use": net.use.pk, "earliest": "2026-12-10",
                             "latest": "2026-12-01", "max_travel_minutes": 30})  # fmt: skip
     assert bad.status_code == 422

@@ -63,7 +63,9 @@ def waitlist_enrol(request: HttpRequest) -> HttpResponse:
         },
     )
     status = 200
-    if request.method == "POST" and patient is not None:
+    if request.method == "POST" and patient is None:
+        status = 422  # no patient (or one outside the user's reach): the page says to choose one first
+    elif request.method == "POST":
         if form.is_valid():
             try:
                 waitlist_add(
