@@ -4,6 +4,7 @@ from django.urls import include, path
 from maille.accounts.views import home
 from maille.api.urls import api, fhir_urlpatterns
 
+handler400 = "maille.core.views.bad_request"
 handler403 = "maille.core.views.permission_denied"
 handler404 = "maille.core.views.page_not_found"
 handler500 = "maille.core.views.server_error"

@@ -5,8 +5,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import BadRequest
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    # Our own BadRequest messages name the parameter (French, no data echoed); Django's suspicious-operation
+    # messages may quote the request: not shown.
+    message = str(exception) if isinstance(exception, BadRequest) and str(exception) else ""
+    return render(request, "core/400.html", {"message": message}, status=400)
 
 
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:

@@ -35,6 +35,7 @@ def outbox(request: HttpRequest) -> HttpResponse:
         for field, column in (("etat", "state"), ("type", "kind"), ("canal", "channel")):
             if form.cleaned_data[field]:
                 messages = messages.filter(**{column: form.cleaned_data[field]})
+    status = 400 if form.is_bound and not form.is_valid() else 200  # the errors show next to their field
     page = Paginator(messages.order_by("-send_after", "-pk"), PAGE_SIZE).get_page(request.GET.get("page"))
     budgets = sms_budgets(departements_budgeted_for(request.user))
     query = request.GET.copy()
@@ -43,4 +44,5 @@ def outbox(request: HttpRequest) -> HttpResponse:
         request,
         "notifications/outbox.html",
         {"form": form, "page": page, "budgets": budgets, "query": query.urlencode()},
+        status=status,
     )

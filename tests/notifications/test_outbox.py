@@ -306,3 +306,23 @@ def test_old_finished_messages_lose_their_address_and_text_but_keep_their_count(
     assert forgotten.masked_recipient == "—"
     assert messages_forget_old(now=later) == 0
     assert sms_budgets(["55"])[0].sent == 1
+
+
+def test_the_outbox_page_shows_the_messages_in_scope_and_refuses_a_malformed_filter(client, net):
+    from django.urls import reverse
+
+    from maille.accounts.models import Role
+    from tests.factories import DepartementFactory, user_with_role
+
+    book(net)
+    client.force_login(user_with_role(Role.OPERATOR, departement_id="55"))
+    page = client.get(reverse("notifications:outbox"))
+    assert page.status_code == 200
+    assert "+336 •• •• •• 78" in page.content.decode()
+    bad = client.get(reverse("notifications:outbox"), {"etat": "nimporte"})
+    assert bad.status_code == 400
+    assert 'id="id_etat"' in bad.content.decode()
+    assert "Sélectionnez un choix valide" in bad.content.decode()
+    DepartementFactory(code="52", region=net.site.commune.departement.region)
+    client.force_login(user_with_role(Role.OPERATOR, departement_id="52"))
+    assert "+336 •• •• •• 78" not in client.get(reverse("notifications:outbox")).content.decode()

@@ -156,3 +156,15 @@ def test_a_doctor_cannot_act_on_a_colleague_s_appointment(client, day):
     client.force_login(doctor_user(day["doctor"]))
     response = client.post(reverse("scheduling:day_action", args=[day["late"].pk]), {"action": "start"})
     assert response.status_code == 404
+
+
+@pytest.mark.parametrize("jour", ["2026-13-40", "demain", "1990-01-01"])
+def test_a_malformed_or_far_day_is_a_400_naming_the_parameter(client, day, jour):
+    client.force_login(staff_of(day["site"]))
+    for name, args in (
+        ("scheduling:site_day", [day["site"].pk]),
+        ("scheduling:site_day_list", [day["site"].pk]),
+    ):
+        response = client.get(reverse(name, args=args), {"jour": jour})
+        assert response.status_code == 400
+        assert "« jour »" in response.content.decode()

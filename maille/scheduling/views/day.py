@@ -13,6 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import BadRequest
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -47,13 +48,20 @@ DONE = {
 
 
 def _day_of(request: HttpRequest) -> dt.date:
-    """``?jour=`` (ISO date) within a year of today; today otherwise."""
+    """``?jour=`` (ISO date, within a year of today); today when absent; 400 naming it when malformed."""
     today = timezone.localdate()
-    try:
-        day = dt.date.fromisoformat(request.GET.get("jour", ""))
-    except ValueError:
+    raw = request.GET.get("jour", "")
+    if not raw:
         return today
-    return day if abs((day - today).days) <= 366 else today
+    try:
+        day = dt.date.fromisoformat(raw)
+    except ValueError:
+        day = None
+    if day is None or abs((day - today).days) > 366:
+        raise BadRequest(
+            _("Le paramètre « jour » doit être une date AAAA-MM-JJ à moins d'un an d'aujourd'hui.")
+        )
+    return day
 
 
 def _site_for_day(request: HttpRequest, site_id: int) -> Site:
