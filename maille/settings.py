@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "maille.patients",
     "maille.scheduling",
     "maille.notifications",
+    "maille.public",
     "maille.api",
     "maille.diagnosis",
     "maille.demo",
@@ -94,6 +95,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "maille.accounts.navigation.navigation",
+                "maille.public.context.booking_phone",
             ],
         },
     }
@@ -237,6 +239,32 @@ SMS_GATEWAY_TOKEN = os.environ.get("SMS_GATEWAY_TOKEN", "")
 NOTIFICATIONS_DEFAULT_POLICY = (24, 3, 2000, 80)
 # After this many days a finished message's address and text are blanked (the row and its counts stay).
 NOTIFICATIONS_RETENTION_DAYS = int(os.environ.get("NOTIFICATIONS_RETENTION_DAYS", "365"))
+
+# Codes of public bookings are shown on the outbox page only while messages stay on this machine (the
+# local "file" backends of the demo): with a real gateway nobody but the patient reads them.
+NOTIFICATIONS_SHOW_CODES = env_bool(
+    "NOTIFICATIONS_SHOW_CODES", NOTIFICATIONS_SMS_BACKEND == "file" and NOTIFICATIONS_EMAIL_BACKEND == "file"
+)
+
+# Public booking (maille.public, pages without an account): the address the links in messages start with;
+# how long a slot stays held while the patient gives their details and code; the code's life, tries and
+# resends; how long a link to manage an appointment lives after it; the kinds of use patients book alone
+# (télésurveillance and téléexpertise are arranged by the care team); rate limits (count, seconds) per
+# client address and per phone number or email address.
+PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+PUBLIC_HOLD_MINUTES = int(os.environ.get("PUBLIC_HOLD_MINUTES", "15"))
+PUBLIC_CODE_MINUTES = int(os.environ.get("PUBLIC_CODE_MINUTES", "10"))
+PUBLIC_CODE_TRIES = 5
+PUBLIC_CODES_PER_REQUEST = 3
+PUBLIC_LINK_DAYS_AFTER = 30
+PUBLIC_USE_KINDS = ("tlc_generale", "tlc_specialisee", "prevention")
+PUBLIC_RATE_LIMITS = {
+    "hold_per_address": (int(os.environ.get("PUBLIC_HOLDS_PER_HOUR", "30")), 3600),
+    "code_per_address": (int(os.environ.get("PUBLIC_CODES_PER_HOUR", "10")), 3600),
+    "code_per_contact": (5, 3600),
+    "code_per_contact_day": (10, 86400),
+    "check_per_address": (30, 3600),
+}
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 

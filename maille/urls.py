@@ -21,6 +21,7 @@ urlpatterns = [
     path("annuaire/", include("maille.directory.urls")),
     path("agendas/", include("maille.scheduling.urls")),
     path("messages/", include("maille.notifications.urls")),
+    path("rdv/", include("maille.public.urls")),
     path("api/v1/", api.urls),
     path("fhir/", include((fhir_urlpatterns, "fhir"))),
     path("admin/", admin.site.urls),

@@ -20,6 +20,7 @@ ALLOWED: dict[str, set[str]] = {
     "patients": {"core", "territory", "directory"},
     "scheduling": {"core", "accounts", "territory", "directory", "patients", "planning"},
     "notifications": {"core", "accounts", "territory", "directory", "patients", "scheduling"},
+    "public": {"core", "accounts", "territory", "directory", "patients", "scheduling", "notifications"},
     "diagnosis": {"core", "accounts", "territory", "directory", "planning"},
     "api": {"core", "accounts", "territory", "directory", "patients", "scheduling", "diagnosis"},
     "demo": {

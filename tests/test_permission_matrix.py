@@ -25,6 +25,9 @@ PUBLIC_ROUTES = {
     "accounts:password_reset_complete",
     "core:healthz",
 }
+# The public booking pages (patients without an account): their own suite (tests/public) checks that a
+# booking in progress opens only in its browser session and an appointment only through its signed link.
+PUBLIC_NAMESPACES = {"public"}
 # Routes any authenticated user may open (the home page explains what their role gives).
 AUTHENTICATED_ROUTES = {"home"}
 # Routes that take POST only → the form they are sent (an action no appointment allows: a redirect back).
@@ -52,7 +55,9 @@ def _named_routes(resolver=None, namespace=""):
 PAGE_ROUTES = sorted(
     (name, pattern)
     for name, pattern in _named_routes()
-    if name not in PUBLIC_ROUTES | AUTHENTICATED_ROUTES and not name.startswith("django")
+    if name not in PUBLIC_ROUTES | AUTHENTICATED_ROUTES
+    and not name.startswith("django")
+    and name.partition(":")[0] not in PUBLIC_NAMESPACES
 )
 
 

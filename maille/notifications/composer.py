@@ -40,6 +40,45 @@ def _place(site: object) -> str:
     return f"{name}, {commune.name}" if commune is not None else str(name)
 
 
+def _contact(phone: str, link: str) -> str:
+    if link and phone:
+        return _(" Pour annuler ou déplacer : %(link)s ou %(phone)s.") % {
+            "link": link,
+            "phone": _national(phone),
+        }
+    if link:
+        return _(" Pour annuler ou déplacer : %(link)s") % {"link": link}
+    if phone:
+        return _(" Pour annuler ou déplacer : %(phone)s.") % {"phone": _national(phone)}
+    return ""
+
+
+def _offer_contact(phone: str, link: str) -> str:
+    if link and phone:
+        return _(" Pour le confirmer : %(link)s ou appelez le %(phone)s.") % {
+            "link": link,
+            "phone": _national(phone),
+        }
+    if link:
+        return _(" Pour le confirmer : %(link)s") % {"link": link}
+    if phone:
+        return _(" Pour le confirmer, appelez le %(phone)s.") % {"phone": _national(phone)}
+    return ""
+
+
+def compose_code(code: str, channel: str, *, minutes: int) -> tuple[str, str]:
+    """(subject, body) of the six-digit code that confirms a booking made on the public pages."""
+    body = _(
+        "Maille : votre code de confirmation est %(code)s. Il est valable %(minutes)s minutes. "
+        "Ne le communiquez à personne."
+    ) % {"code": code, "minutes": minutes}
+    if channel == MessageChannel.EMAIL:
+        body = _("Bonjour,\n\n%(body)s\n\nSi vous n'avez pas demandé de rendez-vous, ignorez ce message.") % {
+            "body": body
+        }
+    return str(_("Votre code de confirmation")), str(body)
+
+
 def compose(
     kind: str,
     channel: str,
@@ -48,11 +87,13 @@ def compose(
     site: object,
     use_name: str,
     offer_expires_at: dt.datetime | None = None,
+    link: str = "",
 ) -> tuple[str, str]:
-    """(subject, body) of a message about one appointment."""
+    """(subject, body) of a message about one appointment. ``link``: the patient's own page for it (to
+    manage the appointment, or to take up an offered slot), when the public pages are served."""
     when, place = _when(starts_at), _place(site)
     phone = settings.BOOKING_PHONE or getattr(site, "public_phone", "") or ""
-    contact = _(" Pour annuler ou déplacer : %(phone)s.") % {"phone": _national(phone)} if phone else ""
+    contact = _contact(phone, link)
     texts = {
         MessageKind.CONFIRMATION: (
             _("Votre rendez-vous de téléconsultation est confirmé"),
@@ -86,7 +127,7 @@ def compose(
                 "Un créneau s'est libéré : %(use)s le %(when)s, %(place)s. Il vous est réservé jusqu'au %(until)s."
             )
             % {"use": use_name, "when": when, "place": place, "until": _when(offer_expires_at or starts_at)}
-            + (_(" Pour le confirmer, appelez le %(phone)s.") % {"phone": _national(phone)} if phone else ""),
+            + _offer_contact(phone, link),
         ),
         MessageKind.CANCELLATION: (
             _("Votre rendez-vous de téléconsultation est annulé"),

@@ -27,6 +27,7 @@ class MessageKind(models.TextChoices):
     SECOND_REMINDER = "reminder_2", _("rappel quelques heures avant")
     CANCELLATION = "cancellation", _("annulation")
     WAITLIST_OFFER = "waitlist_offer", _("créneau proposé (liste d'attente)")
+    VERIFICATION_CODE = "code", _("code de confirmation")
 
 
 # Why a message was not sent (``Message.cancel_reason``): a code, shown in French.
@@ -41,6 +42,7 @@ CANCEL_REASONS = {
     "appointment_not_live": _("rendez-vous plus d'actualité"),
     "appointment_expire": _("proposition expirée"),
     "offer_lapsed": _("proposition expirée"),
+    "code_expired": _("code expiré avant l'envoi"),
 }
 
 # Reminders are dropped when their appointment no longer holds (cancelled, moved, past).

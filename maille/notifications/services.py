@@ -31,7 +31,8 @@ from maille.core.backoff import backoff_delay
 from maille.scheduling.models import Appointment, AppointmentStatus, AppointmentTransition
 
 from .backends import Outgoing, PermanentFailure, TemporaryFailure, backend_for
-from .composer import SENDER_NAME, compose
+from .composer import SENDER_NAME, compose, compose_code
+from .links import MANAGE, OFFER, link_for
 from .models import REMINDER_KINDS, Message, MessageChannel, MessageKind, MessageState, NotificationPolicy
 
 logger = logging.getLogger(__name__)
@@ -135,10 +136,17 @@ def _create_for(appointment: Appointment, kind: str, *, reminders: bool = True) 
             if hours and at > now and appointment.starts_at - at >= REMINDER_MIN_LEAD:
                 moments.append((reminder, at))
     created, new_count = [], 0
+    links = {MANAGE: link_for(MANAGE, appointment)} if kind != MessageKind.WAITLIST_OFFER else {}
     for message_kind, send_after in moments:
+        if message_kind == MessageKind.WAITLIST_OFFER:
+            link = link_for(OFFER, appointment)
+        elif message_kind == MessageKind.CANCELLATION:
+            link = ""  # nothing left to manage
+        else:
+            link = links[MANAGE]
         subject, body = compose(
             message_kind, channel, starts_at=appointment.starts_at, site=appointment.site,
-            use_name=appointment.use.name, offer_expires_at=appointment.hold_expires_at,
+            use_name=appointment.use.name, offer_expires_at=appointment.hold_expires_at, link=link,
         )  # fmt: skip
         message, new = Message.objects.get_or_create(
             appointment=appointment,
@@ -155,6 +163,18 @@ def _create_for(appointment: Appointment, kind: str, *, reminders: bool = True) 
     if created:
         transaction.on_commit(lambda: _enqueue(created))
     return new_count
+
+
+def code_message_send(*, channel: str, recipient: str, code: str, departement_id: str | None) -> Message:
+    """The six-digit code of a public booking, sent at once (it lives ``CODE_MINUTES``). Not tied to an
+    appointment: its only reader is whoever types it back."""
+    subject, body = compose_code(code, channel, minutes=settings.PUBLIC_CODE_MINUTES)
+    message = Message.objects.create(
+        channel=channel, kind=MessageKind.VERIFICATION_CODE, recipient=recipient, subject=subject, body=body,
+        departement_id=departement_id, send_after=timezone.now(),
+    )  # fmt: skip
+    transaction.on_commit(lambda: _enqueue([message.pk]))
+    return message
 
 
 def messages_for_booked(appointment_ids: list[int]) -> int:
@@ -213,6 +233,9 @@ def _claim(message_id: int, now: dt.datetime) -> Message | None:
 def _still_wanted(message: Message, now: dt.datetime) -> str:
     """Why not to send any more ("" when it should go)."""
     appointment = message.appointment
+    if message.kind == MessageKind.VERIFICATION_CODE:
+        late = now - message.created_at > dt.timedelta(minutes=settings.PUBLIC_CODE_MINUTES)
+        return "code_expired" if late else ""
     if appointment is None or message.kind == MessageKind.CANCELLATION:
         return ""
     if message.kind == MessageKind.WAITLIST_OFFER:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -43,6 +44,12 @@ def outbox(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "notifications/outbox.html",
-        {"form": form, "page": page, "budgets": budgets, "query": query.urlencode()},
+        {
+            "form": form,
+            "page": page,
+            "budgets": budgets,
+            "query": query.urlencode(),
+            "show_codes": settings.NOTIFICATIONS_SHOW_CODES,
+        },  # fmt: skip
         status=status,
     )

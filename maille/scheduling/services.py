@@ -304,6 +304,7 @@ def appointment_hold(
     assistant: Professional | None = None,
     doctor: Professional | None = None,
     now: dt.datetime | None = None,
+    hold_minutes: int = HOLD_MINUTES,
 ) -> Appointment:
     """Hold a slot for a few minutes (it expires by itself) while the patient's details are taken."""
     now = _now(now)
@@ -321,6 +322,7 @@ def appointment_hold(
             doctor=doctor,
             booked_by_caregiver=False,
             now=now,
+            hold_minutes=hold_minutes,
         )
     except _SlotTaken:
         raise _slot_taken(use=use, site=site, starts_at=starts_at, now=now) from None

@@ -363,7 +363,7 @@ def test_appointment_outside_the_scope_is_not_found(client, net, booked, role, s
 
 
 def test_slots_are_grouped_by_site_nearest_first_with_each_site_s_next_times():
-    from maille.scheduling.views.booking import SITES_SHOWN, TIMES_PER_SITE, SlotChoice, by_site
+    from maille.scheduling.slot_groups import SITES_SHOWN, TIMES_PER_SITE, SlotChoice, by_site
 
     start = dt.datetime(2026, 12, 7, 9, 0, tzinfo=dt.UTC)
 

@@ -123,11 +123,14 @@ class Appointment(models.Model):
 
     def is_held_by(self, user: Any) -> bool:
         """The one "own hold" rule: a hold is confirmed or released by whoever placed it (a hold with no
-        recorded holder, placed by the system, by any booker who may see it)."""
-        return self.status == AppointmentStatus.HELD and self.created_by_id in (
-            None,
-            getattr(user, "pk", None),
-        )
+        recorded holder, placed by the system, by any booker who may see it). A hold placed on the public
+        pages belongs to that patient's booking alone (``user`` None: the public pages, which check the
+        patient's browser session)."""
+        if self.status != AppointmentStatus.HELD:
+            return False
+        if self.channel == Channel.ONLINE and self.created_by_id is None:
+            return user is None
+        return self.created_by_id in (None, getattr(user, "pk", None))
 
 
 class AppointmentTransition(models.Model):

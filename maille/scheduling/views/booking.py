@@ -4,7 +4,6 @@ slots (HTMX); hold a slot with its countdown; confirm. Every write goes through 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -18,7 +17,6 @@ from django.utils.translation import gettext as _
 from maille.accounts.permissions import has_permission, require_permission
 from maille.accounts.scope import scope_for
 from maille.core.errors import ConflictError, DomainError
-from maille.directory.models import Site
 from maille.patients.models import Patient
 from maille.patients.services import patient_create, patient_duplicates_shown, patient_read
 from maille.patients.services import patient_search as search_patients
@@ -27,13 +25,10 @@ from ..engine import SlotQuery, find_slots
 from ..forms import HoldForm, PatientCreateForm, PatientSearchForm, SlotSearchForm
 from ..selectors import agenda_sites_for, appointments_visible_to, bookable_uses_for, patients_visible_to
 from ..services import appointment_book_hold, appointment_hold, hold_release
+from ..slot_groups import SlotChoice, by_site, numbered, site_names, slot_choices
 from .channels import channel_for
 
-# The earliest slots of the territory, then grouped by site for the operator: nearest sites first, each with
-# its next free times (a site appears when it has some of the earliest slots).
 SLOT_COUNT = 30
-SITES_SHOWN = 6
-TIMES_PER_SITE = 4
 PATIENT_RESULTS = 10
 # What the search form carries from page to page (the patient, once chosen, travels with it).
 SEARCH_PARAMETERS = (
@@ -47,24 +42,10 @@ SEARCH_PARAMETERS = (
 )
 
 
-@dataclass(frozen=True)
-class SlotChoice:
-    site_id: int
-    site_name: str
-    starts_at: dt.datetime
-    ends_at: dt.datetime
-    travel_minutes: float | None
-    doctor_count: int
-
-
 def _search_form(request: HttpRequest, data: Any) -> SlotSearchForm:
     return SlotSearchForm(
         data, uses=bookable_uses_for(request.user), sites=agenda_sites_for(request.user), prefix=None
     )
-
-
-def _site_names(site_ids: set[int]) -> dict[int, str]:
-    return dict(Site.objects.filter(pk__in=site_ids).values_list("pk", "name"))
 
 
 def _search_slots(request: HttpRequest, form: SlotSearchForm, patient: Patient | None) -> list[SlotChoice]:
@@ -86,62 +67,12 @@ def _search_slots(request: HttpRequest, form: SlotSearchForm, patient: Patient |
         doctor_language=(data.get("doctor_language") or "").lower(),
         limit=SLOT_COUNT,
     )
-    slots = find_slots(query)
-    names = _site_names({slot.site_id for slot in slots})
-    return [
-        SlotChoice(
-            slot.site_id,
-            names[slot.site_id],
-            slot.starts_at,
-            slot.ends_at,
-            slot.travel_minutes,
-            len(slot.doctor_ids),
-        )
-        for slot in slots
-    ]
-
-
-@dataclass(frozen=True)
-class SiteSlots:
-    site_id: int
-    site_name: str
-    travel_minutes: float | None
-    times: list[SlotChoice]
-
-
-def by_site(slots: list[SlotChoice]) -> list[SiteSlots]:
-    """The slots grouped by site, nearest first (then earliest), each site's first ``TIMES_PER_SITE``."""
-    groups: dict[int, list[SlotChoice]] = {}
-    for slot in slots:
-        groups.setdefault(slot.site_id, []).append(slot)
-    ordered = sorted(
-        groups.values(),
-        key=lambda times: (
-            times[0].travel_minutes if times[0].travel_minutes is not None else 0.0,
-            times[0].starts_at,
-        ),
-    )
-    return [
-        SiteSlots(times[0].site_id, times[0].site_name, times[0].travel_minutes, times[:TIMES_PER_SITE])
-        for times in ordered[:SITES_SHOWN]
-    ]
-
-
-def numbered(groups: list[SiteSlots]) -> list[tuple[SiteSlots, list[tuple[int, SlotChoice]]]]:
-    """Each group with its times numbered across the page (keys 1–9 choose them)."""
-    out, number = [], 0
-    for group in groups:
-        times = []
-        for slot in group.times:
-            number += 1
-            times.append((number, slot))
-        out.append((group, times))
-    return out
+    return slot_choices(find_slots(query))
 
 
 def _alternatives(error: ConflictError) -> list[SlotChoice]:
     rows = error.details.get("alternatives") or []
-    names = _site_names({row["site_id"] for row in rows})  # type: ignore[union-attr]
+    names = site_names({row["site_id"] for row in rows})  # type: ignore[union-attr]
     return [
         SlotChoice(
             row["site_id"],
