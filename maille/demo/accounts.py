@@ -33,4 +33,8 @@ def print_demo_logins(base_url: str) -> None:
     for username, _first, _last, role, scope in DEMO_ACCOUNTS:
         if username in existing:
             print(f"  {username:<16} {role:<15} {scope}")
+    print(
+        f"Prise de rendez-vous par les patients, sans compte : {base_url}/rdv/ (le code de confirmation se lit "
+        f"dans la page Messages, compte admin)."
+    )
     print()

@@ -17,7 +17,7 @@ JOBS = (
     ),  # fmt: skip
     Job(
         "rate_counters_forget",
-        gettext_lazy("compteurs de limite de débit effacés"),
+        gettext_lazy("compteurs de demandes effacés"),
         lambda: rate_counters_forget(),
     ),
 )

@@ -15,6 +15,7 @@ from django.db.models import Count, Max, Min
 from maille.territory.models import Commune
 
 MAX_CHOICES = 12
+MAX_POSTCODE_CHOICES = 80
 _DIGITS = re.compile(r"^\d{5}$|^2[AB]\d{3}$")
 
 
@@ -70,21 +71,21 @@ def _current() -> _Index:
 
 
 def communes_matching(text: str) -> list[Commune]:
-    """The communes the text may mean, most populous first (at most ``MAX_CHOICES``)."""
+    """The communes the text may mean: every commune of a postcode in alphabetical order, or the communes of
+    a name (or of its beginning), most populous first (at most ``MAX_CHOICES``)."""
     text = text.strip()
     if not text:
         return []
     index = _current()
     compact = text.replace(" ", "").upper()
     if _DIGITS.match(compact):
-        codes = index.by_postcode.get(compact, []) or (
-            [compact] if Commune.objects.filter(code=compact).exists() else []
-        )
-    else:
-        key = normalised(text)
-        codes = index.by_name.get(key, [])
-        if not codes and len(key) >= 3:
-            codes = [code for name, code in index.names if name.startswith(key)]
-    communes = {c.code: c for c in Commune.objects.filter(code__in=codes[: MAX_CHOICES * 4])}
-    ordered = sorted(communes.values(), key=lambda c: (-(c.population or 0), c.name))
-    return ordered[:MAX_CHOICES]
+        codes = index.by_postcode.get(compact) or [compact]  # a postcode, else an INSEE code
+        communes = Commune.objects.filter(code__in=codes[:MAX_POSTCODE_CHOICES])
+        # up to ~50 communes share a postcode in the countryside: alphabetical, the patient finds theirs
+        return sorted(communes, key=lambda c: normalised(c.name))
+    key = normalised(text)
+    codes = index.by_name.get(key, [])
+    if not codes and len(key) >= 3:
+        codes = [code for name, code in index.names if name.startswith(key)]
+    found = Commune.objects.filter(code__in=codes[: MAX_CHOICES * 4])
+    return sorted(found, key=lambda c: (-(c.population or 0), c.name))[:MAX_CHOICES]

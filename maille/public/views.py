@@ -30,7 +30,16 @@ from maille.scheduling.models import Appointment
 from maille.scheduling.slot_groups import SiteSlots, SlotChoice, by_site, site_names, slot_choices
 from maille.scheduling.wallclock import PARIS
 
-from .forms import CancelForm, CodeForm, HoldForm, IdentityForm, MoveForm, PlaceForm, SlotsForm
+from .forms import (
+    DEFAULT_TRAVEL,
+    CancelForm,
+    CodeForm,
+    HoldForm,
+    IdentityForm,
+    MoveForm,
+    PlaceForm,
+    SlotsForm,
+)
 from .links import (
     LinkRefused,
     appointment_from_manage_token,
@@ -122,7 +131,9 @@ def with_sites(groups: list[SiteSlots]) -> list[tuple[SiteSlots, Site | None]]:
 
 @require_GET
 def slots(request: HttpRequest) -> HttpResponse:
-    form = SlotsForm(request.GET)
+    data = request.GET.copy()
+    data.setdefault("trajet", str(DEFAULT_TRAVEL))  # shown selected, as the search uses it
+    form = SlotsForm(data)
     if not form.is_valid():
         return render(request, "public/slots.html", {"form": form, "groups": None}, status=400)
     return _slots_page(request, form)
@@ -360,7 +371,11 @@ def code(request: HttpRequest, token: Any) -> HttpResponse:
                 return render(request, "public/problem.html", context, status=error.status_code)
         else:
             request.session.pop(SESSION_KEY, None)
-            messages.success(request, _("Votre rendez-vous est confirmé."))
+            messages.success(
+                request,
+                _("Votre rendez-vous est confirmé. Un message de confirmation part vers %(to)s, avec le lien de "
+                  "cette page ; un rappel suivra la veille.") % {"to": masked(booking)},
+            )  # fmt: skip
             return redirect("public:manage", token=manage_token(appointment))
     elif form.is_bound:
         status = 400

@@ -250,3 +250,52 @@ class DayPage(BasePage):
     @property
     def ready_banner(self) -> Locator:
         return self.page.get_by_test_id("ready-banner")
+
+
+class PublicBookingPage(BasePage):
+    """The public booking pages, step by step, as a patient uses them (labels and roles only)."""
+
+    path = "/rdv/"
+
+    @property
+    def site_groups(self) -> Locator:
+        return self.page.get_by_test_id("site-group")
+
+    @property
+    def held_slot(self) -> Locator:
+        return self.page.get_by_test_id("held-slot")
+
+    def check(self, audit: list | None, name: str) -> None:
+        """Record the page's axe violations under ``name`` when auditing."""
+        if audit is not None:
+            audit.append((name, self.accessibility_violations()))
+
+    def find(self, *, use: str, place: str) -> None:
+        self.page.get_by_label("Pour quoi ?").select_option(label=use)
+        self.page.get_by_label("Votre commune ou votre code postal").fill(place)
+        self.page.get_by_role("button", name="Voir les créneaux").click()
+
+    def choose_first_time(self) -> None:
+        self.site_groups.first.get_by_role("button").first.click()
+
+    def give_identity(self, *, last_name: str, first_name: str, birth_date: str, contact: str) -> None:
+        self.page.get_by_label("Nom du patient", exact=True).fill(last_name)
+        self.page.get_by_label("Prénom du patient").fill(first_name)
+        self.page.get_by_label("Date de naissance du patient").fill(birth_date)
+        self.page.get_by_label("Téléphone portable ou adresse électronique").fill(contact)
+        self.page.get_by_label("J'accepte une téléconsultation assistée", exact=False).check()
+        self.page.get_by_role("button", name="Recevoir le code de confirmation").click()
+
+    def type_code(self, code: str) -> None:
+        self.page.get_by_label("Code reçu (6 chiffres)").fill(code)
+        self.page.get_by_role("button", name="Confirmer le rendez-vous").click()
+
+    def cancel(self, *, reason: str) -> None:
+        self.page.get_by_text("Annuler ce rendez-vous", exact=True).click()
+        self.page.get_by_label("Motif (facultatif)").fill(reason)
+        self.page.get_by_label("Oui, j'annule ce rendez-vous").check()
+        self.page.get_by_role("button", name="Annuler le rendez-vous").click()
+
+    def fits_the_screen(self) -> bool:
+        """No horizontal scrolling on a phone."""
+        return bool(self.page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
