@@ -110,6 +110,18 @@ def normalize_phone(value: str, region: str = "FR") -> str:
     return str(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
 
 
+def is_mobile_phone(value: str) -> bool:
+    """A number that can receive an SMS (mobile, or a number whose kind the plan does not tell)."""
+    try:
+        number = phonenumbers.parse(str(value), "FR")
+    except phonenumbers.NumberParseException:
+        return False
+    return phonenumbers.number_type(number) in (
+        phonenumbers.PhoneNumberType.MOBILE,
+        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+    )
+
+
 def luhn_complete(body: str) -> str:
     """Append the Luhn key to a numeric body (used to make clearly fake demo numbers)."""
     return body + str(luhn.calc_check_digit(body))

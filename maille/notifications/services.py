@@ -20,7 +20,6 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-import phonenumbers
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, F, Q
@@ -28,6 +27,7 @@ from django.utils import timezone
 from django_tasks import task
 
 from maille.core.backoff import backoff_delay
+from maille.core.identifiers import is_mobile_phone
 from maille.scheduling.models import Appointment, AppointmentStatus, AppointmentTransition
 
 from .backends import Outgoing, PermanentFailure, TemporaryFailure, backend_for
@@ -79,12 +79,7 @@ def contact_of(patient: Any) -> tuple[str, str] | None:
 
 
 def _is_mobile(phone: str) -> bool:
-    try:
-        number = phonenumbers.parse(phone, "FR")
-    except phonenumbers.NumberParseException:
-        return False
-    kind = phonenumbers.number_type(number)
-    return kind in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+    return is_mobile_phone(phone)
 
 
 # --- creation, inside the transition's transaction -------------------------------------------------------
@@ -127,7 +122,9 @@ def _create_for(appointment: Appointment, kind: str, *, reminders: bool = True) 
     channel, recipient = contact
     now = timezone.now()
     departement_id = appointment.site.commune.departement_id if appointment.site.commune_id else None
-    moments = [(kind, now)]
+    # The operator read the confirmation out on the phone: the reminders alone are written.
+    read_out = kind in (MessageKind.CONFIRMATION, MessageKind.CHANGE) and appointment.confirmation_read_out
+    moments = [] if read_out else [(kind, now)]
     if reminders:
         policy = policy_for(departement_id)
         for reminder, hours in ((MessageKind.FIRST_REMINDER, policy.first_reminder_hours),

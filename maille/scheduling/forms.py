@@ -285,6 +285,38 @@ class PatientCreateForm(AccessibleErrors, forms.Form):
         return {k: data[k] for k in ("phone", "last_name", "first_name", "birth_date") if data.get(k)}
 
 
+class ConfirmForm(AccessibleErrors, forms.Form):
+    """The operator's last step: how the patient hears of the booking, and the call's note."""
+
+    SEND, READ_OUT = "send", "read"
+    confirmation = forms.ChoiceField(
+        label=_("Confirmation au patient"),
+        widget=forms.RadioSelect,
+        choices=[(SEND, _("l'envoyer (SMS ou courriel)")), (READ_OUT, _("je la lis au patient"))],
+        initial=SEND,
+        required=False,  # not chosen: sent when it can be, read out otherwise
+    )
+    call_note = forms.CharField(
+        label=_("Note d'appel (facultatif)"),
+        required=False,
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+    def __init__(self, *args: Any, can_send: bool = True, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.can_send = can_send
+        if not can_send:  # no mobile and no email: the confirmation can only be read out
+            self.fields["confirmation"].choices = [
+                (self.READ_OUT, _("je la lis au patient (ni portable ni courriel)"))
+            ]
+            self.fields["confirmation"].initial = self.READ_OUT
+
+    def clean_confirmation(self) -> str:
+        chosen = self.cleaned_data.get("confirmation") or ""
+        return chosen or (self.SEND if self.can_send else self.READ_OUT)
+
+
 class HoldForm(forms.Form):
     use = forms.ModelChoiceField(queryset=Use.objects.all(), widget=forms.HiddenInput())
     site = forms.ModelChoiceField(queryset=Site.objects.none(), widget=forms.HiddenInput())

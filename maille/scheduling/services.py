@@ -394,9 +394,13 @@ def appointment_book_hold(
     hold: Appointment,
     patient: Patient,
     booked_by_caregiver: bool = False,
+    call_note: str = "",
+    confirmation_read_out: bool = False,
     now: dt.datetime | None = None,
 ) -> Appointment:
-    """Turn one's own, unexpired hold into a booking for a patient."""
+    """Turn one's own, unexpired hold into a booking for a patient. ``call_note``: what the operator noted
+    of the call; ``confirmation_read_out``: the operator read the confirmation to the patient (no
+    confirmation message is sent, the reminders are)."""
     now = _now(now)
     appointment = locked(hold)
     check_transition(appointment, "book")
@@ -408,7 +412,13 @@ def appointment_book_hold(
     appointment.status = AppointmentStatus.BOOKED
     appointment.hold_expires_at = None
     appointment.booked_by_caregiver = booked_by_caregiver
-    appointment.save(update_fields=["patient", "status", "hold_expires_at", "booked_by_caregiver"])
+    appointment.call_note = call_note.strip()[:500]
+    appointment.confirmation_read_out = confirmation_read_out
+    appointment.save(
+        update_fields=[
+            "patient", "status", "hold_expires_at", "booked_by_caregiver", "call_note", "confirmation_read_out"
+        ]
+    )  # fmt: skip
     appointment.resource_bookings.update(hold_expires_minute=None)
     log_transition(
         appointment, name="book", from_status=AppointmentStatus.HELD, actor=actor, channel=channel, reason=""

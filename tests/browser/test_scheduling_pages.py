@@ -115,3 +115,49 @@ def test_the_operator_chooses_a_time_with_its_number_key(page, live_server, net,
     assert chosen.endswith(f"à {timezone.localtime(held.starts_at):%H:%M}, {net.site.name}")
     page.keyboard.press("/")  # no search field on this page: nothing happens, no error
     assert console_errors == []
+
+
+def test_the_operator_books_a_new_caller_by_keyboard_in_three_confirmations(
+    page, live_server, net, console_errors
+):
+    """A caller unknown to the platform: their phone number, the use, a time, confirm — keyboard only, three
+    writes (create the file, hold, book); the operator is recorded, the call noted, the confirmation sent."""
+    operator = user_with_role(Role.OPERATOR, departement_id="55")
+    log_in(page, live_server, operator)
+    writes: list[str] = []
+    page.on("request", lambda request: writes.append(request.url) if request.method == "POST" else None)
+    BookingPage(page, live_server.url).open()
+    page.keyboard.press("/")
+    page.keyboard.type("06 98 76 54 32")
+    page.keyboard.press("Enter")
+    create = page.get_by_test_id("create-from-phone").get_by_role("button")
+    expect(create).to_be_focused()
+    page.keyboard.press("Enter")  # 1: the patient's file, from the number alone
+    expect(page.get_by_test_id("chosen-patient")).to_contain_text("+33698765432")
+    expect(page.get_by_label("Usage", exact=True)).to_be_focused()
+    page.keyboard.type(net.use.name[:5])  # type-ahead in the use list; the slots follow
+    expect(page.get_by_test_id("slot").first).to_be_visible()
+    page.keyboard.press("1")  # 2: the first time is held
+    appointment = AppointmentPage(page, live_server.url)
+    expect(appointment.status).to_have_text("option en cours")
+    confirm = page.get_by_role("button", name="Confirmer le rendez-vous")
+    expect(confirm).to_be_focused()
+    page.keyboard.press("Shift+Tab")  # the call note, just before the button
+    page.keyboard.type("Rappeler la veille : malentendant")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")  # 3: booked
+    expect(appointment.status).to_have_text("réservé")
+    assert len(writes) == 3, writes
+    booked = Appointment.objects.get()
+    assert (booked.status, booked.created_by, booked.channel) == (
+        AppointmentStatus.BOOKED,
+        operator,
+        Channel.PHONE,
+    )
+    assert booked.call_note == "Rappeler la veille : malentendant"
+    expect(page.get_by_test_id("booked-by")).to_contain_text(operator.username)
+    expect(page.get_by_test_id("call-note")).to_contain_text("malentendant")
+    from maille.notifications.models import Message, MessageKind
+
+    assert Message.objects.filter(appointment=booked, kind=MessageKind.CONFIRMATION).exists()
+    assert console_errors == []

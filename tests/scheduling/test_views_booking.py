@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 
 import pytest
 from django.urls import reverse
@@ -382,3 +383,80 @@ def test_slots_are_grouped_by_site_nearest_first_with_each_site_s_next_times():
     assert [t.starts_at for t in groups[1].times] == [s.starts_at for s in slots[:2] + slots[3:5]]
     assert len(groups[1].times) == TIMES_PER_SITE
     assert groups[0].travel_minutes == 10.0
+
+
+def test_the_operator_reads_the_confirmation_out_and_notes_the_call(
+    client, net, operator, settings, tmp_path
+):
+    from maille.notifications.models import Message, MessageKind
+
+    settings.NOTIFICATIONS_FILE = str(tmp_path / "outbox.jsonl")
+    patient = PatientFactory(phone="+33612345678", email="")
+    slot = find_slots(SlotQuery(use=net.use, site_ids=(net.site.pk,), limit=30))[-1]  # days ahead: reminders
+    client.post(BOOK, hold_data(net, slot, patient))
+    hold = Appointment.objects.get()
+    page = html.unescape(
+        client.get(
+            f"{reverse('scheduling:appointment', args=[hold.pk])}?patient={patient.pk}"
+        ).content.decode()
+    )
+    assert "je la lis au patient" in page
+    assert "l'envoyer (SMS ou courriel)" in page
+    response = client.post(BOOK, {"action": "confirm", "option": hold.pk, "patient": patient.pk,
+                                  "confirmation": "read", "call_note": "  Fille présente  "})  # fmt: skip
+    assert response.status_code == 302
+    hold.refresh_from_db()
+    assert (hold.status, hold.confirmation_read_out, hold.call_note) == (
+        AppointmentStatus.BOOKED,
+        True,
+        "Fille présente",
+    )
+    kinds = set(Message.objects.filter(appointment=hold).values_list("kind", flat=True))
+    assert MessageKind.CONFIRMATION not in kinds  # read out: not sent
+    assert MessageKind.FIRST_REMINDER in kinds  # the reminders still go
+    page = client.get(reverse("scheduling:appointment", args=[hold.pk])).content.decode()
+    assert 'data-testid="read-out"' in page
+    assert "Fille présente" in page
+
+
+def test_a_patient_with_a_landline_only_hears_the_confirmation(client, net, operator):
+    patient = PatientFactory(phone="+33329000000", email="")  # a landline: no SMS
+    client.post(BOOK, hold_data(net, first_slot(net), patient))
+    hold = Appointment.objects.get()
+    page = html.unescape(
+        client.get(
+            f"{reverse('scheduling:appointment', args=[hold.pk])}?patient={patient.pk}"
+        ).content.decode()
+    )
+    assert "ni portable ni courriel" in page
+    assert "l'envoyer (SMS ou courriel)" not in page
+    refused = client.post(
+        BOOK, {"action": "confirm", "option": hold.pk, "patient": patient.pk, "confirmation": "send"}
+    )
+    assert refused.status_code == 302
+    hold.refresh_from_db()
+    assert hold.status == AppointmentStatus.HELD  # "send" is not a choice for this patient: nothing booked
+    client.post(BOOK, {"action": "confirm", "option": hold.pk, "patient": patient.pk})
+    hold.refresh_from_db()
+    assert (hold.status, hold.confirmation_read_out) == (AppointmentStatus.BOOKED, True)
+
+
+def test_a_phone_search_without_result_offers_the_file_from_that_number(client, net, operator):
+    response = client.get(reverse("scheduling:patient_search"), {"recherche-phone": "06 98 76 54 32"})
+    html = response.content.decode()
+    assert "Aucun patient avec ce numéro" in html
+    assert 'name="nouveau-phone" value="06 98 76 54 32"' in html
+    created = client.post(
+        BOOK, {"action": "create_patient", "nouveau-phone": "06 98 76 54 32", "retour": BOOK}
+    )
+    assert created.status_code == 302
+    patient = Patient.objects.get()
+    assert patient.phone == "+33698765432"
+    # the same number again: the existing file is found first, and a second creation warns of the duplicate
+    again = client.get(
+        reverse("scheduling:patient_search"), {"recherche-phone": "0698765432"}
+    ).content.decode()
+    assert 'data-testid="patient-result"' in again
+    warned = client.post(BOOK, {"action": "create_patient", "nouveau-phone": "0698765432", "retour": BOOK})
+    assert warned.status_code == 409
+    assert Patient.objects.count() == 1

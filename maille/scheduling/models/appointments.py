@@ -72,6 +72,10 @@ class Appointment(models.Model):
         "patients.Patient", null=True, blank=True, on_delete=models.PROTECT, related_name="appointments"
     )
     booked_by_caregiver = models.BooleanField(_("pris par un aidant"), default=False)
+    # The phone operator's note of the call that booked it, and whether they read the confirmation out
+    # (then no confirmation message is sent; the reminders are).
+    call_note = models.TextField(_("note d'appel"), max_length=500, blank=True)
+    confirmation_read_out = models.BooleanField(_("confirmation lue au téléphone"), default=False)
     starts_at = models.DateTimeField(_("début"), db_index=True)
     ends_at = models.DateTimeField(_("fin"))
     status = models.CharField(_("statut"), max_length=16, choices=AppointmentStatus.choices, db_index=True)

@@ -19,7 +19,14 @@ from maille.accounts.permissions import has_permission, require_permission
 from maille.core.errors import DomainError
 from maille.patients.services import patient_read
 
-from ..forms import CancelForm, CompleteForm, PatientCreateForm, PatientSearchForm, RescheduleForm
+from ..forms import (
+    CancelForm,
+    CompleteForm,
+    ConfirmForm,
+    PatientCreateForm,
+    PatientSearchForm,
+    RescheduleForm,
+)
 from ..models import TRANSITIONS, Appointment, AppointmentStatus
 from ..selectors import appointments_visible_to, can_manage_booking, can_run_appointment, patients_visible_to
 from ..services import (
@@ -32,7 +39,7 @@ from ..services import (
     appointment_start,
 )
 from ..video import video_access
-from .booking import chosen_patient
+from .booking import can_message, chosen_patient
 from .channels import channel_for
 
 BOOKING_ACTIONS = ("confirm", "reschedule", "cancel")
@@ -142,6 +149,9 @@ def appointment_detail(request: HttpRequest, appointment_id: int) -> HttpRespons
             reason="page rendez-vous",
         )
     is_holder = appointment.is_held_by(request.user)
+    hold_patient = (
+        chosen_patient(request, request.GET.get("patient") or appointment.patient_id) if is_holder else None
+    )
     context = {
         "appointment": appointment,
         "patient": patient,
@@ -155,9 +165,8 @@ def appointment_detail(request: HttpRequest, appointment_id: int) -> HttpRespons
             for row in appointment.transitions.select_related("actor").order_by("occurred_at", "pk")
         ],
         "is_holder": is_holder,
-        "hold_patient": chosen_patient(request, request.GET.get("patient") or appointment.patient_id)
-        if is_holder
-        else None,
+        "hold_patient": hold_patient,
+        "confirm_form": ConfirmForm(can_send=can_message(hold_patient)) if hold_patient else None,
         "hold_expired": bool(appointment.hold_expires_at and appointment.hold_expires_at <= timezone.now()),
         "patient_search": PatientSearchForm(prefix="recherche"),
         "patient_create": PatientCreateForm(prefix="nouveau"),

@@ -17,12 +17,13 @@ from django.utils.translation import gettext as _
 from maille.accounts.permissions import has_permission, require_permission
 from maille.accounts.scope import scope_for
 from maille.core.errors import ConflictError, DomainError
+from maille.core.identifiers import is_mobile_phone
 from maille.patients.models import Patient
 from maille.patients.services import patient_create, patient_duplicates_shown, patient_read
 from maille.patients.services import patient_search as search_patients
 
 from ..engine import SlotQuery, find_slots
-from ..forms import HoldForm, PatientCreateForm, PatientSearchForm, SlotSearchForm
+from ..forms import ConfirmForm, HoldForm, PatientCreateForm, PatientSearchForm, SlotSearchForm
 from ..selectors import agenda_sites_for, appointments_visible_to, bookable_uses_for, patients_visible_to
 from ..services import appointment_book_hold, appointment_hold, hold_release
 from ..slot_groups import SlotChoice, by_site, numbered, site_names, slot_choices
@@ -143,6 +144,8 @@ def book(request: HttpRequest) -> HttpResponse:
     data = request.GET if request.GET.get("use") else None
     form = _search_form(request, data)
     patient = chosen_patient(request, request.GET.get("patient"))
+    if patient is not None and data is None:  # next step by keyboard: the use
+        form.fields["use"].widget.attrs["autofocus"] = True
     return render(request, "scheduling/book.html", _context(request, form, patient))
 
 
@@ -179,6 +182,8 @@ def patient_search(request: HttpRequest) -> HttpResponse:
         "searched": searched,
         "carried_query": _carried_query(request),
         "choose_url": request.GET.get("retour") or reverse("scheduling:book"),
+        # searched by phone: the patient's file can be created from that number in one keystroke
+        "new_phone": (form.cleaned_data.get("phone") or "").strip() if searched else "",
     }
     return render(request, "scheduling/_patient_results.html", context)
 
@@ -258,15 +263,35 @@ def _confirm(request: HttpRequest) -> HttpResponse:
     if patient is None:
         messages.error(request, _("Choisissez ou créez d'abord le dossier du patient."))
         return redirect(reverse("scheduling:appointment", args=[hold.pk]))
+    form = ConfirmForm(request.POST, can_send=can_message(patient))
+    if not form.is_valid():
+        messages.error(request, _("Choisissez comment le patient reçoit la confirmation."))
+        return redirect(f"{reverse('scheduling:appointment', args=[hold.pk])}?patient={patient.pk}")
+    read_out = form.cleaned_data["confirmation"] == ConfirmForm.READ_OUT
     try:
         booked = appointment_book_hold(
-            actor=request.user, channel=channel_for(request.user), hold=hold, patient=patient
-        )
+            actor=request.user, channel=channel_for(request.user), hold=hold, patient=patient,
+            call_note=form.cleaned_data["call_note"], confirmation_read_out=read_out,
+        )  # fmt: skip
     except DomainError as error:
         messages.error(request, error.message)
         return redirect(reverse("scheduling:book"))
-    messages.success(request, _("Le rendez-vous est réservé."))
+    if read_out:
+        messages.success(
+            request, _("Le rendez-vous est réservé. Lisez la confirmation au patient (ci-dessous).")
+        )
+    else:
+        messages.success(request, _("Le rendez-vous est réservé. La confirmation part par SMS ou courriel."))
     return redirect(reverse("scheduling:appointment", args=[booked.pk]))
+
+
+def can_message(patient: Patient) -> bool:
+    """Whether a confirmation can be sent: a mobile number or an email, the patient's or their caregiver's
+    (the messages app decides which; a landline alone means reading it out)."""
+    people = [patient, patient.caregiver] if patient.caregiver_id else [patient]
+    return any(
+        person.email or (person.phone and is_mobile_phone(person.phone)) for person in people if person
+    )
 
 
 def _release(request: HttpRequest) -> HttpResponse:

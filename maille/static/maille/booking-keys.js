@@ -10,7 +10,12 @@
   }
 
   document.addEventListener("keydown", function (event) {
-    if (event.altKey || event.ctrlKey || event.metaKey || typing(event.target)) {
+    if (event.altKey || event.ctrlKey || event.metaKey) {
+      return;
+    }
+    // A digit chooses a slot even from the use list just chosen (its options hold no digits).
+    var inSelect = event.target && event.target.tagName === "SELECT";
+    if (typing(event.target) && !(inSelect && /^[1-9]$/.test(event.key))) {
       return;
     }
     if (/^[1-9]$/.test(event.key)) {
