@@ -161,7 +161,18 @@ class SiteAgendaPage(BasePage):
     def grid(self) -> Locator:
         return self.page.get_by_test_id("week-grid")
 
+    @property
+    def time_grid(self) -> Locator:
+        return self.page.get_by_test_id("time-grid")
+
+    def show_list(self) -> None:
+        """Open the week's detailed list (folded under the time grid)."""
+        details = self.page.get_by_test_id("week-list")
+        if details.get_attribute("open") is None:
+            details.locator("summary").click()
+
     def grid_row(self, label: str) -> Locator:
+        self.show_list()
         return self.grid.get_by_role("row").filter(has=self.page.get_by_role("rowheader", name=label))
 
     def add_rule(

@@ -161,3 +161,31 @@ def test_the_operator_books_a_new_caller_by_keyboard_in_three_confirmations(
 
     assert Message.objects.filter(appointment=booked, kind=MessageKind.CONFIRMATION).exists()
     assert console_errors == []
+
+
+def test_the_site_week_is_a_time_grid_one_screen_high(page, live_server, net):
+    from maille.scheduling.engine import SlotQuery, find_slots
+    from maille.scheduling.services import appointment_book
+    from maille.scheduling.wallclock import PARIS
+    from tests.patients.factories import PatientFactory
+
+    slot = find_slots(SlotQuery(use=net.use, site_ids=(net.site.pk,), limit=1))[0]
+    booked = appointment_book(actor=None, channel=Channel.PHONE, patient=PatientFactory(), use=net.use,
+                              site=net.site, starts_at=slot.starts_at)  # fmt: skip
+    local = slot.starts_at.astimezone(PARIS)
+    monday = local.date() - timezone.timedelta(days=local.weekday())
+    page.set_viewport_size({"width": 1280, "height": 800})
+    log_in(page, live_server, user_with_role(Role.SITE_STAFF, site=net.site))
+    page.goto(f"{live_server.url}/agendas/sites/{net.site.pk}/?semaine={monday.isoformat()}")
+    grid = page.get_by_test_id("time-grid")
+    expect(grid).to_be_visible()
+    body = grid.locator(".tg-body").bounding_box()
+    assert body["height"] <= 800  # the whole week in one screen
+    entry = grid.locator(f'a[href="/agendas/rendez-vous/{booked.pk}/"]').first
+    expect(entry).to_be_visible()
+    box = entry.bounding_box()
+    # placed at its time: 09:00–12:00 availability, grid from 08:00 to 18:00
+    minutes = local.hour * 60 + local.minute - 8 * 60
+    expected_top = body["y"] + body["height"] * minutes / (10 * 60)
+    assert abs(box["y"] - expected_top) < 4, (box, body, local)
+    expect(page.get_by_test_id("time-grid-columns")).to_contain_text(net.room.name)

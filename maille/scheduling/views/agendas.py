@@ -41,6 +41,7 @@ from ..selectors import (
     can_edit_site_agenda,
     sites_run_by,
 )
+from ..time_grid import time_grid
 from ..week_grids import (
     doctor_rules,
     doctor_week,
@@ -195,7 +196,8 @@ def site_agenda(request: HttpRequest, site_id: int) -> HttpResponse:
             return response
     context = {
         "site": site,
-        "week": site_week(site, monday, appointment_url, appointments_visible_to(request.user)),
+        "week": (week := site_week(site, monday, appointment_url, appointments_visible_to(request.user))),
+        "grid": time_grid(week),
         "can_edit": can_edit,
         "forms": forms,
         "lists": lists,
@@ -272,7 +274,8 @@ def doctor_agenda(request: HttpRequest) -> HttpResponse:
     context = {
         "doctor": doctor,
         "served_sites": served.order_by("name"),
-        "week": doctor_week(doctor, monday, appointment_url, appointments_visible_to(request.user)),
+        "week": (week := doctor_week(doctor, monday, appointment_url, appointments_visible_to(request.user))),
+        "grid": time_grid(week),
         "can_edit": can_edit,
         "forms": forms,
         "lists": lists,
