@@ -15,7 +15,14 @@ from django.utils.translation import gettext_lazy as _
 
 from maille.directory.models import Professional, Room, Sex, Site, Use
 
-from .models import Absence, AvailabilityException, AvailabilityRule, ReservedRange, SiteClosure
+from .models import (
+    Absence,
+    AvailabilityException,
+    AvailabilityRule,
+    ReportChannel,
+    ReservedRange,
+    SiteClosure,
+)
 
 TIME_WIDGET = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -341,13 +348,18 @@ class RescheduleForm(AccessibleErrors, forms.Form):
 class CompleteForm(AccessibleErrors, forms.Form):
     duration_minutes = forms.IntegerField(label=_("Durée réelle (minutes)"), min_value=1, max_value=240)
     act_code = forms.CharField(label=_("Acte réalisé (code CCAM/NGAP)"), max_length=20, required=False)
-    report_sent_to_medecin_traitant = forms.BooleanField(
-        label=_("Compte rendu envoyé au médecin traitant"), required=False
+    report_channel = forms.ChoiceField(
+        label=_("Compte rendu au médecin traitant"), choices=ReportChannel.choices, required=False
     )
     prescription_issued = forms.BooleanField(label=_("Ordonnance délivrée"), required=False)
     referred_in_person = forms.BooleanField(
         label=_("Orientation vers une consultation physique"), required=False
     )
+    follow_up_needed = forms.BooleanField(label=_("Suivi à prévoir"), required=False)
+    follow_up_note = forms.CharField(
+        label=_("Suivi : précisions (facultatif)"), max_length=300, required=False,
+        help_text=_("Ex. : revoir dans 15 jours, bilan sanguin avant."),
+    )  # fmt: skip
 
 
 def week_start_from(value: str | None, today: dt.date) -> dt.date:

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from maille.core.errors import DomainError
 
-from .models import Appointment, AppointmentStatus
+from .models import SENT_REPORT_CHANNELS, Appointment, AppointmentStatus, ReportChannel
 from .transitions import check_transition, locked, log_transition
 
 
@@ -125,18 +125,27 @@ def appointment_complete(
     report_sent_to_medecin_traitant: bool = False,
     prescription_issued: bool = False,
     referred_in_person: bool = False,
+    report_channel: str = "",
+    follow_up_needed: bool = False,
+    follow_up_note: str = "",
     now: dt.datetime | None = None,
 ) -> Appointment:
-    """Close a teleconsultation with what happened (duration, act, outcome)."""
+    """Close a teleconsultation with what happened (duration, act, outcome): whether and how the report
+    reached the médecin traitant (a channel that sends it counts as sent), and the follow-up to arrange."""
     if not 1 <= duration_minutes <= 240:
         raise DomainError(_("La durée doit être comprise entre 1 et 240 minutes."), code="invalid_duration")
+    if report_channel not in ReportChannel.values:
+        raise DomainError(_("Mode d'envoi du compte rendu inconnu."), code="invalid_report_channel")
     fields = {
         "completed_at": _now(now),
         "duration_minutes": duration_minutes,
         "act_code": act_code[:20],
-        "report_sent_to_medecin_traitant": report_sent_to_medecin_traitant,
+        "report_sent_to_medecin_traitant": report_sent_to_medecin_traitant or report_channel in SENT_REPORT_CHANNELS,
         "prescription_issued": prescription_issued,
         "referred_in_person": referred_in_person,
+        "report_channel": report_channel,
+        "follow_up_needed": follow_up_needed or bool(follow_up_note.strip()),
+        "follow_up_note": follow_up_note.strip()[:300],
     }
     return _simple_transition(appointment, "complete", actor=actor, channel=channel, fields=fields)
 

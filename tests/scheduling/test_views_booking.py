@@ -460,3 +460,39 @@ def test_a_phone_search_without_result_offers_the_file_from_that_number(client, 
     warned = client.post(BOOK, {"action": "create_patient", "nouveau-phone": "0698765432", "retour": BOOK})
     assert warned.status_code == 409
     assert Patient.objects.count() == 1
+
+
+def test_the_completion_records_how_the_report_went_and_the_follow_up(client, net, booked):
+    client.force_login(user_with_role(Role.SITE_STAFF, site=net.site))
+    url = reverse("scheduling:appointment", args=[booked.pk])
+    for action in ("check_in", "start"):
+        client.post(url, {"action": action})
+    refused = client.post(url, {"action": "complete", "complete-duration_minutes": "15",
+                                "complete-report_channel": "pigeon"})  # fmt: skip
+    assert refused.status_code == 422
+    assert 'id="id_complete-report_channel_error"' in refused.content.decode()
+    response = client.post(url, {
+        "action": "complete", "complete-duration_minutes": "15", "complete-report_channel": "mssante",
+        "complete-follow_up_note": "Revoir dans 15 jours",
+    })  # fmt: skip
+    assert response.status_code == 302
+    booked.refresh_from_db()
+    assert (booked.report_channel, booked.report_sent_to_medecin_traitant) == ("mssante", True)
+    assert (booked.follow_up_needed, booked.follow_up_note) == (True, "Revoir dans 15 jours")
+    html = page(client, booked).content.decode()
+    assert "messagerie sécurisée de santé (MSSanté)" in html
+    assert "à prévoir — Revoir dans 15 jours" in html
+
+
+def test_a_report_given_to_no_gp_does_not_count_as_sent(net, booked):
+    from maille.core.errors import DomainError
+    from maille.scheduling.services import appointment_check_in, appointment_complete, appointment_start
+
+    for service in (appointment_check_in, appointment_start):
+        booked = service(actor=None, channel=Channel.SITE, appointment=booked)
+    with pytest.raises(DomainError, match="inconnu"):
+        appointment_complete(actor=None, channel=Channel.SITE, appointment=booked, duration_minutes=10,
+                             report_channel="fax")  # fmt: skip
+    done = appointment_complete(actor=None, channel=Channel.SITE, appointment=booked, duration_minutes=10,
+                                report_channel="sans_mt")  # fmt: skip
+    assert (done.report_sent_to_medecin_traitant, done.follow_up_needed) == (False, False)

@@ -14,6 +14,20 @@ from django.utils.translation import gettext_lazy as _
 from maille.core.models import Channel
 
 
+class ReportChannel(models.TextChoices):
+    """How the teleconsultation's report reached the patient's médecin traitant."""
+
+    NOT_SENT = "", _("non envoyé")
+    MSSANTE = "mssante", _("messagerie sécurisée de santé (MSSanté)")
+    DMP = "dmp", _("DMP (Mon espace santé)")
+    LETTER = "courrier", _("courrier")
+    PATIENT = "patient", _("remis au patient")
+    NO_GP = "sans_mt", _("pas de médecin traitant")
+
+
+SENT_REPORT_CHANNELS = (ReportChannel.MSSANTE, ReportChannel.DMP, ReportChannel.LETTER, ReportChannel.PATIENT)
+
+
 class AppointmentStatus(models.TextChoices):
     HELD = "held", _("option en cours")
     BOOKED = "booked", _("réservé")
@@ -104,6 +118,11 @@ class Appointment(models.Model):
     prescription_issued = models.BooleanField(_("ordonnance"), default=False)
     is_fictional = models.BooleanField(_("fictif (démonstration)"), default=False)
     referred_in_person = models.BooleanField(_("orientation vers une consultation physique"), default=False)
+    report_channel = models.CharField(
+        _("envoi du compte rendu"), max_length=10, choices=ReportChannel.choices, blank=True
+    )
+    follow_up_needed = models.BooleanField(_("suivi à prévoir"), default=False)
+    follow_up_note = models.CharField(_("suivi : précisions"), max_length=300, blank=True)
 
     objects = AppointmentQuerySet.as_manager()
 
