@@ -247,6 +247,8 @@ class SlotSearchForm(AccessibleErrors, forms.Form):
         max_length=2,
         help_text=_("Code à deux lettres, ex. : en"),
     )
+    # A patient at the site without appointment: today's free times from now (site staff of that site).
+    sans_rdv = forms.BooleanField(required=False, widget=forms.HiddenInput())
 
     def __init__(self, *args: Any, uses: Any, sites: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
@@ -329,6 +331,7 @@ class HoldForm(forms.Form):
     site = forms.ModelChoiceField(queryset=Site.objects.none(), widget=forms.HiddenInput())
     starts_at = forms.DateTimeField(widget=forms.HiddenInput())
     patient = forms.IntegerField(required=False, widget=forms.HiddenInput())
+    sans_rdv = forms.BooleanField(required=False, widget=forms.HiddenInput())
 
     def __init__(self, *args: Any, sites: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)

@@ -140,7 +140,8 @@ def appointment_complete(
         "completed_at": _now(now),
         "duration_minutes": duration_minutes,
         "act_code": act_code[:20],
-        "report_sent_to_medecin_traitant": report_sent_to_medecin_traitant or report_channel in SENT_REPORT_CHANNELS,
+        "report_sent_to_medecin_traitant": report_sent_to_medecin_traitant
+        or report_channel in SENT_REPORT_CHANNELS,
         "prescription_issued": prescription_issued,
         "referred_in_person": referred_in_person,
         "report_channel": report_channel,

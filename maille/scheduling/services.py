@@ -192,6 +192,7 @@ def _reserve(
     assistant: Professional | None,
     doctor: Professional | None,
     now: dt.datetime,
+    walk_in: bool = False,
 ) -> tuple[dict[str, Any], int]:
     """Resolve and validate the resources of a start, with the engine's rules: the appointment's resource
     fields, and the use's buffer (minutes the resources stay busy after it)."""
@@ -199,7 +200,7 @@ def _reserve(
         raise DomainError(_("Ce créneau est déjà passé."), code="past_slot")
     if room is not None and room.site_id != site.pk:
         raise DomainError(_("Cette salle n'appartient pas à ce site."), code="room_not_at_site")
-    free = candidates_at(use=use, site_id=site.pk, starts_at=starts_at, now=now)
+    free = candidates_at(use=use, site_id=site.pk, starts_at=starts_at, now=now, walk_in=walk_in)
     if not free.site_offers_use:
         raise DomainError(_("Ce site ne propose pas cet usage."), code="use_not_offered")
     if not free.equipped_room_ids or (room is not None and room.pk not in free.equipped_room_ids):
@@ -252,10 +253,12 @@ def _create(
     now: dt.datetime,
     hold_minutes: int = HOLD_MINUTES,
     reason: str = "",
+    walk_in: bool = False,
 ) -> Appointment:
     resources, buffer_minutes = _reserve(
-        use=use, site=site, starts_at=starts_at, room=room, assistant=assistant, doctor=doctor, now=now
-    )
+        use=use, site=site, starts_at=starts_at, room=room, assistant=assistant, doctor=doctor, now=now,
+        walk_in=walk_in,
+    )  # fmt: skip
     appointment = Appointment.objects.create(
         use=use,
         site=site,
@@ -305,8 +308,11 @@ def appointment_hold(
     doctor: Professional | None = None,
     now: dt.datetime | None = None,
     hold_minutes: int = HOLD_MINUTES,
+    walk_in: bool = False,
 ) -> Appointment:
-    """Hold a slot for a few minutes (it expires by itself) while the patient's details are taken."""
+    """Hold a slot for a few minutes (it expires by itself) while the patient's details are taken.
+    ``walk_in``: the patient is at the site, the use's minimum notice does not apply (the caller checks
+    that the user runs this site)."""
     now = _now(now)
     try:
         return _create(
@@ -323,6 +329,7 @@ def appointment_hold(
             booked_by_caregiver=False,
             now=now,
             hold_minutes=hold_minutes,
+            walk_in=walk_in,
         )
     except _SlotTaken:
         raise _slot_taken(use=use, site=site, starts_at=starts_at, now=now) from None

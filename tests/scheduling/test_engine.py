@@ -419,3 +419,23 @@ def test_many_sites_path_skips_sites_beyond_the_travel_limit(monkeypatch, site_l
     slots = search(use, latitude=49.12, longitude=5.30, max_travel_minutes=30, limit=20)
     assert {s.site_id for s in slots} == {near.site.pk}
     assert len(slots) == 20
+
+
+def test_a_walk_in_skips_the_minimum_notice_and_can_be_held():
+    from maille.core.errors import ConflictError, DomainError
+
+    net = make_network()  # notice 60 minutes, step 10
+    now = paris(2026, 3, 2, 9, 5)
+    assert local_starts(search(net.use, now=now, limit=1)) == [dt.datetime(2026, 3, 2, 10, 10)]
+    assert local_starts(search(net.use, now=now, limit=1, walk_in=True)) == [dt.datetime(2026, 3, 2, 9, 10)]
+    soon = paris(2026, 3, 2, 9, 10)
+    with pytest.raises(ConflictError):
+        appointment_hold(
+            actor=None, channel=Channel.SITE, use=net.use, site=net.site, starts_at=soon, now=now
+        )
+    hold = appointment_hold(actor=None, channel=Channel.SITE, use=net.use, site=net.site, starts_at=soon,
+                            now=now, walk_in=True)  # fmt: skip
+    assert hold.starts_at == soon
+    with pytest.raises(DomainError, match="déjà passé"):  # the past stays the past, walk-in or not
+        appointment_hold(actor=None, channel=Channel.SITE, use=net.use, site=net.site,
+                         starts_at=paris(2026, 3, 2, 9, 0), now=now, walk_in=True)  # fmt: skip

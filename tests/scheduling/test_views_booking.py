@@ -496,3 +496,15 @@ def test_a_report_given_to_no_gp_does_not_count_as_sent(net, booked):
     done = appointment_complete(actor=None, channel=Channel.SITE, appointment=booked, duration_minutes=10,
                                 report_channel="sans_mt")  # fmt: skip
     assert (done.report_sent_to_medecin_traitant, done.follow_up_needed) == (False, False)
+
+
+def test_site_staff_open_today_s_free_times_for_a_walk_in_and_others_do_not(client, net):
+    query = {"use": net.use.pk, "site": net.site.pk, "sans_rdv": "on"}
+    client.force_login(user_with_role(Role.SITE_STAFF, site=net.site))
+    day = client.get(reverse("scheduling:site_day", args=[net.site.pk])).content.decode()
+    assert 'data-testid="walk-in"' in day
+    fragment = client.get(reverse("scheduling:book_slots"), query).content.decode()
+    assert 'data-testid="walk-in-mode"' in fragment
+    client.force_login(user_with_role(Role.OPERATOR, departement_id="55"))
+    fragment = client.get(reverse("scheduling:book_slots"), query).content.decode()
+    assert 'data-testid="walk-in-mode"' not in fragment  # an operator does not run the site's day

@@ -72,6 +72,8 @@ class SlotQuery:
     doctor_sex: str = ""
     doctor_language: str = ""
     limit: int = 10
+    # A walk-in: the patient is at the site now, so the use's minimum notice does not apply (site staff only).
+    walk_in: bool = False
 
 
 @dataclass(frozen=True)
@@ -450,7 +452,7 @@ def _named_sites(query: SlotQuery) -> tuple[int, ...] | None:
 
 def booking_window(query: SlotQuery, now: dt.datetime, policy: UseBookingPolicy) -> tuple[int, int]:
     """[earliest start, latest end] in UTC minutes after notice and horizon."""
-    lo = to_minutes(now) + policy.min_notice_minutes
+    lo = to_minutes(now) + (1 if query.walk_in else policy.min_notice_minutes)
     hi = to_minutes(now + dt.timedelta(days=policy.horizon_days))
     if query.starts_after is not None:
         lo = max(lo, to_minutes(query.starts_after))
@@ -611,11 +613,11 @@ class SlotCandidates:
 
 
 def candidates_at(
-    *, use: Use, site_id: int, starts_at: dt.datetime, now: dt.datetime | None = None
+    *, use: Use, site_id: int, starts_at: dt.datetime, now: dt.datetime | None = None, walk_in: bool = False
 ) -> SlotCandidates:
     """Validate one start with the same rules as the search (notice, horizon, availability, reservations)."""
     now = now or timezone.now()
-    query = SlotQuery(use=use, site_ids=(site_id,))
+    query = SlotQuery(use=use, site_ids=(site_id,), walk_in=walk_in)
     token = change_token()
     resources = use_resources(use, timezone.localdate(now), _named_sites(query), token=token)
     policy = resources.policy or DEFAULT_POLICY

@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 
@@ -24,9 +25,16 @@ from maille.patients.services import patient_search as search_patients
 
 from ..engine import SlotQuery, find_slots
 from ..forms import ConfirmForm, HoldForm, PatientCreateForm, PatientSearchForm, SlotSearchForm
-from ..selectors import agenda_sites_for, appointments_visible_to, bookable_uses_for, patients_visible_to
+from ..selectors import (
+    agenda_sites_for,
+    appointments_visible_to,
+    bookable_uses_for,
+    patients_visible_to,
+    sites_run_by,
+)
 from ..services import appointment_book_hold, appointment_hold, hold_release
 from ..slot_groups import SlotChoice, by_site, numbered, site_names, slot_choices
+from ..wallclock import PARIS
 from .channels import channel_for
 
 SLOT_COUNT = 30
@@ -39,6 +47,7 @@ SEARCH_PARAMETERS = (
     "max_travel_minutes",
     "doctor_sex",
     "doctor_language",
+    "sans_rdv",
     "patient",
 )
 
@@ -49,8 +58,19 @@ def _search_form(request: HttpRequest, data: Any) -> SlotSearchForm:
     )
 
 
+def walk_in_allowed(request: HttpRequest, site: Any) -> bool:
+    """A walk-in (no minimum notice) is booked by those who run the site's day, at that site."""
+    return site is not None and sites_run_by(request.user).filter(pk=site.pk).exists()
+
+
+def _is_walk_in(request: HttpRequest, form: SlotSearchForm) -> bool:
+    data = form.cleaned_data
+    return bool(data.get("sans_rdv")) and walk_in_allowed(request, data.get("site"))
+
+
 def _search_slots(request: HttpRequest, form: SlotSearchForm, patient: Patient | None) -> list[SlotChoice]:
     data = form.cleaned_data
+    walk_in = _is_walk_in(request, form)
     commune = data.get("commune") or (patient.commune if patient is not None else None)
     if data.get("site") is not None:
         site_ids: tuple[int, ...] | None = (data["site"].pk,)
@@ -67,6 +87,11 @@ def _search_slots(request: HttpRequest, form: SlotSearchForm, patient: Patient |
         doctor_sex=data.get("doctor_sex") or "",
         doctor_language=(data.get("doctor_language") or "").lower(),
         limit=SLOT_COUNT,
+        walk_in=walk_in,
+        # a walk-in waits at the site: today's times only
+        ends_before=dt.datetime.combine(timezone.localdate() + dt.timedelta(days=1), dt.time(0), tzinfo=PARIS)
+        if walk_in
+        else None,
     )
     return slot_choices(find_slots(query))
 
@@ -133,6 +158,7 @@ def _context(
         "taken": False,
         "slot_use_id": form.cleaned_data["use"].pk if slots is not None else "",
         "slot_patient_id": patient.pk if patient is not None else "",
+        "walk_in": slots is not None and _is_walk_in(request, form),
         **extra,
     }
 
@@ -225,6 +251,7 @@ def _hold(request: HttpRequest) -> HttpResponse:
             use=data["use"],
             site=data["site"],
             starts_at=data["starts_at"],
+            walk_in=bool(data.get("sans_rdv")) and walk_in_allowed(request, data["site"]),
         )
     except ConflictError as error:
         search = _search_form(request, None)

@@ -20,10 +20,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from maille.accounts.permissions import require_permission
+from maille.accounts.permissions import has_permission, require_permission
 from maille.accounts.scope import scope_for
 from maille.core.errors import DomainError
-from maille.directory.models import Site
+from maille.directory.models import Site, Use
 from maille.patients.services import patients_shown
 
 from ..models import Appointment, AppointmentStatus
@@ -134,6 +134,14 @@ def _site_day(request: HttpRequest, site_id: int, template: str, *, fragment: bo
             "list_url": f"{list_url}?jour={day.isoformat()}",
             "poll_seconds": settings.DAY_POLL_SECONDS,
             "return_to": reverse("scheduling:site_day", args=[site.pk]) + f"?jour={day.isoformat()}",
+            # a patient at the door without appointment: today's free times from now
+            "walk_in_uses": list(
+                Use.objects.filter(site_uses__site=site, site_uses__is_active=True).order_by("name")
+            )
+            if not fragment
+            and day == timezone.localdate()
+            and has_permission(request.user, "scheduling.book")
+            else [],
         }
 
     appointments = appointments_of_day(appointments_run_by(request.user).filter(site=site), day)
