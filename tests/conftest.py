@@ -25,6 +25,16 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _public_slots_computed_each_time(settings):
+    # Each test has its own data: the public slot page's per-process cache (tested on its own) starts empty
+    # and keeps nothing between requests.
+    from maille.public.slots import forget_cached_slots
+
+    settings.PUBLIC_SLOTS_CACHE_SECONDS = 0
+    forget_cached_slots()
+
+
+@pytest.fixture(autouse=True)
 def _strict_templates(settings):
     for template in settings.TEMPLATES:
         template["OPTIONS"]["string_if_invalid"] = InvalidTemplateVariable("%s")

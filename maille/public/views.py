@@ -28,7 +28,6 @@ from maille.directory.models import Site
 from maille.scheduling.engine import SlotQuery, find_slots
 from maille.scheduling.models import Appointment
 from maille.scheduling.slot_groups import SiteSlots, SlotChoice, by_site, site_names, slot_choices
-from maille.scheduling.wallclock import PARIS
 
 from .forms import (
     DEFAULT_TRAVEL,
@@ -62,6 +61,7 @@ from .services import (
     public_offer_accept,
     public_offer_decline,
 )
+from .slots import nearest_sites_with_times
 
 SESSION_KEY = "public_booking"
 SLOT_COUNT = 40
@@ -101,26 +101,17 @@ def _slots_url(use_id: int, commune_code: str, **extra: Any) -> str:
 
 
 # --- 2. the slots ------------------------------------------------------------------------------------------
-def _earliest(form: SlotsForm, *, site_ids: tuple[int, ...] | None = None) -> list[SiteSlots]:
+def _earliest(form: SlotsForm) -> list[SiteSlots]:
     data = form.cleaned_data
-    commune = data["commune"]
     after = data.get("apres")
-    starts_after = (
-        dt.datetime.combine(after, dt.time(0), tzinfo=PARIS)
-        if after and after > timezone.localdate()
-        else None
-    )
-    query = SlotQuery(
-        use=data["usage"],
-        latitude=commune.latitude,
-        longitude=commune.longitude,
-        starts_after=starts_after,
-        site_ids=site_ids,
+    return nearest_sites_with_times(
+        data["usage"],
+        data["commune"],
         max_travel_minutes=data.get("trajet"),
-        limit=SLOT_COUNT,
+        after=after if after and after > timezone.localdate() else None,
+        sites_shown=SITES_SHOWN,
+        per_site=TIMES_PER_SITE,
     )
-    choices = slot_choices(find_slots(query))
-    return by_site(choices, sites_shown=SITES_SHOWN, times_per_site=TIMES_PER_SITE)
 
 
 def with_sites(groups: list[SiteSlots]) -> list[tuple[SiteSlots, Site | None]]:

@@ -4,6 +4,7 @@ the retention of unfinished requests."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.urls import reverse
@@ -140,3 +141,28 @@ def test_communes_are_found_by_postcode_code_or_name():
     assert communes_matching("Zz") == []
     assert communes_matching("99999") == []
     assert normalised("  Sainte-Ménehould ") == "sainte menehould" == normalised("STE MENEHOULD")
+
+
+def test_the_slot_page_shares_every_site_s_times_for_a_few_seconds(client, net, settings):
+    from maille.public import slots as public_slots
+    from maille.scheduling.services import appointment_hold
+
+    settings.PUBLIC_SLOTS_CACHE_SECONDS = 60
+    public_slots.forget_cached_slots()
+    url = f"{reverse('public:slots')}?usage={net.use.pk}&commune={net.site.commune.code}"
+
+    def times() -> list[str]:
+        return re.findall(r'name="debut" value="([^"]+)"', text(client.get(url)))
+
+    first = times()
+    assert first
+    slot = first_slot(net)
+    from maille.core.models import Channel
+
+    appointment_hold(actor=None, channel=Channel.PHONE, use=net.use, site=net.site, starts_at=slot.starts_at)
+    assert times() == first  # the same list for the cache's life
+    # choosing the slot now taken says so, with the next free ones
+    taken = hold(client, net, slot)
+    assert taken.status_code == 409
+    public_slots.forget_cached_slots()
+    assert slot.starts_at.isoformat() not in times()  # recomputed: the held time is gone

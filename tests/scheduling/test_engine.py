@@ -439,3 +439,24 @@ def test_a_walk_in_skips_the_minimum_notice_and_can_be_held():
     with pytest.raises(DomainError, match="déjà passé"):  # the past stays the past, walk-in or not
         appointment_hold(actor=None, channel=Channel.SITE, use=net.use, site=net.site,
                          starts_at=paris(2026, 3, 2, 9, 0), now=now, walk_in=True)  # fmt: skip
+
+
+def test_each_site_s_next_free_times_match_the_search_at_that_site():
+    from maille.scheduling.engine import next_free_by_site
+
+    net = make_network()
+    other = make_network(use=net.use, departement="52", latitude=48.1, longitude=5.1)
+    booked = appointment_book(actor=None, channel=Channel.PHONE, patient=PatientFactory(), use=net.use,
+                              site=net.site, starts_at=paris(2026, 3, 2, 10, 0), now=MONDAY_8AM)  # fmt: skip
+    found = next_free_by_site(net.use, now=MONDAY_8AM, per_site=5)
+    assert set(found) == {net.site.pk, other.site.pk}
+    for site in (net.site, other.site):
+        alone = search(net.use, site_ids=(site.pk,), limit=5)
+        assert [s.starts_at for s in found[site.pk]] == [s.starts_at for s in alone]
+        assert all(s.travel_minutes is None for s in found[site.pk])
+    assert booked.starts_at not in [s.starts_at for s in found[net.site.pk]]
+    # a start date and a short window
+    later = next_free_by_site(net.use, now=MONDAY_8AM, starts_after=paris(2026, 3, 6), days=1, per_site=3)
+    assert {s.starts_at.astimezone(PARIS).date() for slots in later.values() for s in slots} == {
+        dt.date(2026, 3, 6)
+    }

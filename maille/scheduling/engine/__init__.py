@@ -3,7 +3,8 @@
 ``search`` finds and validates slots; ``intervals`` is its interval arithmetic over NumPy arrays;
 ``resource_cache`` and ``rule_table`` hold the resources and weekly rules as arrays, cached per process
 and invalidated by the database's change stamp. Display, booking, validation and rescheduling all ask
-``find_slots`` and ``candidates_at``; nothing else computes free time.
+``find_slots``, ``next_free_by_site`` (per site, for pages grouped by site) and ``candidates_at``; nothing
+else computes free time.
 """
 
 from .search import (
@@ -12,8 +13,11 @@ from .search import (
     SlotCandidates,
     SlotQuery,
     candidates_at,
+    eligible_sites,
     find_slots,
+    next_free_by_site,
     policy_for,
+    travel_minutes_from,
     weekly_occurrences,
 )
 
@@ -23,7 +27,10 @@ __all__ = [
     "SlotCandidates",
     "SlotQuery",
     "candidates_at",
+    "eligible_sites",
     "find_slots",
+    "next_free_by_site",
     "policy_for",
+    "travel_minutes_from",
     "weekly_occurrences",
 ]

@@ -424,6 +424,12 @@ def _travel_from(
     return minutes.tolist(), km.tolist()
 
 
+def travel_minutes_from(latitude: float, longitude: float, lats: np.ndarray, lons: np.ndarray) -> np.ndarray:
+    """Minutes by car from a point to each site, with the engine's travel model (NaN: no coordinates)."""
+    minutes, _km = _travel_from(latitude, longitude, lats, lons)
+    return np.array(minutes, dtype=float)
+
+
 def eligible_sites(query: SlotQuery, resources: UseResources) -> list[dict]:
     """Active sites offering the use (with the duration there), within the travel limit."""
     rows = resources.sites
@@ -511,6 +517,42 @@ def find_slots(query: SlotQuery, *, now: dt.datetime | None = None) -> list[Slot
         slots = _search(query, problem, query.limit - len(found))
         if len(found) + len(slots) >= query.limit or window_hi >= hi:
             return found + slots
+    return found
+
+
+def next_free_by_site(
+    use: Use,
+    *,
+    now: dt.datetime | None = None,
+    starts_after: dt.datetime | None = None,
+    days: int = 14,
+    per_site: int = 6,
+) -> dict[int, list[Slot]]:
+    """Each site's first ``per_site`` free starts for a use within ``days`` local days, independent of
+    where the patient lives (``travel_minutes`` is None): a page that shows "the nearest sites, each with
+    its next free times" filters these by travel time instead of searching once per commune.
+
+    One problem over every active site offering the use: ``aligned_starts`` already ranks starts per site."""
+    now = now or timezone.now()
+    query = SlotQuery(use=use, starts_after=starts_after)
+    token = change_token()
+    resources = use_resources(use, timezone.localdate(now), None, token=token)
+    policy = resources.policy or DEFAULT_POLICY
+    lo, hi = booking_window(query, now, policy)
+    hi = min(hi, local_midnight_minutes(local_day(lo) + dt.timedelta(days=days)))
+    sites = eligible_sites(query, resources)
+    if lo >= hi or not sites:
+        return {}
+    problem = _Problem(
+        use=use, sites=sites, lo=lo, hi=hi, now=now, query=query, policy=policy, resources=resources,
+        token=token,
+    )  # fmt: skip
+    feasible, per_candidate, candidate_site, candidate_kind = problem.feasible()
+    site_pos, starts = iv.aligned_starts(feasible, policy.slot_step_minutes, per_site)
+    found: dict[int, list[Slot]] = {}
+    for position, start in zip(site_pos.tolist(), starts.tolist(), strict=True):
+        slot = problem_slot(problem, per_candidate, candidate_site, candidate_kind, position, start)
+        found.setdefault(slot.site_id, []).append(slot)
     return found
 
 
