@@ -28,6 +28,7 @@ from maille.directory.models import Site
 from maille.scheduling.engine import SlotQuery, find_slots
 from maille.scheduling.models import Appointment
 from maille.scheduling.slot_groups import SiteSlots, SlotChoice, by_site, site_names, slot_choices
+from maille.scheduling.video import patient_video_access
 
 from .forms import (
     DEFAULT_TRAVEL,
@@ -397,7 +398,8 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
             return redirect("public:manage", token=token)
         status = 400
     context = {"appointment": appointment, "site": appointment.site, "use": appointment.use, "form": form,
-               "changeable": can_change(appointment), "token": token}  # fmt: skip
+               "changeable": can_change(appointment), "token": token,
+               "video": patient_video_access(appointment)}  # fmt: skip
     return render(request, "public/manage.html", context, status=status)
 
 

@@ -137,3 +137,17 @@ def video_access(
         name = user.get_full_name() or user.get_username()
         url = chosen.link(appointment, role=role, display_name=name if role == "doctor" else f"{name} (site)")
     return VideoAccess(url=url, opens_at=opens, closes_at=closes, configured=chosen is not None)
+
+
+def patient_video_access(appointment: Appointment, *, now: dt.datetime | None = None) -> VideoAccess | None:
+    """The video for the patient, through the signed link of their appointment page (the public pages check
+    the link): the same room and window, as a participant named "Patient" (no name leaves the platform)."""
+    if appointment.status not in OPEN_STATUSES:
+        return None
+    now = now or timezone.now()
+    opens, closes = window(appointment)
+    chosen = provider()
+    url = ""
+    if chosen is not None and opens <= now <= closes:
+        url = chosen.link(appointment, role="patient", display_name="Patient")
+    return VideoAccess(url=url, opens_at=opens, closes_at=closes, configured=chosen is not None)

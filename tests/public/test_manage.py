@@ -167,3 +167,22 @@ def test_an_online_hold_is_not_confirmed_by_staff(net, client):
     operator = user_with_role("phone_operator")
     assert not hold.is_held_by(operator)
     assert hold.is_held_by(None)
+
+
+def test_the_patient_s_page_carries_the_video_link_only_around_the_appointment(client, net, booked, settings):
+    settings.VIDEO_PROVIDER, settings.VIDEO_JITSI_URL, settings.VIDEO_JITSI_APP_ID = (
+        "jitsi",
+        "https://visio.example.org",
+        "",
+    )
+    url, appointment = booked
+    assert 'data-testid="video-link"' not in client.get(url).content.decode()  # days ahead: not yet
+    soon = timezone.now() + dt.timedelta(minutes=5)
+    Appointment.objects.filter(pk=appointment.pk).update(
+        starts_at=soon, ends_at=soon + dt.timedelta(minutes=20)
+    )
+    html = client.get(url).content.decode()
+    assert 'data-testid="video-link"' in html
+    from maille.scheduling.video import room_name
+
+    assert f"https://visio.example.org/{room_name(appointment.pk)}" in html  # the same room as the doctor's
