@@ -94,10 +94,30 @@ class SlotsForm(AccessibleErrors, forms.Form):
         return day
 
 
-class HoldForm(forms.Form):
+class _ChosenTime(forms.Form):
+    """A time chosen from a list: ``creneau`` = "<site id>_<ISO start>" (one form for the whole list, so the
+    page carries one CSRF token), cleaned into ``site`` and ``debut``."""
+
+    creneau = forms.CharField(max_length=80)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        raw = data.get("creneau") or ""
+        site_id, _sep, start = raw.partition("_")
+        try:
+            debut = dt.datetime.fromisoformat(start)
+        except ValueError:
+            debut = None
+        site = Site.objects.filter(pk=int(site_id), is_active=True).first() if site_id.isdigit() else None
+        if site is None or debut is None or debut.tzinfo is None:
+            self.add_error("creneau", _("Ce créneau n'est pas valable : choisissez-en un dans la liste."))
+            return data
+        data["site"], data["debut"] = site, debut
+        return data
+
+
+class HoldForm(_ChosenTime):
     usage = forms.ModelChoiceField(queryset=Use.objects.none())
-    site = forms.ModelChoiceField(queryset=Site.objects.filter(is_active=True))
-    debut = forms.DateTimeField()
     commune = forms.CharField(max_length=5, required=False)
 
     def __init__(self, *args: Any, **kwargs: Any):
@@ -208,6 +228,5 @@ class CancelForm(AccessibleErrors, forms.Form):
     confirmer = forms.BooleanField(label=_("Oui, j'annule ce rendez-vous"))
 
 
-class MoveForm(forms.Form):
-    site = forms.ModelChoiceField(queryset=Site.objects.filter(is_active=True))
-    debut = forms.DateTimeField()
+class MoveForm(_ChosenTime):
+    pass

@@ -16,11 +16,13 @@ from dataclasses import dataclass
 
 import numpy as np
 from django.conf import settings
+from django.utils import formats
+from django.utils.translation import gettext as _
 
 from maille.directory.models import Site, Use
-from maille.scheduling.engine import Slot, next_free_by_site, travel_minutes_from
+from maille.scheduling.engine import next_free_by_site, travel_minutes_from
 from maille.scheduling.engine.resource_cache import change_token
-from maille.scheduling.slot_groups import SiteSlots, SlotChoice
+from maille.scheduling.slot_groups import SiteSlots
 from maille.scheduling.wallclock import PARIS
 from maille.territory.models import Commune
 
@@ -29,12 +31,75 @@ _MAX_ENTRIES = 64
 
 
 @dataclass(frozen=True)
+class TimeButton:
+    """One free time as the page shows it: the value sent back ("<site id>_<ISO start>") and its labels."""
+
+    value: str
+    day: str  # "lun 7 déc"
+    time: str  # "09:50"
+    spoken: str  # "lundi 7 décembre à 09:50, Pharmacie des Côtes" (the button's accessible name)
+    starts_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class SiteTimes:
+    """A site with its next free times, for the public pages (labels computed once, not per request)."""
+
+    site_id: int
+    name: str
+    address: str  # "8 place de la Mairie, 55210 Vigneulles-lès-Hattonchâtel"
+    travel_minutes: float | None
+    times: list[TimeButton]
+
+
+def time_buttons(site_id: int, site_name: str, starts: list[dt.datetime]) -> list[TimeButton]:
+    buttons = []
+    for start in starts:
+        local = start.astimezone(PARIS)
+        time_label = local.strftime("%H:%M")
+        spoken = _("%(day)s à %(time)s, %(site)s") % {
+            "day": formats.date_format(local, "l j F"), "time": time_label, "site": site_name,
+        }  # fmt: skip
+        buttons.append(
+            TimeButton(
+                f"{site_id}_{start.isoformat()}",
+                formats.date_format(local, "D j M"),
+                time_label,
+                spoken,
+                start,
+            )  # fmt: skip
+        )
+    return buttons
+
+
+def site_times(groups: list[SiteSlots]) -> list[SiteTimes]:
+    """Groups of the engine's slots (the move page's search) as the public pages show them."""
+    sites = Site.objects.filter(pk__in=[g.site_id for g in groups]).select_related("commune").in_bulk()
+    return [
+        SiteTimes(
+            g.site_id,
+            g.site_name,
+            _address(sites.get(g.site_id)),
+            g.travel_minutes,
+            time_buttons(g.site_id, g.site_name, [t.starts_at for t in g.times]),
+        )  # fmt: skip
+        for g in groups
+    ]
+
+
+def _address(site: Site | None) -> str:
+    if site is None:
+        return ""
+    place = f"{site.postal_code} {site.commune.name}".strip() if site.commune_id else ""
+    return ", ".join(part for part in (site.address, place) if part)
+
+
+@dataclass(frozen=True)
 class _Snapshot:
     site_ids: list[int]
-    names: list[str]
     lats: np.ndarray
     lons: np.ndarray
-    times: list[list[Slot]]
+    sites: list[SiteTimes]  # travel_minutes None: set per request
 
 
 _lock = threading.Lock()
@@ -44,19 +109,17 @@ _cache: dict[tuple[object, ...], tuple[float, _Snapshot]] = {}
 def _compute(use: Use, after: dt.date | None, per_site: int) -> _Snapshot:
     starts_after = dt.datetime.combine(after, dt.time(0), tzinfo=PARIS) if after else None
     found = next_free_by_site(use, starts_after=starts_after, days=WINDOW_DAYS, per_site=per_site)
-    rows = (
-        Site.objects.filter(pk__in=list(found))
-        .order_by("pk")
-        .values_list("pk", "name", "latitude", "longitude")
-    )
-    ids, names, lats, lons = [], [], [], []
-    for pk, name, latitude, longitude in rows:
-        ids.append(pk)
-        names.append(name)
-        lats.append(np.nan if latitude is None else latitude)
-        lons.append(np.nan if longitude is None else longitude)
-    return _Snapshot(ids, names, np.array(lats, dtype=float), np.array(lons, dtype=float),
-                     [found[pk] for pk in ids])  # fmt: skip
+    sites = Site.objects.filter(pk__in=list(found)).select_related("commune").order_by("pk")
+    ids, lats, lons, shown = [], [], [], []
+    for site in sites:
+        ids.append(site.pk)
+        lats.append(np.nan if site.latitude is None else site.latitude)
+        lons.append(np.nan if site.longitude is None else site.longitude)
+        starts = [slot.starts_at for slot in found[site.pk]]
+        shown.append(
+            SiteTimes(site.pk, site.name, _address(site), None, time_buttons(site.pk, site.name, starts))
+        )
+    return _Snapshot(ids, np.array(lats, dtype=float), np.array(lons, dtype=float), shown)
 
 
 def _snapshot(use: Use, after: dt.date | None, per_site: int) -> _Snapshot:
@@ -87,24 +150,19 @@ def nearest_sites_with_times(
     after: dt.date | None = None,
     sites_shown: int = 5,
     per_site: int = 6,
-) -> list[SiteSlots]:
+) -> list[SiteTimes]:
     """The ``sites_shown`` nearest sites within ``max_travel_minutes`` that have free times, nearest first."""
     snapshot = _snapshot(use, after, per_site)
     if not snapshot.site_ids or commune.latitude is None or commune.longitude is None:
         return []
     minutes = travel_minutes_from(commune.latitude, commune.longitude, snapshot.lats, snapshot.lons)
-    order = [int(i) for i in np.argsort(minutes, kind="stable") if np.isfinite(minutes[i])]
-    groups = []
-    for index in order:
+    shown = []
+    for index in np.argsort(minutes, kind="stable").tolist():
         travel = float(minutes[index])
-        if max_travel_minutes is not None and travel > max_travel_minutes:
+        if not np.isfinite(travel) or (max_travel_minutes is not None and travel > max_travel_minutes):
             break
-        site_id, name = snapshot.site_ids[index], snapshot.names[index]
-        times = [
-            SlotChoice(site_id, name, slot.starts_at, slot.ends_at, travel, len(slot.doctor_ids))
-            for slot in snapshot.times[index]
-        ]
-        groups.append(SiteSlots(site_id, name, travel, times))
-        if len(groups) == sites_shown:
+        site = snapshot.sites[index]
+        shown.append(SiteTimes(site.site_id, site.name, site.address, travel, site.times))
+        if len(shown) == sites_shown:
             break
-    return groups
+    return shown

@@ -24,10 +24,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from maille.accounts.throttle import client_address
 from maille.core.errors import ConflictError, DomainError
-from maille.directory.models import Site
 from maille.scheduling.engine import SlotQuery, find_slots
 from maille.scheduling.models import Appointment
-from maille.scheduling.slot_groups import SiteSlots, SlotChoice, by_site, site_names, slot_choices
+from maille.scheduling.slot_groups import by_site, site_names, slot_choices
 from maille.scheduling.video import patient_video_access
 
 from .forms import (
@@ -62,7 +61,7 @@ from .services import (
     public_offer_accept,
     public_offer_decline,
 )
-from .slots import nearest_sites_with_times
+from .slots import SiteTimes, nearest_sites_with_times, site_times, time_buttons
 
 SESSION_KEY = "public_booking"
 SLOT_COUNT = 40
@@ -102,7 +101,7 @@ def _slots_url(use_id: int, commune_code: str, **extra: Any) -> str:
 
 
 # --- 2. the slots ------------------------------------------------------------------------------------------
-def _earliest(form: SlotsForm) -> list[SiteSlots]:
+def _earliest(form: SlotsForm) -> list[SiteTimes]:
     data = form.cleaned_data
     after = data.get("apres")
     return nearest_sites_with_times(
@@ -113,12 +112,6 @@ def _earliest(form: SlotsForm) -> list[SiteSlots]:
         sites_shown=SITES_SHOWN,
         per_site=TIMES_PER_SITE,
     )
-
-
-def with_sites(groups: list[SiteSlots]) -> list[tuple[SiteSlots, Site | None]]:
-    """Each group with its site (address and commune shown to the patient), in one query."""
-    sites = Site.objects.filter(pk__in=[g.site_id for g in groups]).select_related("commune").in_bulk()
-    return [(group, sites.get(group.site_id)) for group in groups]
 
 
 @require_GET
@@ -136,7 +129,7 @@ def _slots_page(request: HttpRequest, form: SlotsForm, *, status: int = 200, **e
     data = form.cleaned_data
     context = {
         "form": form,
-        "groups": with_sites(groups),
+        "groups": groups,
         "use": data["usage"],
         "commune": data["commune"],
         "later_url": _later_url(form, groups),
@@ -145,7 +138,7 @@ def _slots_page(request: HttpRequest, form: SlotsForm, *, status: int = 200, **e
     return render(request, "public/slots.html", context, status=status)
 
 
-def _later_url(form: SlotsForm, groups: list[SiteSlots]) -> str:
+def _later_url(form: SlotsForm, groups: list[SiteTimes]) -> str:
     """The same search from the day after the last time shown."""
     times = [slot.starts_at for group in groups for slot in group.times]
     if not times:
@@ -207,15 +200,11 @@ def _taken(request: HttpRequest, data: dict[str, Any], error: ConflictError) -> 
     rows = error.details.get("alternatives") or []
     names = site_names({row["site_id"] for row in rows})  # type: ignore[union-attr]
     alternatives = [
-        SlotChoice(
-            row["site_id"],
-            names.get(row["site_id"], ""),
-            dt.datetime.fromisoformat(row["starts_at"]),
-            dt.datetime.fromisoformat(row["ends_at"]),
-            None,
-            len(row["doctor_ids"]),
-        )  # fmt: skip
+        button
         for row in rows  # type: ignore[union-attr]
+        for button in time_buttons(
+            row["site_id"], names.get(row["site_id"], ""), [dt.datetime.fromisoformat(row["starts_at"])]
+        )  # fmt: skip
     ]
     context = {"use": data["usage"], "alternatives": alternatives, "commune_code": data.get("commune") or "",
                "message": error.message}  # fmt: skip
@@ -434,9 +423,16 @@ def move(request: HttpRequest, token: str) -> HttpResponse:
     site = appointment.site
     query = SlotQuery(use=appointment.use, latitude=site.latitude, longitude=site.longitude,
                       max_travel_minutes=30, limit=SLOT_COUNT)  # fmt: skip
-    groups = by_site(slot_choices(find_slots(query)), sites_shown=3, times_per_site=TIMES_PER_SITE)
-    context = {"appointment": appointment, "site": site, "use": appointment.use, "groups": with_sites(groups),
-               "token": token}  # fmt: skip
+    groups = site_times(
+        by_site(slot_choices(find_slots(query)), sites_shown=3, times_per_site=TIMES_PER_SITE)
+    )
+    context = {
+        "appointment": appointment,
+        "site": site,
+        "use": appointment.use,
+        "groups": groups,
+        "token": token,
+    }
     return render(request, "public/move.html", context, status=status)
 
 

@@ -26,10 +26,14 @@ def first_slot(net, *, index: int = 0):
     )[index]
 
 
+def chosen(slot) -> str:
+    """The value a time button sends: "<site id>_<ISO start>"."""
+    return f"{slot.site_id}_{slot.starts_at.isoformat()}"
+
+
 def hold(client, net, slot=None):
     slot = slot or first_slot(net)
-    data = {"usage": net.use.pk, "site": slot.site_id, "debut": slot.starts_at.isoformat(),
-            "commune": net.site.commune.code}  # fmt: skip
+    data = {"usage": net.use.pk, "creneau": chosen(slot), "commune": net.site.commune.code}
     return client.post(reverse("public:hold"), data)
 
 

@@ -193,11 +193,9 @@ def test_a_slot_taken_between_display_and_choice_offers_the_next_ones(client, ne
 
 
 def test_a_tampered_hold_form_is_a_400_naming_the_field(client, net):
-    response = client.post(
-        reverse("public:hold"), {"usage": net.use.pk, "site": net.site.pk, "debut": "demain"}
-    )
+    response = client.post(reverse("public:hold"), {"usage": net.use.pk, "creneau": f"{net.site.pk}_demain"})
     assert response.status_code == 400
-    assert "debut" in text(response)
+    assert "creneau" in text(response)
 
 
 def test_the_outbox_page_hides_codes_unless_messages_stay_on_this_machine(client, net, settings):

@@ -17,7 +17,7 @@ from maille.scheduling.selectors import double_bookings_count
 from maille.scheduling.services import appointment_hold_offer
 from tests.patients.factories import PatientFactory
 
-from .support import book, first_slot, text
+from .support import book, chosen, first_slot, text
 
 pytestmark = pytest.mark.django_db
 
@@ -66,7 +66,7 @@ def test_the_patient_moves_through_the_link_and_the_link_follows(client, net, bo
     later = first_slot(net, index=3)
     response = client.post(
         reverse("public:move", args=[manage_token(appointment)]),
-        {"site": later.site_id, "debut": later.starts_at.isoformat()},
+        {"creneau": chosen(later)},
     )
     assert response.status_code == 302
     appointment.refresh_from_db()
@@ -90,7 +90,7 @@ def test_a_move_to_a_slot_just_taken_keeps_the_appointment(client, net, booked):
     assert hold(other, net, taken).status_code == 302
     response = client.post(
         reverse("public:move", args=[manage_token(appointment)]),
-        {"site": taken.site_id, "debut": taken.starts_at.isoformat()},
+        {"creneau": chosen(taken)},
     )
     assert response.status_code == 409
     assert "créneau déjà pris" in text(response)
