@@ -104,6 +104,8 @@ class _Snapshot:
 
 _lock = threading.Lock()
 _cache: dict[tuple[object, ...], tuple[float, _Snapshot]] = {}
+_refreshing: set[tuple[object, ...]] = set()
+_first_locks: dict[tuple[object, ...], threading.Lock] = {}
 
 
 def _compute(use: Use, after: dt.date | None, per_site: int) -> _Snapshot:
@@ -123,23 +125,46 @@ def _compute(use: Use, after: dt.date | None, per_site: int) -> _Snapshot:
 
 
 def _snapshot(use: Use, after: dt.date | None, per_site: int) -> _Snapshot:
+    """The cached snapshot; once it has expired, one thread recomputes it while the others keep answering
+    from the expired one (a recomputation never stalls the page); the first one is computed once per key."""
+    if settings.PUBLIC_SLOTS_CACHE_SECONDS <= 0:  # no cache: every request computes, in parallel
+        return _compute(use, after, per_site)
     key = (use.pk, after, per_site, change_token())
-    now = time.monotonic()
     with _lock:
         cached = _cache.get(key)
-        if cached is not None and cached[0] > now:
+        if cached is not None and (cached[0] > time.monotonic() or key in _refreshing):
             return cached[1]
-        # computed under the lock: concurrent requests of a process wait for one computation, not repeat it
-        snapshot = _compute(use, after, per_site)
+        if cached is not None:
+            _refreshing.add(key)  # this thread refreshes; the others serve the expired snapshot meanwhile
+        first_lock = None if cached is not None else _first_locks.setdefault(key, threading.Lock())
+    if first_lock is not None:
+        with first_lock:  # no snapshot yet: one computation, the other threads wait for it
+            with _lock:
+                cached = _cache.get(key)
+            if cached is not None:
+                return cached[1]
+            return _store(key, _compute(use, after, per_site))
+    try:
+        return _store(key, _compute(use, after, per_site))
+    finally:
+        with _lock:
+            _refreshing.discard(key)
+
+
+def _store(key: tuple[object, ...], snapshot: _Snapshot) -> _Snapshot:
+    with _lock:
         if len(_cache) >= _MAX_ENTRIES:
             _cache.clear()
-        _cache[key] = (now + settings.PUBLIC_SLOTS_CACHE_SECONDS, snapshot)
-        return snapshot
+            _first_locks.clear()
+        _cache[key] = (time.monotonic() + settings.PUBLIC_SLOTS_CACHE_SECONDS, snapshot)
+    return snapshot
 
 
 def forget_cached_slots() -> None:
     with _lock:
         _cache.clear()
+        _refreshing.clear()
+        _first_locks.clear()
 
 
 def nearest_sites_with_times(

@@ -31,6 +31,7 @@ from maille.scheduling.video import patient_video_access
 
 from .forms import (
     DEFAULT_TRAVEL,
+    TRAVEL_CHOICES,
     CancelForm,
     CodeForm,
     HoldForm,
@@ -133,6 +134,7 @@ def _slots_page(request: HttpRequest, form: SlotsForm, *, status: int = 200, **e
         "use": data["usage"],
         "commune": data["commune"],
         "later_url": _later_url(form, groups),
+        "travel_choices": TRAVEL_CHOICES,
         **extra,
     }
     return render(request, "public/slots.html", context, status=status)

@@ -167,3 +167,28 @@ def test_the_slot_page_shares_every_site_s_times_for_a_few_seconds(client, net, 
     public_slots.forget_cached_slots()
     assert chosen(slot) in first
     assert chosen(slot) not in times()  # recomputed: the held time is gone
+
+
+def test_an_expired_snapshot_is_served_while_one_thread_refreshes_it(net, settings, monkeypatch):
+    from maille.public import slots as public_slots
+
+    settings.PUBLIC_SLOTS_CACHE_SECONDS = 10
+    public_slots.forget_cached_slots()
+    first = public_slots._snapshot(net.use, None, 6)
+    assert public_slots._snapshot(net.use, None, 6) is first  # fresh: reused
+    clock = public_slots.time.monotonic() + 11
+    monkeypatch.setattr(public_slots.time, "monotonic", lambda: clock)
+    key = next(iter(public_slots._cache))
+    public_slots._refreshing.add(key)  # another thread is recomputing it right now
+
+    def no_second_computation(*args):
+        raise AssertionError("computed while another thread refreshes")
+
+    monkeypatch.setattr(public_slots, "_compute", no_second_computation)
+    assert public_slots._snapshot(net.use, None, 6) is first  # the expired one, at once
+    public_slots._refreshing.clear()
+    monkeypatch.undo()
+    monkeypatch.setattr(public_slots.time, "monotonic", lambda: clock)
+    refreshed = public_slots._snapshot(net.use, None, 6)  # nobody refreshing: this thread does
+    assert refreshed is not first
+    assert not public_slots._refreshing
