@@ -260,7 +260,7 @@ PUBLIC_LINK_DAYS_AFTER = 30
 PUBLIC_USE_KINDS = ("tlc_generale", "tlc_specialisee", "prevention")
 # How long (seconds) a process reuses every site's next free times on the public slot page (the hold checks
 # the slot again; 0: computed for every request).
-PUBLIC_SLOTS_CACHE_SECONDS = int(os.environ.get("PUBLIC_SLOTS_CACHE_SECONDS", "10"))
+PUBLIC_SLOTS_CACHE_SECONDS = int(os.environ.get("PUBLIC_SLOTS_CACHE_SECONDS", "30"))
 PUBLIC_RATE_LIMITS = {
     "hold_per_address": (int(os.environ.get("PUBLIC_HOLDS_PER_HOUR", "30")), 3600),
     "code_per_address": (int(os.environ.get("PUBLIC_CODES_PER_HOUR", "10")), 3600),

@@ -10,12 +10,14 @@ seconds: the hold checks the slot again and a slot just taken answers with the n
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import threading
 import time
 from dataclasses import dataclass
 
 import numpy as np
 from django.conf import settings
+from django.db import connection
 from django.utils import formats
 from django.utils.translation import gettext as _
 
@@ -26,6 +28,7 @@ from maille.scheduling.slot_groups import SiteSlots
 from maille.scheduling.wallclock import PARIS
 from maille.territory.models import Commune
 
+logger = logging.getLogger(__name__)
 WINDOW_DAYS = 14
 _MAX_ENTRIES = 64
 
@@ -125,30 +128,37 @@ def _compute(use: Use, after: dt.date | None, per_site: int) -> _Snapshot:
 
 
 def _snapshot(use: Use, after: dt.date | None, per_site: int) -> _Snapshot:
-    """The cached snapshot; once it has expired, one thread recomputes it while the others keep answering
-    from the expired one (a recomputation never stalls the page); the first one is computed once per key."""
+    """The cached snapshot. Once it has expired it keeps answering while a background thread computes the
+    next one (a request never waits for a recomputation); only the very first one is computed by a request
+    (once per key: the other threads wait for it)."""
     if settings.PUBLIC_SLOTS_CACHE_SECONDS <= 0:  # no cache: every request computes, in parallel
         return _compute(use, after, per_site)
     key = (use.pk, after, per_site, change_token())
     with _lock:
         cached = _cache.get(key)
-        if cached is not None and (cached[0] > time.monotonic() or key in _refreshing):
-            return cached[1]
         if cached is not None:
-            _refreshing.add(key)  # this thread refreshes; the others serve the expired snapshot meanwhile
-        first_lock = None if cached is not None else _first_locks.setdefault(key, threading.Lock())
-    if first_lock is not None:
-        with first_lock:  # no snapshot yet: one computation, the other threads wait for it
-            with _lock:
-                cached = _cache.get(key)
-            if cached is not None:
-                return cached[1]
-            return _store(key, _compute(use, after, per_site))
-    try:
+            if cached[0] <= time.monotonic() and key not in _refreshing:
+                _refreshing.add(key)
+                threading.Thread(target=_refresh, args=(key, use, after, per_site), daemon=True).start()
+            return cached[1]
+        first_lock = _first_locks.setdefault(key, threading.Lock())
+    with first_lock:  # no snapshot yet: one computation, the other threads wait for it
+        with _lock:
+            cached = _cache.get(key)
+        if cached is not None:
+            return cached[1]
         return _store(key, _compute(use, after, per_site))
+
+
+def _refresh(key: tuple[object, ...], use: Use, after: dt.date | None, per_site: int) -> None:
+    try:
+        _store(key, _compute(use, after, per_site))
+    except Exception:  # the expired snapshot stays; the next request past its time tries again
+        logger.exception("public slot snapshot refresh failed")
     finally:
         with _lock:
             _refreshing.discard(key)
+        connection.close()  # this thread's own database connection
 
 
 def _store(key: tuple[object, ...], snapshot: _Snapshot) -> _Snapshot:

@@ -169,7 +169,10 @@ def test_the_slot_page_shares_every_site_s_times_for_a_few_seconds(client, net, 
     assert chosen(slot) not in times()  # recomputed: the held time is gone
 
 
-def test_an_expired_snapshot_is_served_while_one_thread_refreshes_it(net, settings, monkeypatch):
+@pytest.mark.django_db(transaction=True)  # the refresh thread has its own connection: committed data
+def test_an_expired_snapshot_answers_while_a_background_thread_refreshes_it(net, settings, monkeypatch):
+    import threading
+
     from maille.public import slots as public_slots
 
     settings.PUBLIC_SLOTS_CACHE_SECONDS = 10
@@ -178,17 +181,23 @@ def test_an_expired_snapshot_is_served_while_one_thread_refreshes_it(net, settin
     assert public_slots._snapshot(net.use, None, 6) is first  # fresh: reused
     clock = public_slots.time.monotonic() + 11
     monkeypatch.setattr(public_slots.time, "monotonic", lambda: clock)
-    key = next(iter(public_slots._cache))
-    public_slots._refreshing.add(key)  # another thread is recomputing it right now
+    computing, release = threading.Event(), threading.Event()
+    real_compute = public_slots._compute
 
-    def no_second_computation(*args):
-        raise AssertionError("computed while another thread refreshes")
+    def slow_compute(*args):
+        computing.set()
+        release.wait(10)
+        return real_compute(*args)
 
-    monkeypatch.setattr(public_slots, "_compute", no_second_computation)
-    assert public_slots._snapshot(net.use, None, 6) is first  # the expired one, at once
-    public_slots._refreshing.clear()
-    monkeypatch.undo()
-    monkeypatch.setattr(public_slots.time, "monotonic", lambda: clock)
-    refreshed = public_slots._snapshot(net.use, None, 6)  # nobody refreshing: this thread does
-    assert refreshed is not first
+    monkeypatch.setattr(public_slots, "_compute", slow_compute)
+    assert public_slots._snapshot(net.use, None, 6) is first  # expired: answered at once, refresh started
+    assert computing.wait(10)
+    assert public_slots._snapshot(net.use, None, 6) is first  # still refreshing: no second computation
+    assert len(public_slots._refreshing) == 1
+    release.set()
+    for thread in threading.enumerate():
+        if thread.name != threading.current_thread().name and thread.daemon and thread.is_alive():
+            thread.join(10)
     assert not public_slots._refreshing
+    monkeypatch.setattr(public_slots.time, "monotonic", lambda: clock + 1)
+    assert public_slots._snapshot(net.use, None, 6) is not first  # the refreshed one
