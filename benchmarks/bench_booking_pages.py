@@ -205,7 +205,9 @@ def main() -> Report | None:
             "communes; reference: the engine call alone in-process for the same communes."
         ),
     )
-    server, port = _start_server(database_url, PUBLIC_SLOTS_CACHE_SECONDS="10")
+    server, port = _start_server(
+        database_url, PUBLIC_SLOTS_CACHE_SECONDS=str(settings.PUBLIC_SLOTS_CACHE_SECONDS)
+    )
     try:
         _open_loop(port, warm_paths, RATE, 3)
         public = _open_loop(port, public_paths, RATE, SECONDS)
@@ -251,8 +253,9 @@ def main() -> Report | None:
     )
     report.note(
         "The public page's slot cache holds every site's next free times for a use for "
-        "PUBLIC_SLOTS_CACHE_SECONDS (10 s) per server process; a patient may see a time taken a few seconds "
-        "earlier, which the hold refuses with the next free ones."
+        f"PUBLIC_SLOTS_CACHE_SECONDS ({settings.PUBLIC_SLOTS_CACHE_SECONDS} s in this run) per server process and "
+        "refreshes it in the background; a patient may see a time taken a few seconds earlier, which the hold "
+        "refuses with the next free ones."
     )
     connection.creation.destroy_test_db(connection.settings_dict["NAME"], verbosity=0)
     return report

@@ -21,7 +21,8 @@ ALLOWED: dict[str, set[str]] = {
     "scheduling": {"core", "accounts", "territory", "directory", "patients", "planning"},
     "notifications": {"core", "accounts", "territory", "directory", "patients", "scheduling"},
     "public": {"core", "accounts", "territory", "directory", "patients", "scheduling", "notifications"},
-    "diagnosis": {"core", "accounts", "territory", "directory", "planning"},
+    # the diagnosis reads the network's capacity and occupancy through scheduling's selectors
+    "diagnosis": {"core", "accounts", "territory", "directory", "planning", "scheduling"},
     "api": {"core", "accounts", "territory", "directory", "patients", "scheduling", "diagnosis"},
     "demo": {
         "core",

@@ -30,6 +30,15 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             ),
         ),
         (
+            "diagnosis:diagnosis",
+            _("Diagnostic"),
+            "diagnosis.view",
+            _(
+                "Lire les chiffres clés d'un département, d'un EPCI ou d'une CPTS : population sous-dotée, "
+                "temps de trajet jusqu'au site le plus proche, écarts de couverture, capacité du réseau."
+            ),
+        ),
+        (
             "directory:site_list",
             _("Annuaire des sites"),
             "directory.view",

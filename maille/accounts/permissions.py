@@ -21,6 +21,8 @@ PERMISSION_ROLES: dict[str, frozenset[str]] = {
     # Territory
     "territory.view_map": frozenset({Role.PLATFORM_ADMIN, Role.COORDINATOR, Role.EVALUATOR, Role.OPERATOR}),
     "territory.view": ALL_STAFF,
+    # Diagnosis: key figures and maps of a zone (aggregates and communes, no patient)
+    "diagnosis.view": frozenset({Role.PLATFORM_ADMIN, Role.COORDINATOR, Role.EVALUATOR}),
     # Directory
     "directory.view": ALL_STAFF,
     "directory.edit_site": frozenset({Role.PLATFORM_ADMIN, Role.COORDINATOR, Role.SITE_STAFF}),

@@ -5,15 +5,20 @@ The map crosses the territory and the directory, hence its place here, above bot
 
 from __future__ import annotations
 
+import csv
+import json
+from urllib.parse import urlencode
+
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET
 
 from maille.accounts.permissions import require_permission
 from maille.directory.selectors import sites_visible_to
-from maille.territory.models import SOUS_DENSE_APL_THRESHOLD
+from maille.territory.models import SOUS_DENSE_APL_THRESHOLD, CommuneGeometry
 from maille.territory.selectors import (
     APL_CLASSES,
     apl_class_for,
@@ -21,6 +26,10 @@ from maille.territory.selectors import (
     departements_visible_to,
 )
 from maille.territory.views import map_labels
+
+from .figures import GAP_MINUTES, TRAVEL_LIMITS, diagnose, sorted_rows
+from .legend import TRAVEL_CLASSES, diagnosis_labels
+from .zones import Zone, zone_communes, zone_for, zones_visible_to
 
 
 @require_GET
@@ -70,3 +79,132 @@ def territory_map(request: HttpRequest) -> HttpResponse:
         "map_labels": map_labels(),
     }
     return render(request, "diagnosis/map.html", context)
+
+
+# --- the diagnosis of a zone ------------------------------------------------------------------------------
+TABLE_ROWS = 30
+SORTS = {
+    "apl": _lazy("APL la plus basse"),
+    "trajet": _lazy("trajet le plus long"),
+    "ecart": _lazy("communes en écart d'abord"),
+    "population": _lazy("population"),
+}
+
+
+def _zone_of(request: HttpRequest) -> tuple[Zone, dict[str, list[Zone]]]:
+    """The zone asked (``?zone=departement:55``) or the user's first département; 404 outside the scope."""
+    zones = zones_visible_to(request.user)
+    requested = request.GET.get("zone", "")
+    if requested:
+        zone = zone_for(request.user, requested)
+        if zone is None:
+            raise Http404
+        return zone, zones
+    if not zones["departement"]:
+        raise Http404
+    return zones["departement"][0], zones
+
+
+@require_GET
+@require_permission("diagnosis.view")
+def diagnosis_page(request: HttpRequest) -> HttpResponse:
+    if not departements_visible_to(request.user).exists():
+        return render(request, "diagnosis/no_territory.html")
+    zone, zones = _zone_of(request)
+    diagnosis = diagnose(request.user, zone)
+    order = request.GET.get("tri", "apl")
+    order = order if order in SORTS else "apl"
+    query = {"zone": zone.key}
+    context = {
+        "zone": zone,
+        "zones": zones,
+        "diagnosis": diagnosis,
+        "table": sorted_rows(diagnosis.rows, order, TABLE_ROWS),
+        "order": order,
+        "sorts": SORTS,
+        "zone_query": urlencode(query),
+        "apl_classes": APL_CLASSES,
+        "travel_classes": TRAVEL_CLASSES,
+        "sous_dense_threshold": SOUS_DENSE_APL_THRESHOLD,
+        "travel_limits": TRAVEL_LIMITS,
+        "gap_minutes": GAP_MINUTES,
+        "map_config": {
+            "geojsonUrl": f"{reverse('diagnosis:geojson')}?{urlencode(query)}",
+            "tilesUrl": settings.MAILLE_MAP_TILES_URL,
+            "sites": _map_sites(request, zone),
+            "aplClasses": [{"upper": c.upper, "css": c.css_class} for c in APL_CLASSES],
+            "travelClasses": [{"upper": c.upper, "css": c.css_class} for c in TRAVEL_CLASSES],
+        },
+        "map_labels": {**map_labels(), **diagnosis_labels()},
+    }
+    return render(request, "diagnosis/diagnosis.html", context)
+
+
+def _map_sites(request: HttpRequest, zone: Zone) -> list[dict[str, object]]:
+    sites = sites_visible_to(request.user).active().filter(commune__in=zone_communes(request.user, zone))
+    return [
+        {
+            "name": site.name,
+            "commune": site.commune.name,
+            "lat": site.latitude,
+            "lon": site.longitude,
+            "url": reverse("directory:site_detail", args=[site.pk]),
+            "fictional": site.is_fictional,
+        }  # fmt: skip
+        for site in sites.select_related("commune").order_by("name")
+    ]
+
+
+@require_GET
+@require_permission("diagnosis.view")
+def diagnosis_csv(request: HttpRequest) -> HttpResponse:
+    zone, _zones = _zone_of(request)
+    diagnosis = diagnose(request.user, zone)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="diagnostic-{zone.kind}-{zone.code}.csv"'
+    response.write("\ufeff")  # so that spreadsheet software reads the accents
+    writer = csv.writer(response, delimiter=";")
+    writer.writerow(["code_insee", "commune", "population", "apl_mg", "minutes_site_le_plus_proche",
+                     "site_le_plus_proche", "ecart_de_couverture"])  # fmt: skip
+    for row in diagnosis.rows:
+        writer.writerow([
+            row.code, row.name, row.population, "" if row.apl is None else f"{row.apl:.3f}".replace(".", ","),
+            "" if row.travel_minutes is None else f"{row.travel_minutes:.1f}".replace(".", ","),
+            row.nearest_site, "oui" if row.gap else "non",
+        ])  # fmt: skip
+    return response
+
+
+@require_GET
+@require_permission("diagnosis.view")
+def diagnosis_geojson(request: HttpRequest) -> HttpResponse:
+    zone, _zones = _zone_of(request)
+    diagnosis = diagnose(request.user, zone)
+    outlines = dict(
+        CommuneGeometry.objects.filter(commune_id__in=[r.code for r in diagnosis.rows]).values_list(
+            "commune_id", "geojson"
+        )
+    )
+    features = [
+        {
+            "type": "Feature",
+            "properties": {
+                "code": r.code,
+                "name": r.name,
+                "population": r.population,
+                "apl": r.apl,
+                "travel": r.travel_minutes,
+                "nearest": r.nearest_site,
+                "gap": r.gap,
+            },  # fmt: skip
+            "geometry": outlines[r.code],
+        }
+        for r in diagnosis.rows
+        if r.code in outlines
+    ]
+    payload = json.dumps({"type": "FeatureCollection", "features": features}, ensure_ascii=False,
+                         separators=(",", ":"))  # fmt: skip
+    response = HttpResponse(payload, content_type="application/geo+json")
+    if request.GET.get("telecharger"):
+        response["Content-Disposition"] = f'attachment; filename="diagnostic-{zone.kind}-{zone.code}.geojson"'
+    return response

@@ -181,3 +181,37 @@ def double_bookings_count() -> int:
         ends_at__gt=OuterRef("starts_at"),
     ).exclude(pk=OuterRef("pk"))
     return ResourceBooking.objects.filter(Exists(other)).count()
+
+
+# --- capacity, for the territorial diagnosis --------------------------------------------------------------
+def site_room_minutes_per_week(site_ids: list[int], today: dt.date) -> dict[int, int]:
+    """Each site's weekly room time today: the sum of its rooms' current weekly availability rules
+    (exceptions and closures aside: the usual week)."""
+    from .models import AvailabilityRule
+
+    rules = (
+        AvailabilityRule.objects.filter(room__site_id__in=site_ids, valid_from__lte=today)
+        .filter(Q(valid_until__isnull=True) | Q(valid_until__gte=today))
+        .values_list("room__site_id", "starts", "ends")
+    )
+    minutes: dict[int, int] = {}
+    for site_id, starts, ends in rules:
+        span = (ends.hour * 60 + ends.minute) - (starts.hour * 60 + starts.minute)
+        minutes[site_id] = minutes.get(site_id, 0) + max(0, span)
+    return minutes
+
+
+def site_booked_minutes(site_ids: list[int], since: dt.datetime, until: dt.datetime) -> dict[int, int]:
+    """Minutes of appointments that held a room at each site between two instants (cancelled, expired and
+    moved ones excluded)."""
+    held = (
+        Appointment.objects.filter(site_id__in=site_ids, starts_at__gte=since, starts_at__lt=until)
+        .exclude(
+            status__in=[AppointmentStatus.CANCELLED, AppointmentStatus.EXPIRED, AppointmentStatus.RESCHEDULED]
+        )
+        .values_list("site_id", "starts_at", "ends_at")
+    )
+    minutes: dict[int, int] = {}
+    for site_id, starts_at, ends_at in held:
+        minutes[site_id] = minutes.get(site_id, 0) + int((ends_at - starts_at).total_seconds() // 60)
+    return minutes

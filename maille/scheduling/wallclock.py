@@ -76,7 +76,8 @@ def local_to_utc_minutes(days: np.ndarray, minute_of_day: np.ndarray) -> np.ndar
     changing = np.flatnonzero(at_start[inverse] != at_end[inverse])
     for i in changing.tolist():
         offsets[i] = _offset_minutes(day_from_number(int(days[i])), int(minute_of_day[i]))
-    return days * MINUTES_PER_DAY + minute_of_day - offsets
+    result: np.ndarray = days * MINUTES_PER_DAY + minute_of_day - offsets
+    return result
 
 
 def holiday_subdivision(departement_code: str) -> str | None:

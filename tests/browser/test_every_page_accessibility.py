@@ -23,7 +23,10 @@ from tests.scheduling.test_views_support import appointment_at
 from tests.test_permission_matrix import _named_routes
 
 # Routes that answer something else than an HTML page (a health check, GeoJSON, the POST-only logout).
-NOT_HTML = {"core:healthz", "territory:departement_geojson", "accounts:logout", "scheduling:day_action"}
+NOT_HTML = {
+    "core:healthz", "territory:departement_geojson", "accounts:logout", "scheduling:day_action", "diagnosis:csv",
+    "diagnosis:geojson",
+}  # fmt: skip
 # HTMX fragments → (the page that loads them, the query the page sends).
 FRAGMENTS = {
     "scheduling:book_slots": ("scheduling:book", {"use": "tlc-mg"}),

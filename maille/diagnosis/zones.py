@@ -1,0 +1,70 @@
+"""The zones a diagnosis covers: a département, an EPCI or a CPTS, within the user's scope.
+
+A zone is named in URLs as ``<kind>:<code>`` (``departement:55``, ``epci:200066165``, ``cpts:3``): no
+patient data, and the same key for the page, its downloads and its layers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+
+from maille.territory.models import Commune, Cpts, Epci
+from maille.territory.selectors import communes_visible_to, departements_visible_to
+
+KINDS = ("departement", "epci", "cpts")
+
+
+@dataclass(frozen=True)
+class Zone:
+    kind: str
+    code: str
+    name: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.kind}:{self.code}"
+
+    @property
+    def label(self) -> str:
+        if self.kind == "departement":
+            return f"{self.name} ({self.code})"
+        prefix = {"epci": _("EPCI"), "cpts": _("CPTS")}[self.kind]
+        return f"{prefix} — {self.name}"
+
+
+def zones_visible_to(user: Any) -> dict[str, list[Zone]]:
+    """The user's zones by kind: départements, then the EPCI and CPTS that have communes in their scope."""
+    departements = list(departements_visible_to(user))
+    codes = [d.code for d in departements]
+    visible = communes_visible_to(user)
+    epcis = (
+        Epci.objects.filter(communes__in=visible.filter(departement_id__in=codes)).distinct().order_by("name")
+    )
+    cpts = Cpts.objects.filter(communes__in=visible).distinct().order_by("name")
+    return {
+        "departement": [Zone("departement", d.code, d.name) for d in departements],
+        "epci": [Zone("epci", e.siren, e.name) for e in epcis],
+        "cpts": [Zone("cpts", str(c.pk), c.name) for c in cpts],
+    }
+
+
+def zone_for(user: Any, key: str) -> Zone | None:
+    """The zone named by ``key`` if the user may see it (None: unknown or outside the scope, alike)."""
+    kind, _sep, code = key.partition(":")
+    if kind not in KINDS or not code:
+        return None
+    return next((zone for zone in zones_visible_to(user)[kind] if zone.code == code), None)
+
+
+def zone_communes(user: Any, zone: Zone) -> QuerySet[Commune]:
+    """The zone's communes within the user's scope."""
+    visible: QuerySet[Commune] = communes_visible_to(user)
+    if zone.kind == "departement":
+        return visible.filter(departement_id=zone.code)
+    if zone.kind == "epci":
+        return visible.filter(epci_id=zone.code)
+    return visible.filter(cpts__pk=int(zone.code))
