@@ -49,6 +49,7 @@ def test_login_leads_to_the_tasks_of_the_role(page, live_server, network, consol
     expect(home.tasks).to_have_text(
         [
             "Carte du territoire",
+            "Diagnostic",
             "Annuaire des sites",
             "Agendas",
             "Prendre un rendez-vous",

@@ -62,8 +62,8 @@ def rule_post(net, **overrides):
 
 
 def grid_row(content: str, label: str) -> str:
-    """The HTML of one grid row, found by its header text."""
-    start = content.index(label)
+    """The HTML of one row of the week's detailed list (the table under the time grid), by its header text."""
+    start = content.index(label, content.index('data-testid="week-grid"'))
     return content[start : content.index("</tr>", start)]
 
 
