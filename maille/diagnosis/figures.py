@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from maille.directory.models import Site
 from maille.planning.points import Points
@@ -73,6 +74,7 @@ class Diagnosis:
     beyond: dict[int, int] = field(default_factory=dict)
     gap_population: int = 0
     communes_without_apl: int = 0
+    envisaged: list[str] = field(default_factory=list)  # communes where the scenario adds a site
 
     @property
     def room_hours_per_week(self) -> float:
@@ -90,22 +92,43 @@ class Diagnosis:
         return population / self.population if self.population else 0.0
 
 
-def _nearest(rows: list[tuple[Any, ...]]) -> tuple[np.ndarray, list[str]]:
-    """Minutes to the nearest active site for each (…, latitude, longitude) row, and that site's name."""
-    sites = list(
-        Site.objects.active()
+@dataclass(frozen=True)
+class WhatIf:
+    """A scenario drawn by hand: sites envisaged at communes, existing sites taken away."""
+
+    added: tuple[tuple[str, str, float, float], ...] = ()  # (commune code, name, latitude, longitude)
+    removed: frozenset[int] = frozenset()
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.added and not self.removed
+
+
+def _network(what_if: WhatIf) -> list[tuple[str, float, float]]:
+    """(name, latitude, longitude) of the active sites, minus the removed, plus the envisaged ones."""
+    sites = [
+        (name, latitude, longitude)
+        for pk, name, latitude, longitude in Site.objects.active()
         .filter(latitude__isnull=False, longitude__isnull=False)
-        .values_list("name", "latitude", "longitude")
-    )
+        .values_list("pk", "name", "latitude", "longitude")
+        if pk not in what_if.removed
+    ]
+    envisaged = _("site envisagé à %(commune)s")
+    return sites + [(envisaged % {"commune": name}, lat, lon) for _code, name, lat, lon in what_if.added]
+
+
+def _nearest(
+    rows: list[tuple[Any, ...]], sites: list[tuple[str, float, float]]
+) -> tuple[np.ndarray, list[str]]:
+    """Minutes to the nearest site for each (…, latitude, longitude) row, and that site's name."""
     minutes = np.full(len(rows), np.nan)
     names = [""] * len(rows)
     placed = [i for i, row in enumerate(rows) if row[-2] is not None and row[-1] is not None]
     if not sites or not placed:
         return minutes, names
     destinations = Points([s[1] for s in sites], [s[2] for s in sites], check_france=False)
-    for begin in range(
-        0, len(placed), CHUNK
-    ):  # dense blocks of bounded size (a national network has 3,000 sites)
+    # dense blocks of bounded size (a national network has 3,000 sites)
+    for begin in range(0, len(placed), CHUNK):
         chunk = placed[begin : begin + CHUNK]
         origins = Points([rows[i][-2] for i in chunk], [rows[i][-1] for i in chunk], check_france=False)
         matrix = TRAVEL_ENGINE.minutes_between(origins, destinations)
@@ -116,14 +139,18 @@ def _nearest(rows: list[tuple[Any, ...]]) -> tuple[np.ndarray, list[str]]:
     return minutes, names
 
 
-def diagnose(user: Any, zone: Zone, *, now: dt.datetime | None = None) -> Diagnosis:
+def diagnose(
+    user: Any, zone: Zone, *, now: dt.datetime | None = None, what_if: WhatIf | None = None
+) -> Diagnosis:
+    """The zone's figures with today's network, or with the sites of ``what_if`` added and removed."""
     now = now or timezone.now()
+    what_if = what_if or WhatIf()
     communes = list(
         zone_communes(user, zone)
         .order_by("code")
         .values_list("code", "name", "population", "apl_gp", "apl_year", "latitude", "longitude")
     )
-    minutes, nearest = _nearest(communes)
+    minutes, nearest = _nearest(communes, _network(what_if))
     rows = [
         CommuneRow(
             code,
@@ -136,7 +163,9 @@ def diagnose(user: Any, zone: Zone, *, now: dt.datetime | None = None) -> Diagno
         for i, (code, name, population, apl, _year, _lat, _lon) in enumerate(communes)
     ]
     years = [year for *_, year, _lat, _lon in communes if year]
-    diagnosis = Diagnosis(zone, rows, _sites(user, zone, now), max(years) if years else None, now)
+    sites = [site for site in _sites(user, zone, now) if site.pk not in what_if.removed]
+    diagnosis = Diagnosis(zone, rows, sites, max(years) if years else None, now)
+    diagnosis.envisaged = [name for _code, name, _lat, _lon in what_if.added]
     diagnosis.population = sum(r.population for r in rows)
     diagnosis.under_sous_dense = sum(
         r.population for r in rows if r.apl is not None and r.apl < SOUS_DENSE_APL_THRESHOLD

@@ -10,9 +10,11 @@ import json
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET
 
@@ -23,11 +25,12 @@ from maille.territory.selectors import (
     APL_CLASSES,
     apl_class_for,
     communes_most_in_need,
+    communes_visible_to,
     departements_visible_to,
 )
 from maille.territory.views import map_labels
 
-from .figures import GAP_MINUTES, TRAVEL_LIMITS, diagnose, sorted_rows
+from .figures import GAP_MINUTES, TRAVEL_LIMITS, WhatIf, diagnose, sorted_rows
 from .legend import TRAVEL_CLASSES, diagnosis_labels
 from .zones import Zone, zone_communes, zone_for, zones_visible_to
 
@@ -105,29 +108,94 @@ def _zone_of(request: HttpRequest) -> tuple[Zone, dict[str, list[Zone]]]:
     return zones["departement"][0], zones
 
 
+MAX_ENVISAGED = 20
+
+
+def _what_if(request: HttpRequest, zone: Zone) -> tuple[WhatIf, list[str]]:
+    """The hand-drawn scenario of the query (``ajout``: communes, ``retrait``: sites), and what was refused."""
+    errors: list[str] = []
+    added, seen = [], set()
+    asked = [value.strip() for value in request.GET.getlist("ajout") if value.strip()]
+    if len(asked) > MAX_ENVISAGED:
+        errors.append(_("Au plus %(count)s sites envisagés à la fois.") % {"count": MAX_ENVISAGED})
+        asked = asked[:MAX_ENVISAGED]
+    visible = communes_visible_to(request.user).filter(latitude__isnull=False, longitude__isnull=False)
+    for text in asked:
+        commune = visible.filter(Q(code=text.upper()) | Q(name__iexact=text)).order_by("-population").first()
+        if commune is None:
+            errors.append(
+                _("« %(text)s » : commune inconnue ou hors de votre territoire (code INSEE ou nom exact).")
+                % {"text": text[:60]}
+            )
+        elif commune.code not in seen:
+            seen.add(commune.code)
+            added.append((commune.code, commune.name, commune.latitude, commune.longitude))
+    zone_sites = set(
+        sites_visible_to(request.user).active().filter(commune__in=zone_communes(request.user, zone))
+        .values_list("pk", flat=True)
+    )  # fmt: skip
+    removed = set()
+    for raw in request.GET.getlist("retrait"):
+        if raw.isdigit() and int(raw) in zone_sites:
+            removed.add(int(raw))
+        else:
+            errors.append(_("Site à retirer inconnu dans cette zone : %(raw)s.") % {"raw": raw[:20]})
+    return WhatIf(tuple(added), frozenset(removed)), errors
+
+
+def _diagnosis_context(request: HttpRequest, zone: Zone) -> dict[str, object]:
+    what_if, errors = _what_if(request, zone)
+    today = diagnose(request.user, zone)
+    scenario = None if what_if.is_empty else diagnose(request.user, zone, what_if=what_if)
+    shown = scenario or today
+    order = request.GET.get("tri", "apl")
+    order = order if order in SORTS else "apl"
+    scenario_query = [("ajout", code) for code, *_rest in what_if.added] + [
+        ("retrait", str(pk)) for pk in sorted(what_if.removed)
+    ]
+
+    def change(attribute: str, limit: int | None = None) -> dict[str, int] | None:
+        if scenario is None:
+            return None
+        before = getattr(today, attribute) if limit is None else getattr(today, attribute)[limit]
+        after = getattr(scenario, attribute) if limit is None else getattr(scenario, attribute)[limit]
+        return {"before": before, "delta": after - before}
+
+    return {
+        "zone": zone,
+        "changes": {
+            "sous_dense": change("under_sous_dense"),
+            "beyond_20": change("beyond", 20),
+            "beyond_30": change("beyond", 30),
+            "gap": change("gap_population"),
+        },
+        "diagnosis": shown,
+        "today": today,
+        "scenario": scenario,
+        "what_if": what_if,
+        "what_if_errors": errors,
+        "table": sorted_rows(shown.rows, order, TABLE_ROWS),
+        "order": order,
+        "sorts": SORTS,
+        "zone_query": urlencode([("zone", zone.key), *scenario_query]),
+        "sous_dense_threshold": SOUS_DENSE_APL_THRESHOLD,
+        "gap_minutes": GAP_MINUTES,
+    }
+
+
 @require_GET
 @require_permission("diagnosis.view")
 def diagnosis_page(request: HttpRequest) -> HttpResponse:
     if not departements_visible_to(request.user).exists():
         return render(request, "diagnosis/no_territory.html")
     zone, zones = _zone_of(request)
-    diagnosis = diagnose(request.user, zone)
-    order = request.GET.get("tri", "apl")
-    order = order if order in SORTS else "apl"
+    context = _diagnosis_context(request, zone)
     query = {"zone": zone.key}
-    context = {
-        "zone": zone,
+    context.update({
         "zones": zones,
-        "diagnosis": diagnosis,
-        "table": sorted_rows(diagnosis.rows, order, TABLE_ROWS),
-        "order": order,
-        "sorts": SORTS,
-        "zone_query": urlencode(query),
         "apl_classes": APL_CLASSES,
         "travel_classes": TRAVEL_CLASSES,
-        "sous_dense_threshold": SOUS_DENSE_APL_THRESHOLD,
         "travel_limits": TRAVEL_LIMITS,
-        "gap_minutes": GAP_MINUTES,
         "map_config": {
             "geojsonUrl": f"{reverse('diagnosis:geojson')}?{urlencode(query)}",
             "tilesUrl": settings.MAILLE_MAP_TILES_URL,
@@ -136,8 +204,22 @@ def diagnosis_page(request: HttpRequest) -> HttpResponse:
             "travelClasses": [{"upper": c.upper, "css": c.css_class} for c in TRAVEL_CLASSES],
         },
         "map_labels": {**map_labels(), **diagnosis_labels()},
-    }
-    return render(request, "diagnosis/diagnosis.html", context)
+    })  # fmt: skip
+    status = 400 if context["what_if_errors"] else 200
+    return render(request, "diagnosis/diagnosis.html", context, status=status)
+
+
+@require_GET
+@require_permission("diagnosis.view")
+def diagnosis_figures(request: HttpRequest) -> HttpResponse:
+    """The key figures and the table alone (HTMX): a hand-drawn scenario answers without reloading the map."""
+    zone, _zones = _zone_of(request)
+    context = _diagnosis_context(request, zone)
+    status = 400 if context["what_if_errors"] else 200
+    response = render(request, "diagnosis/_figures.html", context, status=status)
+    # the address bar shows the page of this scenario (a reload, a bookmark or a shared link opens it)
+    response["HX-Push-Url"] = f"{reverse('diagnosis:diagnosis')}?{request.GET.urlencode()}"
+    return response
 
 
 def _map_sites(request: HttpRequest, zone: Zone) -> list[dict[str, object]]:

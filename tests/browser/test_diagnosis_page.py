@@ -3,6 +3,8 @@ layer), the sorted table, no serious accessibility violation."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -54,3 +56,25 @@ def test_the_coordinator_switches_the_map_layers(page, live_server, network, aud
     from tests.browser.pages import BasePage
 
     assert BasePage(audit_page, live_server.url).accessibility_violations() == []
+
+
+def test_a_site_envisaged_by_hand_updates_the_figures_without_reloading_the_map(page, live_server, network):
+    LoginPage(page, live_server.url).open().log_in(network["coordinator"].username, PASSWORD)
+    page.goto(f"{live_server.url}/territoire/diagnostic/")
+    diagnosis_map = page.get_by_test_id("diagnosis-map")
+    expect(diagnosis_map).to_have_attribute("data-state", "ready")
+    diagnosis_map.evaluate("el => { el.dataset.marker = 'same page'; }")  # gone if the page reloads
+    page.get_by_test_id("scenario").locator("summary").click()
+    page.get_by_label("Envisager un site dans la commune (code INSEE ou nom)").fill("Commune fictive 30")
+    page.get_by_role("button", name="Calculer l'effet").click()
+    expect(page.get_by_test_id("scenario-summary")).to_contain_text("Commune fictive 30")
+    expect(page.get_by_test_id("change").first).to_be_visible()
+    expect(diagnosis_map).to_have_attribute("data-marker", "same page")
+    expect(page).to_have_url(re.compile(r"ajout=Commune"))
+    # the envisaged site stays in the form; a commune nobody knows: the answer (400) says so in place
+    expect(page.get_by_label("site envisagé à Commune fictive 30")).to_be_checked()
+    page.get_by_label("Envisager un site dans la commune (code INSEE ou nom)").fill("Atlantide")
+    page.get_by_role("button", name="Calculer l'effet").click()
+    expect(page.get_by_test_id("what-if-error")).to_contain_text("Atlantide")
+    expect(page.get_by_test_id("scenario-summary")).to_contain_text("Commune fictive 30")
+    expect(diagnosis_map).to_have_attribute("data-marker", "same page")

@@ -33,6 +33,7 @@ FRAGMENTS = {
     "scheduling:patient_search": ("scheduling:book", {"recherche-phone": "0612345678"}),
     "scheduling:site_day_list": ("scheduling:site_day", {}),
     "scheduling:doctor_day_list": ("scheduling:doctor_day", {}),
+    "diagnosis:figures": ("diagnosis:diagnosis", {"ajout": "55001"}),
 }
 # Pages audited signed out (signing in sends them elsewhere).
 SIGNED_OUT = {

@@ -148,3 +148,38 @@ def test_csv_and_geojson_downloads(client, zone_world):
 def test_roles_without_diagnosis_get_403(client, zone_world):
     client.force_login(user_with_role(Role.SITE_STAFF, site=zone_world["site"]))
     assert client.get(reverse("diagnosis:diagnosis")).status_code == 403
+
+
+def test_a_site_envisaged_or_removed_by_hand_changes_the_figures(zone_world):
+    from maille.diagnosis.figures import WhatIf
+
+    admin = user_with_role(Role.PLATFORM_ADMIN)
+    meuse = Zone("departement", "55", "Meuse")
+    with_loin = diagnose(admin, meuse, what_if=WhatIf(added=(("55002", "Loin", 49.4, 5.3),)))
+    assert with_loin.beyond == {20: 0, 30: 0}
+    assert with_loin.gap_population == 0
+    assert with_loin.envisaged == ["Loin"]
+    assert {r.code: r.nearest_site for r in with_loin.rows}["55002"] == "site envisagé à Loin"
+    without = diagnose(admin, meuse, what_if=WhatIf(removed=frozenset({zone_world["site"].pk})))
+    assert without.beyond == {20: 3600, 30: 3600}  # no site left anywhere
+    assert without.gap_population == 1500
+    assert without.sites == []
+
+
+def test_the_page_compares_a_hand_drawn_scenario_with_today(client, zone_world):
+    client.force_login(user_with_role(Role.COORDINATOR, departement_id="55"))
+    page = client.get(reverse("diagnosis:diagnosis"), {"zone": "departement:55", "ajout": "loin"})
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'data-testid="scenario-summary"' in html
+    assert "site envisagé à Loin" in html
+    assert html.count('data-testid="change"') == 3  # beyond 20, beyond 30, gap
+    fragment = client.get(reverse("diagnosis:figures"), {"zone": "departement:55", "ajout": "55002"})
+    assert fragment.status_code == 200
+    assert fragment.content.decode().lstrip().startswith('<div id="figures"')
+    refused = client.get(reverse("diagnosis:figures"), {"zone": "departement:55", "ajout": "52001"})
+    assert refused.status_code == 400  # a commune outside the coordinator's territory
+    assert "hors de votre territoire" in refused.content.decode()
+    foreign = client.get(reverse("diagnosis:diagnosis"), {"zone": "departement:55", "retrait": "999999"})
+    assert foreign.status_code == 400
+    assert 'data-testid="what-if-error"' in foreign.content.decode()

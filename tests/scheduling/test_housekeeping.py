@@ -290,6 +290,8 @@ def test_a_job_another_process_is_running_is_skipped_on_postgresql():
             "waitlist_offers": 0,
             "messages_send_due": 0,
             "messages_forget_old": 0,
+            "public_bookings_forget": 0,
+            "rate_counters_forget": 0,
             "idempotency_keys_purge": 0,
         }
     finally:
