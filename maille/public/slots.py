@@ -19,6 +19,8 @@ import numpy as np
 from django.conf import settings
 from django.db import connection
 from django.utils import formats
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from maille.directory.models import Site, Use
@@ -53,6 +55,43 @@ class SiteTimes:
     address: str  # "8 place de la Mairie, 55210 Vigneulles-lès-Hattonchâtel"
     travel_minutes: float | None
     times: list[TimeButton]
+    buttons_html: str = ""  # the escaped list of its time buttons, built once with the snapshot
+
+    def with_travel(self, minutes: float) -> SiteTimes:
+        return SiteTimes(self.site_id, self.name, self.address, minutes, self.times, self.buttons_html)
+
+
+def _buttons_html(times: list[TimeButton]) -> str:
+    return "".join(
+        f'<li data-testid="slot"><button type="submit" name="creneau" value="{escape(t.value)}" '
+        f'class="time-button" aria-label="{escape(t.spoken)}"><span>{escape(t.day)}</span> '
+        f"<strong>{escape(t.time)}</strong></button></li>"
+        for t in times
+    )
+
+
+def _travel_text(minutes: float | None) -> str:
+    if minutes is None:
+        return ""
+    if minutes < 5:
+        return _("Moins de 5 min de trajet en voiture")
+    return _("Environ %(minutes)s min de trajet en voiture") % {"minutes": f"{minutes:.0f}"}
+
+
+def sites_html(sites: list[SiteTimes]) -> SafeString:
+    """The list of sites and their time buttons, as the public pages show it (the page loaded most: written
+    out here rather than by the template engine, each site's buttons escaped once per snapshot)."""
+    items = []
+    for site in sites:
+        buttons = site.buttons_html or _buttons_html(site.times)
+        travel = _travel_text(site.travel_minutes)
+        place = escape(site.address) + (f"<br>{escape(travel)}" if travel else "")
+        items.append(
+            f'<li class="public-site" data-testid="site-group"><h2 id="site-{site.site_id}" class="site-name">'
+            f'{escape(site.name)}</h2><p class="muted">{place}</p><ul class="public-times" '
+            f'aria-labelledby="site-{site.site_id}">{buttons}</ul></li>'
+        )
+    return mark_safe(f'<ol class="public-sites" data-testid="site-groups">{"".join(items)}</ol>')
 
 
 def time_buttons(site_id: int, site_name: str, starts: list[dt.datetime]) -> list[TimeButton]:
@@ -196,8 +235,7 @@ def nearest_sites_with_times(
         travel = float(minutes[index])
         if not np.isfinite(travel) or (max_travel_minutes is not None and travel > max_travel_minutes):
             break
-        site = snapshot.sites[index]
-        shown.append(SiteTimes(site.site_id, site.name, site.address, travel, site.times))
+        shown.append(snapshot.sites[index].with_travel(travel))
         if len(shown) == sites_shown:
             break
     return shown

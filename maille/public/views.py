@@ -62,7 +62,7 @@ from .services import (
     public_offer_accept,
     public_offer_decline,
 )
-from .slots import SiteTimes, nearest_sites_with_times, site_times, time_buttons
+from .slots import SiteTimes, nearest_sites_with_times, site_times, sites_html, time_buttons
 
 SESSION_KEY = "public_booking"
 SLOT_COUNT = 40
@@ -131,6 +131,7 @@ def _slots_page(request: HttpRequest, form: SlotsForm, *, status: int = 200, **e
     context = {
         "form": form,
         "groups": groups,
+        "sites_html": sites_html(groups),
         "use": data["usage"],
         "commune": data["commune"],
         "later_url": _later_url(form, groups),
@@ -433,6 +434,7 @@ def move(request: HttpRequest, token: str) -> HttpResponse:
         "site": site,
         "use": appointment.use,
         "groups": groups,
+        "sites_html": sites_html(groups),
         "token": token,
     }
     return render(request, "public/move.html", context, status=status)
