@@ -32,7 +32,7 @@ from benchmarks.results import Report
 SITES = int(os.environ.get("BENCH_PAGES_SITES", "300"))
 LOAD = 0.9
 RATE = int(os.environ.get("BENCH_PUBLIC_RATE", "200"))
-SECONDS = int(os.environ.get("BENCH_PUBLIC_SECONDS", "20"))
+SECONDS = int(os.environ.get("BENCH_PUBLIC_SECONDS", "60"))  # two slot-cache refreshes per worker inside
 REFERENCE_SECONDS = 3
 CONNECTIONS = int(os.environ.get("BENCH_PUBLIC_CONNECTIONS", "20"))
 OPERATOR_QUERIES = int(os.environ.get("BENCH_OPERATOR_QUERIES", "100"))

@@ -31,7 +31,7 @@ from maille.scheduling.wallclock import PARIS
 from maille.territory.models import Commune
 
 logger = logging.getLogger(__name__)
-WINDOW_DAYS = 14
+WINDOW_DAYS = 7  # a site full for a week shows no time; "later dates" moves the week
 _MAX_ENTRIES = 64
 
 
