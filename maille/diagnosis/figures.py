@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from maille.directory.models import Site
+from maille.directory.selectors import sites_visible_to
 from maille.planning.points import Points
 from maille.planning.travel import GreatCircleEngine
 from maille.scheduling.selectors import site_booked_minutes, site_room_minutes_per_week
@@ -181,8 +182,6 @@ def diagnose(
 
 
 def _sites(user: Any, zone: Zone, now: dt.datetime) -> list[SiteRow]:
-    from maille.directory.selectors import sites_visible_to
-
     sites = list(
         sites_visible_to(user)
         .active()

@@ -71,15 +71,11 @@ def contact_of(patient: Any) -> tuple[str, str] | None:
     for person in (patient, getattr(patient, "caregiver", None)):
         if person is None:
             continue
-        if person.phone and _is_mobile(person.phone):
+        if person.phone and is_mobile_phone(person.phone):
             return MessageChannel.SMS, person.phone
         if person.email:
             return MessageChannel.EMAIL, person.email
     return None
-
-
-def _is_mobile(phone: str) -> bool:
-    return is_mobile_phone(phone)
 
 
 # --- creation, inside the transition's transaction -------------------------------------------------------

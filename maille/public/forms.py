@@ -12,6 +12,7 @@ from django.core.validators import validate_email
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from maille.core.identifiers import is_mobile_phone
 from maille.directory.models import Site, Use
 from maille.scheduling.forms import AccessibleErrors
 from maille.territory.models import Commune
@@ -138,17 +139,15 @@ def french_mobile(value: str) -> str:
         raise forms.ValidationError(
             _("Nous n'envoyons les SMS qu'aux numéros français : indiquez plutôt une adresse électronique.")
         )
-    if phonenumbers.number_type(number) not in (
-        phonenumbers.PhoneNumberType.MOBILE,
-        phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
-    ):
+    e164 = str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+    if not is_mobile_phone(e164):
         raise forms.ValidationError(
             _(
                 "Ce numéro n'est pas un portable (06 ou 07) : le code part par SMS. Indiquez un portable ou une "
                 "adresse électronique."
             )  # fmt: skip
         )
-    return str(phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164))
+    return e164
 
 
 class IdentityForm(AccessibleErrors, forms.Form):

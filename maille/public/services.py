@@ -350,9 +350,15 @@ def public_move(
     )  # fmt: skip
 
 
+def offer_is_open(appointment: Appointment, now: dt.datetime | None = None) -> bool:
+    """A slot offered from the waiting list that its patient may still take or decline: a live system hold
+    in their name."""
+    live = appointment.status == AppointmentStatus.HELD and appointment.hold_expires_at > _now(now)
+    return live and appointment.channel == Channel.SYSTEM and appointment.patient_id is not None
+
+
 def _offer_open(appointment: Appointment, now: dt.datetime) -> None:
-    live = appointment.status == AppointmentStatus.HELD and appointment.hold_expires_at > now
-    if not live or appointment.channel != Channel.SYSTEM or appointment.patient_id is None:
+    if not offer_is_open(appointment, now):
         raise ConflictError(_("Cette proposition n'est plus valable."), code="offer_closed")
 
 

@@ -53,6 +53,7 @@ from .services import (
     Identity,
     can_change,
     hold_is_live,
+    offer_is_open,
     public_abandon,
     public_cancel,
     public_code_check,
@@ -462,11 +463,8 @@ def offer(request: HttpRequest, token: str) -> HttpResponse:
             messages.error(request, error.message)
             return redirect("public:offer", token=token)
         messages.error(request, _("Choisissez d'accepter ou de refuser ce créneau."))
-    live = (
-        appointment.status == "held" and appointment.hold_expires_at is not None
-        and appointment.hold_expires_at > timezone.now() and appointment.patient_id is not None
-    )  # fmt: skip
-    context = {"appointment": appointment, "site": appointment.site, "use": appointment.use, "live": live,
+    context = {"appointment": appointment, "site": appointment.site, "use": appointment.use,
+               "live": offer_is_open(appointment),
                "manage_url": reverse("public:manage", args=[manage_token(appointment)])
                if appointment.status in ("booked", "confirmed") else ""}  # fmt: skip
     return render(request, "public/offer.html", context)
