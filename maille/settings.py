@@ -269,6 +269,9 @@ PUBLIC_RATE_LIMITS = {
     "check_per_address": (30, 3600),
 }
 
+# Longest a single HiGHS solve of the web optimiser may run (seconds); past it, its best solution and gap.
+DIAGNOSIS_OPTIMISER_SECONDS = float(os.environ.get("DIAGNOSIS_OPTIMISER_SECONDS", "120"))
+
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "maille"}}

@@ -23,6 +23,8 @@ PERMISSION_ROLES: dict[str, frozenset[str]] = {
     "territory.view": ALL_STAFF,
     # Diagnosis: key figures and maps of a zone (aggregates and communes, no patient)
     "diagnosis.view": frozenset({Role.PLATFORM_ADMIN, Role.COORDINATOR, Role.EVALUATOR}),
+    # Scenarios and the optimiser: save, change, delete, run (reading them is diagnosis.view)
+    "diagnosis.plan": frozenset({Role.PLATFORM_ADMIN, Role.COORDINATOR}),
     # Directory
     "directory.view": ALL_STAFF,
     "directory.edit_site": frozenset({Role.PLATFORM_ADMIN, Role.COORDINATOR, Role.SITE_STAFF}),

@@ -56,6 +56,11 @@ def _audit_actions() -> list[tuple[str, Any]]:
         ("webhook.subscribe", _("abonnement webhook créé")),
         ("waitlist.add", _("inscription en liste d'attente")),
         ("waitlist.close", _("inscription en liste d'attente close")),
+        ("scenario.create", _("scénario enregistré")),
+        ("scenario.update", _("scénario modifié")),
+        ("scenario.delete", _("scénario supprimé")),
+        ("optimisation.request", _("optimisation demandée")),
+        ("optimisation.cancel", _("optimisation annulée")),
     ]
     actions += [(f"appointment.{name}", label) for name, label in _APPOINTMENT_TRANSITIONS.items()]
     actions += [

@@ -73,6 +73,13 @@ def load_demo(stdout: TextIO) -> str:
     network = load_demo_network()
     created = create_demo_accounts()
     agendas = load_demo_scheduling()
+    from .scenarios import load_demo_scenarios
+
+    scenarios = load_demo_scenarios()
+    scenario_line = _(
+        "Scénarios de démonstration (52, 54, 55) : une proposition de 4 nouveaux sites par l'optimiseur et une "
+        "variante dessinée à la main, à comparer (Diagnostic → Scénarios)."
+    )
     seconds = time.perf_counter() - started
     return (
         f"{territory_summary}\n"
@@ -88,5 +95,6 @@ def load_demo(stdout: TextIO) -> str:
             )
             % agendas
         )
+        + ("\n" + scenario_line if "proposal" in scenarios else "")
         + f"\nChargé en {seconds:.1f} s."
     )

@@ -5,3 +5,12 @@ class DiagnosisConfig(AppConfig):
     name = "maille.diagnosis"
     label = "diagnosis"
     verbose_name = "Diagnostic et planification"
+
+    def ready(self) -> None:
+        from django.utils.translation import gettext_lazy as _
+
+        from maille.core.housekeeping import Job, register
+
+        from .optimiser import fail_abandoned_runs
+
+        register(Job("diagnosis.abandoned_runs", _("optimisations abandonnées"), fail_abandoned_runs))

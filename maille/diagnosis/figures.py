@@ -8,25 +8,38 @@
 - Coverage gap: a commune under 2.5 with no site within 30 minutes.
 - The network: the zone's sites, their weekly room time (current availability rules) and the share of it
   booked over the last four weeks.
+- APL with the network: the official APL plus the accessibility the network's teleconsultation time adds,
+  computed like the APL itself (E2SFCA, the DREES distance decay): each site offers its weekly room time
+  (an envisaged site, the hours of the assumptions) as consultations a year. Population "lifted" is the
+  population under 2.5 by the official APL and at or above 2.5 with the network.
+- Sizing (scenarios): each commune goes to its nearest site within the catchment time; each site of the zone
+  gets the weekly hours that keep the mean wait under the target (Erlang C, ``planning.sizing``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from numpy.typing import NDArray
 
 from maille.directory.models import Site
 from maille.directory.selectors import sites_visible_to
+from maille.planning.accessibility import AccessibilityWhatIf
+from maille.planning.errors import PlanningError
 from maille.planning.points import Points
+from maille.planning.sizing import NetworkSizing, SiteSizing
 from maille.planning.travel import GreatCircleEngine
 from maille.scheduling.selectors import site_booked_minutes, site_room_minutes_per_week
-from maille.territory.models import SOUS_DENSE_APL_THRESHOLD
+from maille.territory.models import SOUS_DENSE_APL_THRESHOLD, Commune
 
+from .assumptions import Assumptions
+from .territory_inputs import TerritoryInputError, distance_decay
 from .zones import Zone, zone_communes
 
 VERY_LOW_APL = 1.5
@@ -35,6 +48,7 @@ GAP_MINUTES = 30
 OCCUPANCY_WEEKS = 4
 TRAVEL_ENGINE = GreatCircleEngine()
 CHUNK = 256
+KM_PER_DEGREE = 111.2
 
 
 @dataclass(frozen=True)
@@ -45,12 +59,22 @@ class CommuneRow:
     apl: float | None
     travel_minutes: float | None  # to the nearest active site; None: no site with coordinates
     nearest_site: str
+    network_apl: float | None = None  # the official APL + what the network's teleconsultation time adds
 
     @property
     def gap(self) -> bool:
         """Under 2.5 and no site within ``GAP_MINUTES``: where a new site would help most."""
         far = self.travel_minutes is None or self.travel_minutes > GAP_MINUTES
         return self.apl is not None and self.apl < SOUS_DENSE_APL_THRESHOLD and far
+
+    @property
+    def lifted(self) -> bool:
+        """Under 2.5 by the official APL, at or above it with the network."""
+        return (
+            self.apl is not None
+            and self.network_apl is not None
+            and self.apl < SOUS_DENSE_APL_THRESHOLD <= self.network_apl
+        )
 
 
 @dataclass(frozen=True)
@@ -60,6 +84,51 @@ class SiteRow:
     commune: str
     room_hours_per_week: float
     occupancy: float | None  # share of the room time booked over the last weeks; None: no room time
+    latitude: float | None = None
+    longitude: float | None = None
+    is_fictional: bool = False
+
+
+@dataclass(frozen=True)
+class NetworkSite:
+    """A site of the network a scenario describes: a directory site (``pk``) or an envisaged one (None)."""
+
+    pk: int | None
+    name: str
+    commune: str  # INSEE code
+    latitude: float
+    longitude: float
+
+
+@dataclass(frozen=True)
+class SizedSite:
+    name: str
+    commune: str
+    envisaged: bool
+    catchment_population: int
+    yearly_demand: float
+    rooms: int
+    weekly_hours: float
+    doctor_hours_per_week: float
+    assistant_hours_per_week: float
+
+
+@dataclass
+class Sizing:
+    sites: list[SizedSite]
+    error: str = ""
+
+    @property
+    def doctor_hours_per_week(self) -> float:
+        return sum(s.doctor_hours_per_week for s in self.sites)
+
+    @property
+    def assistant_hours_per_week(self) -> float:
+        return sum(s.assistant_hours_per_week for s in self.sites)
+
+    @property
+    def yearly_demand(self) -> float:
+        return sum(s.yearly_demand for s in self.sites)
 
 
 @dataclass
@@ -69,6 +138,7 @@ class Diagnosis:
     sites: list[SiteRow]
     apl_year: int | None
     computed_at: dt.datetime
+    assumptions: Assumptions = field(default_factory=Assumptions)
     population: int = 0
     under_sous_dense: int = 0
     under_very_low: int = 0
@@ -76,6 +146,11 @@ class Diagnosis:
     gap_population: int = 0
     communes_without_apl: int = 0
     envisaged: list[str] = field(default_factory=list)  # communes where the scenario adds a site
+    network: list[NetworkSite] = field(default_factory=list)
+    network_note: str = ""  # why the APL with the network is missing, when it is
+    lifted_population: int = 0
+    under_with_network: int = 0
+    mean_travel_minutes: float | None = None
 
     @property
     def room_hours_per_week(self) -> float:
@@ -88,6 +163,10 @@ class Diagnosis:
             return None
         booked = sum(s.room_hours_per_week * s.occupancy for s in self.sites if s.occupancy is not None)
         return booked / hours
+
+    @property
+    def within(self) -> dict[int, int]:
+        return {limit: self.population - beyond for limit, beyond in self.beyond.items()}
 
     def share(self, population: int) -> float:
         return population / self.population if self.population else 0.0
@@ -105,29 +184,32 @@ class WhatIf:
         return not self.added and not self.removed
 
 
-def _network(what_if: WhatIf) -> list[tuple[str, float, float]]:
-    """(name, latitude, longitude) of the active sites, minus the removed, plus the envisaged ones."""
+def network_sites(what_if: WhatIf) -> list[NetworkSite]:
+    """Every active site with coordinates (any zone: a site over the border serves too), minus the removed,
+    plus the envisaged ones."""
     sites = [
-        (name, latitude, longitude)
-        for pk, name, latitude, longitude in Site.objects.active()
+        NetworkSite(pk, name, commune or "", latitude, longitude)
+        for pk, name, commune, latitude, longitude in Site.objects.active()
         .filter(latitude__isnull=False, longitude__isnull=False)
-        .values_list("pk", "name", "latitude", "longitude")
+        .order_by("pk")
+        .values_list("pk", "name", "commune_id", "latitude", "longitude")
         if pk not in what_if.removed
     ]
     envisaged = _("site envisagé à %(commune)s")
-    return sites + [(envisaged % {"commune": name}, lat, lon) for _code, name, lat, lon in what_if.added]
+    return sites + [
+        NetworkSite(None, envisaged % {"commune": name}, code, lat, lon)
+        for code, name, lat, lon in what_if.added
+    ]
 
 
-def _nearest(
-    rows: list[tuple[Any, ...]], sites: list[tuple[str, float, float]]
-) -> tuple[np.ndarray, list[str]]:
+def _nearest(rows: list[tuple[Any, ...]], sites: list[NetworkSite]) -> tuple[NDArray[np.float64], list[str]]:
     """Minutes to the nearest site for each (…, latitude, longitude) row, and that site's name."""
     minutes = np.full(len(rows), np.nan)
     names = [""] * len(rows)
     placed = [i for i, row in enumerate(rows) if row[-2] is not None and row[-1] is not None]
     if not sites or not placed:
         return minutes, names
-    destinations = Points([s[1] for s in sites], [s[2] for s in sites], check_france=False)
+    destinations = Points([s.latitude for s in sites], [s.longitude for s in sites], check_france=False)
     # dense blocks of bounded size (a national network has 3,000 sites)
     for begin in range(0, len(placed), CHUNK):
         chunk = placed[begin : begin + CHUNK]
@@ -136,36 +218,141 @@ def _nearest(
         best = np.argmin(matrix, axis=1)
         for position, (row_index, site_index) in enumerate(zip(chunk, best.tolist(), strict=True)):
             minutes[row_index] = float(matrix[position, site_index])
-            names[row_index] = sites[site_index][0]
+            names[row_index] = sites[site_index].name
     return minutes, names
 
 
+@dataclass(frozen=True)
+class Box:
+    """Latitude/longitude bounds around the zone, widened by a distance."""
+
+    south: float
+    north: float
+    west: float
+    east: float
+
+    @classmethod
+    def around(cls, latitudes: list[float], longitudes: list[float]) -> Box:
+        return cls(min(latitudes), max(latitudes), min(longitudes), max(longitudes))
+
+    def widened(self, km: float) -> Box:
+        dlat = km / KM_PER_DEGREE
+        widest = max(abs(self.south), abs(self.north)) + dlat
+        dlon = km / (KM_PER_DEGREE * max(math.cos(math.radians(min(widest, 89.0))), 0.01))
+        return Box(self.south - dlat, self.north + dlat, self.west - dlon, self.east + dlon)
+
+    def holds(self, latitude: float, longitude: float) -> bool:
+        return self.south <= latitude <= self.north and self.west <= longitude <= self.east
+
+
+@dataclass(frozen=True)
+class Surroundings:
+    """The placed communes around the zone: the demand of the sites that serve it (a catchment reaches over
+    the zone's border both ways)."""
+
+    codes: list[str]
+    points: Points
+    population: NDArray[np.float64]
+    standardised_population: NDArray[np.float64]
+
+    @classmethod
+    def within(cls, box: Box) -> Surroundings:
+        rows = list(
+            Commune.objects.filter(
+                latitude__gte=box.south, latitude__lte=box.north,
+                longitude__gte=box.west, longitude__lte=box.east,
+            ).order_by("code").values_list("code", "latitude", "longitude", "population",
+                                            "population_standardised")
+        )  # fmt: skip
+        population = np.array([r[3] or 0 for r in rows], dtype=np.float64)
+        standardised = np.array([r[3] or 0 if r[4] is None else r[4] for r in rows], dtype=np.float64)
+        return cls(
+            [r[0] for r in rows],
+            Points([r[1] for r in rows], [r[2] for r in rows], check_france=False),
+            population,
+            standardised,
+        )
+
+
+def _supply_per_year(
+    sites: list[NetworkSite], room_minutes: dict[int, int], assumptions: Assumptions
+) -> list[float]:
+    """Consultations a year each site can offer: its weekly room time (an envisaged site, the assumed hours)."""
+    supply = []
+    for site in sites:
+        weekly = (
+            room_minutes.get(site.pk, 0) if site.pk is not None else assumptions.envisaged_hours_per_week * 60
+        )
+        supply.append(weekly / assumptions.consultation_minutes * assumptions.weeks_per_year)
+    return supply
+
+
+def network_accessibility(
+    communes: list[tuple[Any, ...]], network: list[NetworkSite], assumptions: Assumptions, year: int | None,
+    today: dt.date,
+) -> tuple[dict[str, float], str]:  # fmt: skip
+    """The accessibility the network adds to each placed commune of ``communes`` (code first, latitude and
+    longitude last), or an explanation when it cannot be computed."""
+    placed = [row for row in communes if row[-2] is not None and row[-1] is not None]
+    if not placed:
+        return {}, _("Aucune commune placée sur la carte.")
+    try:
+        decay = distance_decay(year)
+    except TerritoryInputError as error:
+        return {}, str(error)
+    reach_km = TRAVEL_ENGINE.radius_km(decay.max_minutes)
+    box = Box.around([r[-2] for r in placed], [r[-1] for r in placed])
+    serving = [s for s in network if box.widened(reach_km).holds(s.latitude, s.longitude)]
+    surroundings = Surroundings.within(box.widened(2 * reach_km))
+    room_minutes = site_room_minutes_per_week([s.pk for s in serving if s.pk is not None], today)
+    what_if = AccessibilityWhatIf(
+        decay, surroundings.points, surroundings.standardised_population, engine=TRAVEL_ENGINE
+    )
+    for site, supply in zip(serving, _supply_per_year(serving, room_minutes, assumptions), strict=True):
+        if supply > 0:
+            what_if.add_site(site.latitude, site.longitude, supply)
+    added = what_if.accessibility_
+    position = {code: i for i, code in enumerate(surroundings.codes)}
+    return {row[0]: float(added[position[row[0]]]) for row in placed if row[0] in position}, ""
+
+
 def diagnose(
-    user: Any, zone: Zone, *, now: dt.datetime | None = None, what_if: WhatIf | None = None
+    user: Any,
+    zone: Zone,
+    *,
+    now: dt.datetime | None = None,
+    what_if: WhatIf | None = None,
+    assumptions: Assumptions | None = None,
+    with_sites: bool = True,
 ) -> Diagnosis:
     """The zone's figures with today's network, or with the sites of ``what_if`` added and removed."""
     now = now or timezone.now()
     what_if = what_if or WhatIf()
+    assumptions = assumptions or Assumptions()
     communes = list(
         zone_communes(user, zone)
         .order_by("code")
         .values_list("code", "name", "population", "apl_gp", "apl_year", "latitude", "longitude")
     )
-    minutes, nearest = _nearest(communes, _network(what_if))
-    rows = [
-        CommuneRow(
-            code,
-            name,
-            population or 0,
-            apl,
-            None if np.isnan(minutes[i]) else round(float(minutes[i]), 1),
-            nearest[i],
-        )  # fmt: skip
-        for i, (code, name, population, apl, _year, _lat, _lon) in enumerate(communes)
-    ]
     years = [year for *_, year, _lat, _lon in communes if year]
-    sites = [site for site in _sites(user, zone, now) if site.pk not in what_if.removed]
-    diagnosis = Diagnosis(zone, rows, sites, max(years) if years else None, now)
+    apl_year = max(years) if years else None
+    network = network_sites(what_if)
+    minutes, nearest = _nearest(communes, network)
+    added, network_note = network_accessibility(
+        communes, network, assumptions, apl_year, timezone.localdate(now)
+    )
+    rows = []
+    for i, (code, name, population, apl, _year, _lat, _lon) in enumerate(communes):
+        extra = added.get(code)
+        rows.append(CommuneRow(
+            code, name, population or 0, apl,
+            None if np.isnan(minutes[i]) else round(float(minutes[i]), 1), nearest[i],
+            None if apl is None or extra is None else round(apl + extra, 3),
+        ))  # fmt: skip
+    sites = [s for s in _sites(user, zone, now) if s.pk not in what_if.removed] if with_sites else []
+    diagnosis = Diagnosis(zone, rows, sites, apl_year, now, assumptions)
+    diagnosis.network = network
+    diagnosis.network_note = network_note
     diagnosis.envisaged = [name for _code, name, _lat, _lon in what_if.added]
     diagnosis.population = sum(r.population for r in rows)
     diagnosis.under_sous_dense = sum(
@@ -178,7 +365,66 @@ def diagnose(
     }
     diagnosis.gap_population = sum(r.population for r in rows if r.gap)
     diagnosis.communes_without_apl = sum(1 for r in rows if r.apl is None)
+    diagnosis.lifted_population = sum(r.population for r in rows if r.lifted)
+    diagnosis.under_with_network = sum(
+        r.population for r in rows if r.network_apl is not None and r.network_apl < SOUS_DENSE_APL_THRESHOLD
+    )
+    timed = [(r.travel_minutes, r.population) for r in rows if r.travel_minutes is not None and r.population]
+    if timed:
+        diagnosis.mean_travel_minutes = sum(m * p for m, p in timed) / sum(p for _m, p in timed)
     return diagnosis
+
+
+def size_network(diagnosis: Diagnosis) -> Sizing:
+    """Weekly hours of remote doctor and assistant each site of the zone needs (the sites of the diagnosis's
+    network located in the zone, envisaged ones included), with the diagnosis's assumptions."""
+    assumptions = diagnosis.assumptions
+    zone_codes = {r.code for r in diagnosis.rows}
+    located = [s for s in diagnosis.network if s.commune in zone_codes]
+    if not located:
+        return Sizing([], _("Aucun site dans la zone : rien à dimensionner."))
+    reach_km = TRAVEL_ENGINE.radius_km(assumptions.catchment_minutes)
+    box = Box.around([s.latitude for s in located], [s.longitude for s in located])
+    serving = [s for s in diagnosis.network if box.widened(2 * reach_km).holds(s.latitude, s.longitude)]
+    surroundings = Surroundings.within(box.widened(reach_km))
+    site_points = Points([s.latitude for s in serving], [s.longitude for s in serving], check_france=False)
+    times = TRAVEL_ENGINE.travel_times(surroundings.points, site_points, assumptions.catchment_minutes)
+    try:
+        model = NetworkSizing(
+            assumptions.use_rate,
+            within_minutes=assumptions.catchment_minutes,
+            site_sizing=SiteSizing(
+                consultation_minutes=assumptions.consultation_minutes,
+                target_wait_minutes=assumptions.target_wait_minutes,
+                weeks_per_year=assumptions.weeks_per_year,
+            ),
+            max_rooms=assumptions.max_rooms,
+        ).solve(
+            times, np.arange(len(serving)), surroundings.population, site_labels=[s.name for s in serving]
+        )
+    except PlanningError as error:
+        names = ", ".join(str(r) for r in error.rows[:5])
+        return Sizing([], _(
+            "Dimensionnement impossible avec ces hypothèses : la demande dépasse %(rooms)s salles ouvertes "
+            "60 heures par semaine (%(sites)s). Augmentez le nombre de salles ou réduisez le recours."
+        ) % {"rooms": assumptions.max_rooms, "sites": names})  # fmt: skip
+    weeks = assumptions.weeks_per_year
+    rows = [
+        SizedSite(
+            site.name,
+            site.commune,
+            site.pk is None,
+            int(model.catchment_population_[j]),
+            round(sized.yearly_demand, 1),
+            sized.rooms,
+            sized.weekly_hours,
+            round(sized.doctor_hours_per_year / weeks, 1),
+            round(sized.assistant_hours_per_year / weeks, 1),
+        )  # fmt: skip
+        for j, (site, sized) in enumerate(zip(serving, model.sites_, strict=True))
+        if site.commune in zone_codes
+    ]
+    return Sizing(rows)
 
 
 def _sites(user: Any, zone: Zone, now: dt.datetime) -> list[SiteRow]:
@@ -197,7 +443,8 @@ def _sites(user: Any, zone: Zone, now: dt.datetime) -> list[SiteRow]:
         week = weekly.get(site.pk, 0)
         occupancy = booked.get(site.pk, 0) / (week * OCCUPANCY_WEEKS) if week else None
         rows.append(SiteRow(site.pk, site.name, site.commune.name if site.commune_id else "", week / 60,
-                            None if occupancy is None else min(occupancy, 1.0)))  # fmt: skip
+                            None if occupancy is None else min(occupancy, 1.0), site.latitude,
+                            site.longitude, site.is_fictional))  # fmt: skip
     return rows
 
 

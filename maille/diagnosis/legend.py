@@ -33,4 +33,10 @@ def diagnosis_labels() -> dict[str, str]:
         "nearest": _("site le plus proche"),
         "gap": _("écart de couverture : APL sous 2,5 et aucun site à moins de 30 min"),
         "layerLoaded": _("Couche affichée : %(layer)s."),
+        "network": _("APL avec le réseau"),
+        "envisageHere": _("Envisager un site ici"),
+        "envisaged": _("Site envisagé"),
+        "removed": _("retiré du scénario"),
+        "removeSite": _("Retirer ce site du scénario"),
+        "keepSite": _("Garder ce site"),
     }

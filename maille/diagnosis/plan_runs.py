@@ -270,10 +270,13 @@ def run_optimise(
     gap: float,
     step: Step,
     unreachable_minutes: float | None = None,
+    candidates: NDArray[np.int64] | None = None,
 ) -> PlanResult:
-    """Place ``k`` new sites among the most populous communes, the directory's sites kept open."""
+    """Place ``k`` new sites among ``candidates`` (positions of communes; by default the ``candidate_count``
+    most populous of the study area), the directory's sites kept open."""
     area = np.flatnonzero(inputs.in_study_area)
-    candidates = inputs.most_populous(candidate_count)
+    if candidates is None:
+        candidates = inputs.most_populous(candidate_count)
     if k > candidates.size:
         raise TerritoryInputError(
             _("%(k)d nouveaux sites demandés mais seulement %(count)d communes candidates.")

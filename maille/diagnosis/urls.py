@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import scenario_views, views
 
 app_name = "diagnosis"
 urlpatterns = [
@@ -9,4 +9,14 @@ urlpatterns = [
     path("diagnostic/chiffres/", views.diagnosis_figures, name="figures"),
     path("diagnostic/communes.csv", views.diagnosis_csv, name="csv"),
     path("diagnostic/communes.geojson", views.diagnosis_geojson, name="geojson"),
+    path("scenarios/", scenario_views.scenario_list, name="scenario_list"),
+    path("scenarios/nouveau/", scenario_views.scenario_create_view, name="scenario_create"),
+    path("scenarios/comparer/", scenario_views.scenario_compare, name="scenario_compare"),
+    path("scenarios/<int:pk>/", scenario_views.scenario_detail, name="scenario_detail"),
+    path("scenarios/<int:pk>/supprimer/", scenario_views.scenario_delete_view, name="scenario_delete"),
+    path("optimisation/", scenario_views.optimise, name="optimise"),
+    path("optimisation/<int:pk>/", scenario_views.optimisation, name="optimisation"),
+    path("optimisation/<int:pk>/etat/", scenario_views.optimisation_state, name="optimisation_state"),
+    path("optimisation/<int:pk>/annuler/", scenario_views.optimisation_cancel, name="optimisation_cancel"),
+    path("optimisation/<int:pk>/enregistrer/", scenario_views.optimisation_save, name="optimisation_save"),
 ]

@@ -10,29 +10,27 @@ import json
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET
 
-from maille.accounts.permissions import require_permission
+from maille.accounts.permissions import has_permission, require_permission
 from maille.directory.selectors import sites_visible_to
 from maille.territory.models import SOUS_DENSE_APL_THRESHOLD, CommuneGeometry
 from maille.territory.selectors import (
     APL_CLASSES,
     apl_class_for,
     communes_most_in_need,
-    communes_visible_to,
     departements_visible_to,
 )
 from maille.territory.views import map_labels
 
-from .figures import GAP_MINUTES, TRAVEL_LIMITS, WhatIf, diagnose, sorted_rows
+from .figures import GAP_MINUTES, TRAVEL_LIMITS, Diagnosis, diagnose, sorted_rows
 from .legend import TRAVEL_CLASSES, diagnosis_labels
-from .zones import Zone, zone_communes, zone_for, zones_visible_to
+from .scenarios import check_what_if, what_if_query
+from .zones import Zone, zone_for, zones_visible_to
 
 
 @require_GET
@@ -94,10 +92,10 @@ SORTS = {
 }
 
 
-def _zone_of(request: HttpRequest) -> tuple[Zone, dict[str, list[Zone]]]:
+def _zone_of(request: HttpRequest, query: QueryDict | None = None) -> tuple[Zone, dict[str, list[Zone]]]:
     """The zone asked (``?zone=departement:55``) or the user's first département; 404 outside the scope."""
     zones = zones_visible_to(request.user)
-    requested = request.GET.get("zone", "")
+    requested = (request.GET if query is None else query).get("zone", "")
     if requested:
         zone = zone_for(request.user, requested)
         if zone is None:
@@ -108,58 +106,30 @@ def _zone_of(request: HttpRequest) -> tuple[Zone, dict[str, list[Zone]]]:
     return zones["departement"][0], zones
 
 
-MAX_ENVISAGED = 20
-
-
-def _what_if(request: HttpRequest, zone: Zone) -> tuple[WhatIf, list[str]]:
-    """The hand-drawn scenario of the query (``ajout``: communes, ``retrait``: sites), and what was refused."""
-    errors: list[str] = []
-    added, seen = [], set()
-    asked = [value.strip() for value in request.GET.getlist("ajout") if value.strip()]
-    if len(asked) > MAX_ENVISAGED:
-        errors.append(_("Au plus %(count)s sites envisagés à la fois.") % {"count": MAX_ENVISAGED})
-        asked = asked[:MAX_ENVISAGED]
-    visible = communes_visible_to(request.user).filter(latitude__isnull=False, longitude__isnull=False)
-    for text in asked:
-        commune = visible.filter(Q(code=text.upper()) | Q(name__iexact=text)).order_by("-population").first()
-        if commune is None:
-            errors.append(
-                _("« %(text)s » : commune inconnue ou hors de votre territoire (code INSEE ou nom exact).")
-                % {"text": text[:60]}
-            )
-        elif commune.code not in seen:
-            seen.add(commune.code)
-            added.append((commune.code, commune.name, commune.latitude, commune.longitude))
-    zone_sites = set(
-        sites_visible_to(request.user).active().filter(commune__in=zone_communes(request.user, zone))
-        .values_list("pk", flat=True)
-    )  # fmt: skip
-    removed = set()
-    for raw in request.GET.getlist("retrait"):
-        if raw.isdigit() and int(raw) in zone_sites:
-            removed.add(int(raw))
-        else:
-            errors.append(_("Site à retirer inconnu dans cette zone : %(raw)s.") % {"raw": raw[:20]})
-    return WhatIf(tuple(added), frozenset(removed)), errors
-
-
-def _diagnosis_context(request: HttpRequest, zone: Zone) -> dict[str, object]:
-    what_if, errors = _what_if(request, zone)
+def _diagnosis_context(request: HttpRequest, zone: Zone, query: QueryDict | None = None) -> dict[str, object]:
+    """Today's figures, and the hand-drawn scenario of the query (``ajout``: communes, ``retrait``: sites)."""
+    query = request.GET if query is None else query
     today = diagnose(request.user, zone)
+    drawn = check_what_if(
+        request.user, zone, query.getlist("ajout"), query.getlist("retrait"),
+        zone_site_ids={site.pk for site in today.sites},
+    )  # fmt: skip
+    what_if = drawn.what_if
     scenario = None if what_if.is_empty else diagnose(request.user, zone, what_if=what_if)
     shown = scenario or today
-    order = request.GET.get("tri", "apl")
+    order = query.get("tri", "apl")
     order = order if order in SORTS else "apl"
-    scenario_query = [("ajout", code) for code, *_rest in what_if.added] + [
-        ("retrait", str(pk)) for pk in sorted(what_if.removed)
-    ]
+    scenario_query = what_if_query(what_if)
 
-    def change(attribute: str, limit: int | None = None) -> dict[str, int] | None:
+    def change(
+        attribute: str, limit: int | None = None, *, higher_is_better: bool = False
+    ) -> dict[str, int] | None:
         if scenario is None:
             return None
         before = getattr(today, attribute) if limit is None else getattr(today, attribute)[limit]
         after = getattr(scenario, attribute) if limit is None else getattr(scenario, attribute)[limit]
-        return {"before": before, "delta": after - before}
+        delta = after - before
+        return {"before": before, "delta": delta, "improves": (delta > 0) == higher_is_better}
 
     return {
         "zone": zone,
@@ -168,19 +138,53 @@ def _diagnosis_context(request: HttpRequest, zone: Zone) -> dict[str, object]:
             "beyond_20": change("beyond", 20),
             "beyond_30": change("beyond", 30),
             "gap": change("gap_population"),
+            "lifted": change("lifted_population", higher_is_better=True),
         },
         "diagnosis": shown,
         "today": today,
         "scenario": scenario,
         "what_if": what_if,
-        "what_if_errors": errors,
+        "what_if_errors": drawn.errors,
         "table": sorted_rows(shown.rows, order, TABLE_ROWS),
         "order": order,
         "sorts": SORTS,
         "zone_query": urlencode([("zone", zone.key), *scenario_query]),
+        "scenario_map": {
+            "geojsonUrl": f"{reverse('diagnosis:geojson')}?{urlencode([('zone', zone.key), *scenario_query])}",
+            "envisaged": [{"code": c, "name": n, "lat": lat, "lon": lon} for c, n, lat, lon in what_if.added],
+            "removed": sorted(what_if.removed),
+        },
+        "can_plan": has_permission(request.user, "diagnosis.plan"),
+        "save_errors": {},
+        "save_name": "",
         "sous_dense_threshold": SOUS_DENSE_APL_THRESHOLD,
         "gap_minutes": GAP_MINUTES,
     }
+
+
+def diagnosis_page_response(
+    request: HttpRequest, zone: Zone, zones: dict[str, list[Zone]], query: QueryDict | None = None,
+    *, extra: dict[str, object] | None = None, status: int | None = None,
+) -> HttpResponse:  # fmt: skip
+    """The whole diagnosis page (also shown again, with its errors, by a scenario that cannot be saved)."""
+    context = _diagnosis_context(request, zone, query)
+    context.update({
+        "zones": zones,
+        "apl_classes": APL_CLASSES,
+        "travel_classes": TRAVEL_CLASSES,
+        "travel_limits": TRAVEL_LIMITS,
+        "map_config": {
+            "tilesUrl": settings.MAILLE_MAP_TILES_URL,
+            "sites": _map_sites(context["today"]),  # type: ignore[arg-type]
+            "aplClasses": [{"upper": c.upper, "css": c.css_class} for c in APL_CLASSES],
+            "travelClasses": [{"upper": c.upper, "css": c.css_class} for c in TRAVEL_CLASSES],
+        },
+        "map_labels": {**map_labels(), **diagnosis_labels()},
+        **(extra or {}),
+    })  # fmt: skip
+    if status is None:
+        status = 400 if context["what_if_errors"] else 200
+    return render(request, "diagnosis/diagnosis.html", context, status=status)
 
 
 @require_GET
@@ -189,24 +193,7 @@ def diagnosis_page(request: HttpRequest) -> HttpResponse:
     if not departements_visible_to(request.user).exists():
         return render(request, "diagnosis/no_territory.html")
     zone, zones = _zone_of(request)
-    context = _diagnosis_context(request, zone)
-    query = {"zone": zone.key}
-    context.update({
-        "zones": zones,
-        "apl_classes": APL_CLASSES,
-        "travel_classes": TRAVEL_CLASSES,
-        "travel_limits": TRAVEL_LIMITS,
-        "map_config": {
-            "geojsonUrl": f"{reverse('diagnosis:geojson')}?{urlencode(query)}",
-            "tilesUrl": settings.MAILLE_MAP_TILES_URL,
-            "sites": _map_sites(request, zone),
-            "aplClasses": [{"upper": c.upper, "css": c.css_class} for c in APL_CLASSES],
-            "travelClasses": [{"upper": c.upper, "css": c.css_class} for c in TRAVEL_CLASSES],
-        },
-        "map_labels": {**map_labels(), **diagnosis_labels()},
-    })  # fmt: skip
-    status = 400 if context["what_if_errors"] else 200
-    return render(request, "diagnosis/diagnosis.html", context, status=status)
+    return diagnosis_page_response(request, zone, zones)
 
 
 @require_GET
@@ -222,18 +209,19 @@ def diagnosis_figures(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def _map_sites(request: HttpRequest, zone: Zone) -> list[dict[str, object]]:
-    sites = sites_visible_to(request.user).active().filter(commune__in=zone_communes(request.user, zone))
+def _map_sites(today: Diagnosis) -> list[dict[str, object]]:
     return [
         {
+            "pk": site.pk,
             "name": site.name,
-            "commune": site.commune.name,
+            "commune": site.commune,
             "lat": site.latitude,
             "lon": site.longitude,
             "url": reverse("directory:site_detail", args=[site.pk]),
             "fictional": site.is_fictional,
         }  # fmt: skip
-        for site in sites.select_related("commune").order_by("name")
+        for site in today.sites
+        if site.latitude is not None and site.longitude is not None
     ]
 
 
@@ -241,18 +229,19 @@ def _map_sites(request: HttpRequest, zone: Zone) -> list[dict[str, object]]:
 @require_permission("diagnosis.view")
 def diagnosis_csv(request: HttpRequest) -> HttpResponse:
     zone, _zones = _zone_of(request)
-    diagnosis = diagnose(request.user, zone)
+    diagnosis = _downloaded(request, zone)
+    if isinstance(diagnosis, HttpResponse):
+        return diagnosis
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="diagnostic-{zone.kind}-{zone.code}.csv"'
     response.write("\ufeff")  # so that spreadsheet software reads the accents
     writer = csv.writer(response, delimiter=";")
-    writer.writerow(["code_insee", "commune", "population", "apl_mg", "minutes_site_le_plus_proche",
-                     "site_le_plus_proche", "ecart_de_couverture"])  # fmt: skip
+    writer.writerow(["code_insee", "commune", "population", "apl_mg", "apl_avec_reseau",
+                     "minutes_site_le_plus_proche", "site_le_plus_proche", "ecart_de_couverture"])  # fmt: skip
     for row in diagnosis.rows:
         writer.writerow([
-            row.code, row.name, row.population, "" if row.apl is None else f"{row.apl:.3f}".replace(".", ","),
-            "" if row.travel_minutes is None else f"{row.travel_minutes:.1f}".replace(".", ","),
-            row.nearest_site, "oui" if row.gap else "non",
+            row.code, row.name, row.population, _decimal(row.apl, 3), _decimal(row.network_apl, 3),
+            _decimal(row.travel_minutes, 1), row.nearest_site, "oui" if row.gap else "non",
         ])  # fmt: skip
     return response
 
@@ -261,7 +250,9 @@ def diagnosis_csv(request: HttpRequest) -> HttpResponse:
 @require_permission("diagnosis.view")
 def diagnosis_geojson(request: HttpRequest) -> HttpResponse:
     zone, _zones = _zone_of(request)
-    diagnosis = diagnose(request.user, zone)
+    diagnosis = _downloaded(request, zone)
+    if isinstance(diagnosis, HttpResponse):
+        return diagnosis
     outlines = dict(
         CommuneGeometry.objects.filter(commune_id__in=[r.code for r in diagnosis.rows]).values_list(
             "commune_id", "geojson"
@@ -275,6 +266,7 @@ def diagnosis_geojson(request: HttpRequest) -> HttpResponse:
                 "name": r.name,
                 "population": r.population,
                 "apl": r.apl,
+                "network": r.network_apl,
                 "travel": r.travel_minutes,
                 "nearest": r.nearest_site,
                 "gap": r.gap,
@@ -290,3 +282,16 @@ def diagnosis_geojson(request: HttpRequest) -> HttpResponse:
     if request.GET.get("telecharger"):
         response["Content-Disposition"] = f'attachment; filename="diagnostic-{zone.kind}-{zone.code}.geojson"'
     return response
+
+
+def _decimal(value: float | None, places: int) -> str:
+    return "" if value is None else f"{value:.{places}f}".replace(".", ",")
+
+
+def _downloaded(request: HttpRequest, zone: Zone) -> Diagnosis | HttpResponse:
+    """The figures behind a download or a map layer: today's network, or the scenario of the query (its
+    errors answer 400 with the page's messages, never a silent fallback to today's network)."""
+    drawn = check_what_if(request.user, zone, request.GET.getlist("ajout"), request.GET.getlist("retrait"))
+    if drawn.errors:
+        return HttpResponse("\n".join(drawn.errors), status=400, content_type="text/plain; charset=utf-8")
+    return diagnose(request.user, zone, what_if=drawn.what_if, with_sites=False)

@@ -1,7 +1,8 @@
-"""The zones a diagnosis covers: a département, an EPCI or a CPTS, within the user's scope.
+"""The zones a diagnosis covers: a département, several départements, an EPCI or a CPTS, in the user's scope.
 
-A zone is named in URLs as ``<kind>:<code>`` (``departement:55``, ``epci:200066165``, ``cpts:3``): no
-patient data, and the same key for the page, its downloads and its layers.
+A zone is named in URLs as ``<kind>:<code>`` (``departement:55``, ``departements:52,54,55``,
+``epci:200066165``, ``cpts:3``): no patient data, and the same key for the page, its downloads, its layers
+and the scenarios saved on it.
 """
 
 from __future__ import annotations
@@ -12,10 +13,11 @@ from typing import Any
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
+from maille.directory.models import Site
 from maille.territory.models import Commune, Cpts, Epci
 from maille.territory.selectors import communes_visible_to, departements_visible_to
 
-KINDS = ("departement", "epci", "cpts")
+KINDS = ("departement", "departements", "epci", "cpts")
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,8 @@ class Zone:
     def label(self) -> str:
         if self.kind == "departement":
             return f"{self.name} ({self.code})"
+        if self.kind == "departements":
+            return self.name
         prefix = {"epci": _("EPCI"), "cpts": _("CPTS")}[self.kind]
         return f"{prefix} — {self.name}"
 
@@ -47,9 +51,33 @@ def zones_visible_to(user: Any) -> dict[str, list[Zone]]:
     cpts = Cpts.objects.filter(communes__in=visible).distinct().order_by("name")
     return {
         "departement": [Zone("departement", d.code, d.name) for d in departements],
+        # several at once: the départements where the network has sites (an inter-départemental network
+        # such as e-Meuse), and all of the user's
+        "departements": _several(codes),
         "epci": [Zone("epci", e.siren, e.name) for e in epcis],
         "cpts": [Zone("cpts", str(c.pk), c.name) for c in cpts],
     }
+
+
+def _several(codes: list[str]) -> list[Zone]:
+    served = sorted(
+        set(
+            Site.objects.active()
+            .filter(commune__departement_id__in=codes)
+            .values_list("commune__departement_id", flat=True)
+        )
+    )
+    zones = [several_departements(served)] if len(served) > 1 else []
+    if len(codes) > 1 and served != sorted(codes):
+        zones.append(several_departements(codes))
+    return zones
+
+
+def several_departements(codes: list[str]) -> Zone:
+    ordered = sorted(set(codes))
+    return Zone(
+        "departements", ",".join(ordered), _("Départements %(codes)s") % {"codes": ", ".join(ordered)}
+    )
 
 
 def zone_for(user: Any, key: str) -> Zone | None:
@@ -57,6 +85,12 @@ def zone_for(user: Any, key: str) -> Zone | None:
     kind, _sep, code = key.partition(":")
     if kind not in KINDS or not code:
         return None
+    if kind == "departements":
+        codes = [c.strip() for c in code.split(",") if c.strip()]
+        visible = set(departements_visible_to(user).values_list("code", flat=True))
+        if len(set(codes)) < 2 or not set(codes) <= visible:
+            return None
+        return several_departements(codes)
     return next((zone for zone in zones_visible_to(user)[kind] if zone.code == code), None)
 
 
@@ -65,6 +99,8 @@ def zone_communes(user: Any, zone: Zone) -> QuerySet[Commune]:
     visible: QuerySet[Commune] = communes_visible_to(user)
     if zone.kind == "departement":
         return visible.filter(departement_id=zone.code)
+    if zone.kind == "departements":
+        return visible.filter(departement_id__in=zone.code.split(","))
     if zone.kind == "epci":
         return visible.filter(epci_id=zone.code)
     return visible.filter(cpts__pk=int(zone.code))

@@ -5,10 +5,13 @@ Also the settings and results shared by the exact location models (:class:`Locat
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import os
 import sys
 import threading
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import highspy
@@ -30,6 +33,39 @@ class SolverReport:
     seconds: float
     values: NDArray[np.float64]
     has_solution: bool
+
+
+# Asked now and then during a solve (at most every ``INTERRUPT_POLL_SECONDS``): True stops HiGHS, which then
+# returns its best solution so far (status "Interrupted by user"). Set with :func:`interrupt_when`.
+_should_stop: contextvars.ContextVar[Callable[[], bool] | None] = contextvars.ContextVar(
+    "highs_should_stop", default=None
+)
+INTERRUPT_POLL_SECONDS = 0.5
+
+
+@contextlib.contextmanager
+def interrupt_when(should_stop: Callable[[], bool]) -> Iterator[None]:
+    """Let every HiGHS solve inside the block be stopped by ``should_stop`` (a user's cancel, say)."""
+    token = _should_stop.set(should_stop)
+    try:
+        yield
+    finally:
+        _should_stop.reset(token)
+
+
+def _watch_interrupt(highs: highspy.Highs, should_stop: Callable[[], bool]) -> None:
+    last = [0.0]
+
+    def on_interrupt(event: highspy.HighsCallbackEvent) -> None:
+        now = time.monotonic()
+        if now - last[0] < INTERRUPT_POLL_SECONDS:
+            return
+        last[0] = now
+        if should_stop():
+            event.interrupt()
+
+    highs.cbMipInterrupt.subscribe(on_interrupt)  # type: ignore[attr-defined]
+    highs.cbSimplexInterrupt.subscribe(on_interrupt)  # type: ignore[attr-defined]
 
 
 def solve_with_highs(
@@ -81,6 +117,9 @@ def solve_with_highs(
         n_cols - n_integer
     )
     highs.passModel(model)
+    should_stop = _should_stop.get()
+    if should_stop is not None:
+        _watch_interrupt(highs, should_stop)
     if start is not None:
         highs.setSolution(n_cols, np.arange(n_cols, dtype=np.int32), start.astype(np.float64))
     highs.run()

@@ -1,6 +1,9 @@
-/* Diagnosis map: the zone's communes coloured by the chosen layer (APL, travel time to the nearest site,
- * coverage gaps), and the zone's sites. Colours live in maille.css only (read from the legend's swatches);
- * the words come from the page ("map-labels"). A gap is also hatched, so it reads without colour. */
+/* Diagnosis map: the zone's communes coloured by the chosen layer (APL, APL with the network, travel time to
+ * the nearest site, coverage gaps), the zone's sites and the sites a scenario envisages. Colours live in
+ * maille.css only (read from the legend's swatches); the words come from the page ("map-labels"). A gap is
+ * also hatched, so it reads without colour. Clicking a commune offers to envisage a site there, clicking a
+ * site to take it away: both tick the scenario form, whose figures come back by HTMX ("scenario-map" then
+ * names the layer's new address, reloaded here). */
 (function () {
   "use strict";
 
@@ -41,6 +44,7 @@
   function style(feature) {
     var p = feature.properties;
     var fill = layer === "apl" ? classColour(p.apl, config.aplClasses, aplColours)
+      : layer === "network" ? classColour(p.network, config.aplClasses, aplColours)
       : layer === "travel" ? classColour(p.travel, config.travelClasses, travelColours)
         : (p.gap ? gapColour : coveredColour);
     return {
@@ -60,6 +64,7 @@
     [
       labels.population + " : " + (p.population === null ? "—" : helpers.formatInteger(p.population) + " " + labels.inhabitants),
       labels.apl + " : " + (p.apl === null ? labels.noApl : helpers.formatDecimal(p.apl)),
+      labels.network + " : " + (p.network === null || p.network === undefined ? "—" : helpers.formatDecimal(p.network)),
       labels.travel + " : " + (p.travel === null ? labels.noTravel : Math.round(p.travel) + " " + labels.minutes +
         (p.nearest ? " (" + p.nearest + ")" : "")),
     ].concat(p.gap ? [labels.gap] : []).forEach(function (text) {
@@ -71,8 +76,94 @@
   }
 
   var map = helpers.createMap(container, config.tilesUrl, labels);
-  helpers.siteMarkers(config.sites, labels).addTo(map);
   var communes = null;
+  var siteLayer = L.featureGroup().addTo(map);
+  var loadedUrl = null;
+  var firstLoad = true;
+
+  function scenario() {
+    var element = document.getElementById("scenario-map");
+    return element ? JSON.parse(element.textContent) : { geojsonUrl: null, envisaged: [], removed: [] };
+  }
+
+  function form() {
+    return document.querySelector('[data-testid="scenario-form"]');
+  }
+
+  // Tick the form as the user would, then submit it (HTMX answers with the new figures).
+  function envisage(code) {
+    var scenarioForm = form();
+    if (!scenarioForm) {
+      return;
+    }
+    var input = document.createElement("input");
+    input.type = "hidden";
+    input.name = "ajout";
+    input.value = code;
+    scenarioForm.appendChild(input);
+    map.closePopup();
+    scenarioForm.requestSubmit();
+  }
+
+  function toggleRemoved(pk, remove) {
+    var scenarioForm = form();
+    var box = scenarioForm && scenarioForm.querySelector('input[name="retrait"][value="' + pk + '"]');
+    if (!box) {
+      return;
+    }
+    box.checked = remove;
+    map.closePopup();
+    scenarioForm.requestSubmit();
+  }
+
+  function actionButton(text, testid, onClick) {
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "map-action secondary";
+    button.textContent = text;
+    button.setAttribute("data-testid", testid);
+    button.addEventListener("click", onClick);
+    return button;
+  }
+
+  function communePopup(p) {
+    var box = summary(p);
+    if (form()) {
+      box.appendChild(actionButton(labels.envisageHere, "envisage-here", function () { envisage(p.code); }));
+    }
+    return box;
+  }
+
+  function drawSites() {
+    var current = scenario();
+    var removed = {};
+    current.removed.forEach(function (pk) { removed[pk] = true; });
+    siteLayer.clearLayers();
+    config.sites.forEach(function (site) {
+      var isRemoved = Boolean(removed[site.pk]);
+      var title = site.name + (site.commune ? " — " + site.commune : "") + (isRemoved ? " (" + labels.removed + ")" : "");
+      var options = { title: title, alt: title, keyboard: true };
+      if (isRemoved) {
+        options.icon = L.divIcon({ className: "removed-marker", html: "×", iconSize: [20, 20] });
+      }
+      var popup = helpers.sitePopup ? helpers.sitePopup(site, labels) : document.createTextNode(site.name);
+      if (form()) {
+        popup.appendChild(isRemoved
+          ? actionButton(labels.keepSite, "keep-site", function () { toggleRemoved(site.pk, false); })
+          : actionButton(labels.removeSite, "remove-site", function () { toggleRemoved(site.pk, true); }));
+      }
+      L.marker([site.lat, site.lon], options).bindPopup(popup).addTo(siteLayer);
+    });
+    current.envisaged.forEach(function (site) {
+      var title = labels.envisaged + " : " + site.name;
+      L.marker([site.lat, site.lon], {
+        title: title, alt: title, keyboard: true,
+        icon: L.divIcon({ className: "envisaged-marker", html: "+", iconSize: [22, 22] }),
+      }).bindPopup(title).addTo(siteLayer);
+    });
+    container.dataset.envisaged = String(current.envisaged.length);
+    container.dataset.removed = String(current.removed.length);
+  }
 
   function show(chosen) {
     layer = chosen;
@@ -91,35 +182,58 @@
     input.addEventListener("change", function () { show(input.value); });
   });
 
-  fetch(config.geojsonUrl, { credentials: "same-origin", headers: { Accept: "application/geo+json" } })
-    .then(function (response) {
-      if (!response.ok) {
-        throw new Error("HTTP " + response.status);
-      }
-      return response.json();
-    })
-    .then(function (collection) {
-      communes = L.geoJSON(collection, {
-        style: style,
-        onEachFeature: function (feature, item) {
-          item.bindTooltip(summary(feature.properties), { sticky: true });
-          item.bindPopup(summary(feature.properties));
-        },
-      }).addTo(map);
-      var bounds = communes.getBounds();
-      if (bounds.isValid()) {
-        map.fitBounds(bounds, { padding: [8, 8], animate: false });
-      } else {
+  function load() {
+    var url = scenario().geojsonUrl;
+    drawSites();
+    if (!url || url === loadedUrl) {
+      return;
+    }
+    loadedUrl = url;
+    container.dataset.state = "loading";
+    fetch(url, { credentials: "same-origin", headers: { Accept: "application/geo+json" } })
+      .then(function (response) {
+        if (!response.ok) {
+          throw new Error("HTTP " + response.status);
+        }
+        return response.json();
+      })
+      .then(function (collection) {
+        if (url !== loadedUrl) {
+          return; // a newer scenario was asked meanwhile
+        }
+        if (communes) {
+          map.removeLayer(communes);
+        }
+        communes = L.geoJSON(collection, {
+          style: style,
+          onEachFeature: function (feature, item) {
+            item.bindTooltip(summary(feature.properties), { sticky: true });
+            item.bindPopup(function () { return communePopup(feature.properties); });
+          },
+        }).addTo(map);
+        siteLayer.bringToFront && siteLayer.bringToFront();
+        if (firstLoad) {
+          var bounds = communes.getBounds();
+          if (bounds.isValid()) {
+            map.fitBounds(bounds, { padding: [8, 8], animate: false });
+          } else {
+            helpers.fitSites(map, config.sites);
+          }
+          firstLoad = false;
+        }
+        container.dataset.communes = String(collection.features.length);
+        container.dataset.state = "ready";
+        var checked = document.querySelector('input[name="couche"]:checked');
+        show(checked ? checked.value : "apl");
+      })
+      .catch(function () {
+        container.dataset.state = "error";
+        status.textContent = labels.failed;
         helpers.fitSites(map, config.sites);
-      }
-      container.dataset.communes = String(collection.features.length);
-      container.dataset.state = "ready";
-      var checked = document.querySelector('input[name="couche"]:checked');
-      show(checked ? checked.value : "apl");
-    })
-    .catch(function () {
-      container.dataset.state = "error";
-      status.textContent = labels.failed;
-      helpers.fitSites(map, config.sites);
-    });
+      });
+  }
+
+  // after any swap (the figures come back with the new "scenario-map"); an unchanged address loads nothing
+  document.body.addEventListener("htmx:afterSettle", load);
+  load();
 })();

@@ -66,6 +66,7 @@
   window.MailleMap = {
     createMap: createMap,
     siteMarkers: siteMarkers,
+    sitePopup: sitePopup,
     fitSites: fitSites,
     formatInteger: function (value) { return integerFormat.format(value); },
     formatDecimal: function (value) { return decimalFormat.format(value); },

@@ -1,0 +1,370 @@
+"""Scenario pages: save a drawn network, read one with its sizing, change its assumptions, compare several;
+and the optimiser: ask for k new sites, follow the run, cancel it, save its proposal."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlencode
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from maille.accounts.permissions import has_permission, require_permission
+
+from .assumptions import FIELDS, Assumptions
+from .figures import Diagnosis, diagnose, size_network
+from .models import OptimisationRun, Scenario, ScenarioOrigin
+from .optimiser import (
+    CANDIDATE_RULES,
+    MODELS,
+    WEIGHTS,
+    OptimisationError,
+    OptimisationRequest,
+    cancel_optimisation,
+    parse_request,
+    request_optimisation,
+    runs_visible_to,
+)
+from .scenarios import (
+    ScenarioError,
+    scenario_create,
+    scenario_delete,
+    scenario_inputs,
+    scenario_update,
+    scenario_zone,
+    scenarios_visible_to,
+    what_if_query,
+)
+from .views import _zone_of, diagnosis_page_response
+from .zones import zone_for
+
+MAX_COMPARED = 4
+
+
+# --- scenarios ----------------------------------------------------------------------------------------------
+@require_GET
+@require_permission("diagnosis.view")
+def scenario_list(request: HttpRequest) -> HttpResponse:
+    scenarios = scenarios_visible_to(request.user).select_related("created_by")
+    zone_key = request.GET.get("zone", "")
+    zone = zone_for(request.user, zone_key) if zone_key else None
+    if zone_key and zone is None:
+        raise Http404
+    if zone is not None:
+        scenarios = scenarios.filter(zone_key=zone.key)
+    labels = {}
+    for key in {s.zone_key for s in scenarios}:
+        found = zone_for(request.user, key)
+        labels[key] = found.label if found else key
+    context = {
+        "scenarios": [(s, labels.get(s.zone_key, s.zone_key)) for s in scenarios],
+        "zone": zone,
+        "can_plan": has_permission(request.user, "diagnosis.plan"),
+        "max_compared": MAX_COMPARED,
+        "runs": list(runs_visible_to(request.user).filter(scenario__isnull=True)[:10]),
+    }
+    return render(request, "diagnosis/scenario_list.html", context)
+
+
+def _scenario_or_404(request: HttpRequest, pk: int) -> Scenario:
+    return get_object_or_404(scenarios_visible_to(request.user), pk=pk)
+
+
+@require_POST
+@require_permission("diagnosis.plan")
+def scenario_create_view(request: HttpRequest) -> HttpResponse:
+    """Save the network drawn on the diagnosis page; refused, the page comes back with its messages and the
+    name typed (nothing saved)."""
+    query = QueryDict(mutable=True)
+    query.setlist("zone", [request.POST.get("zone", "")])
+    query.setlist("ajout", request.POST.getlist("ajout"))
+    query.setlist("retrait", request.POST.getlist("retrait"))
+    zone = zone_for(request.user, request.POST.get("zone", ""))
+    if zone is None:
+        raise Http404
+    try:
+        scenario = scenario_create(
+            request.user, zone, name=request.POST.get("name", ""), added=request.POST.getlist("ajout"),
+            removed=request.POST.getlist("retrait"),
+        )  # fmt: skip
+    except ScenarioError as error:
+        _zone, zones = _zone_of(request, query)
+        return diagnosis_page_response(
+            request, zone, zones, query, extra={"save_errors": error.errors, "save_name": request.POST.get("name", "")},
+            status=422,
+        )  # fmt: skip
+    return redirect("diagnosis:scenario_detail", pk=scenario.pk)
+
+
+def evaluated(request: HttpRequest, scenario: Scenario) -> dict[str, Any]:
+    """A scenario's figures beside today's, with the sizing of both networks."""
+    inputs = scenario_inputs(request.user, scenario)
+    today = diagnose(request.user, inputs.zone, assumptions=inputs.assumptions)
+    figures = diagnose(request.user, inputs.zone, what_if=inputs.what_if, assumptions=inputs.assumptions)
+    return {
+        "scenario": scenario,
+        "zone": inputs.zone,
+        "notes": inputs.notes,
+        "today": today,
+        "figures": figures,
+        "today_sizing": size_network(today),
+        "sizing": size_network(figures),
+        "assumptions": inputs.assumptions,
+        "map_query": urlencode([("zone", inputs.zone.key), *what_if_query(inputs.what_if)]),
+    }
+
+
+def indicators(today: Diagnosis, columns: list[tuple[Diagnosis, Any]]) -> list[dict[str, Any]]:
+    """The comparison's rows: each figure for today and each scenario (with its difference to today)."""
+
+    def row(label: str, value: Any, *, higher_is_better: bool = False, unit: str = "") -> dict[str, Any]:
+        base = value(today, None)
+        cells = []
+        for diagnosis, sizing in columns:
+            current = value(diagnosis, sizing)
+            delta = None if current is None or base is None else current - base
+            cells.append(
+                {
+                    "value": current,
+                    "delta": delta,
+                    "improves": delta is not None and (delta > 0) == higher_is_better,
+                }
+            )
+        return {"label": label, "today": base, "cells": cells, "unit": unit}
+
+    return [
+        row(_("Sites de téléconsultation"), lambda d, s: len([n for n in d.network if n.commune in {r.code for r in d.rows}]), higher_is_better=True),
+        row(_("Population à moins de 20 min d'un site"), lambda d, s: d.within[20], higher_is_better=True),
+        row(_("Population à moins de 30 min d'un site"), lambda d, s: d.within[30], higher_is_better=True),
+        row(_("Population à plus de 30 min d'un site"), lambda d, s: d.beyond[30]),
+        row(_("Trajet moyen jusqu'au site le plus proche"), lambda d, s: None if d.mean_travel_minutes is None else round(d.mean_travel_minutes, 1), unit=_("min")),
+        row(_("Population en écart de couverture"), lambda d, s: d.gap_population),
+        row(_("Population relevée au-dessus d'une APL de 2,5 par le réseau"), lambda d, s: d.lifted_population, higher_is_better=True),
+        row(_("Population sous 2,5 même avec le réseau"), lambda d, s: d.under_with_network),
+    ]  # fmt: skip
+
+
+def sizing_rows(today_sizing: Any, sizings: list[Any]) -> list[dict[str, Any]]:
+    def row(label: str, attribute: str) -> dict[str, Any]:
+        base = getattr(today_sizing, attribute)
+        cells = []
+        for sizing in sizings:
+            value = None if sizing.error else getattr(sizing, attribute)
+            delta = None if value is None or today_sizing.error else value - base
+            cells.append({"value": value, "delta": delta, "improves": False, "neutral": True})
+        return {"label": label, "today": None if today_sizing.error else base, "cells": cells, "unit": _("h")}
+
+    return [
+        row(_("Heures de médecin téléconsultant par semaine"), "doctor_hours_per_week"),
+        row(_("Heures d'assistant (infirmier, pharmacien) par semaine"), "assistant_hours_per_week"),
+    ]
+
+
+@require_http_methods(["GET", "POST"])
+@require_permission("diagnosis.view")
+def scenario_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    scenario = _scenario_or_404(request, pk)
+    try:
+        scenario_zone(request.user, scenario)
+    except Scenario.DoesNotExist as missing:
+        raise Http404 from missing
+    can_plan = has_permission(request.user, "diagnosis.plan")
+    errors: dict[str, str] = {}
+    submitted: dict[str, Any] = {}
+    if request.method == "POST":
+        if not can_plan:
+            raise PermissionDenied
+        submitted = {f.name: request.POST.get(f.name, "") for f in FIELDS}
+        try:
+            scenario_update(
+                request.user, scenario, name=request.POST.get("name", scenario.name),
+                description=request.POST.get("description", scenario.description),
+                assumptions={k: v for k, v in submitted.items() if str(v).strip()},
+            )  # fmt: skip
+            return redirect("diagnosis:scenario_detail", pk=scenario.pk)
+        except ScenarioError as error:
+            errors = error.errors
+    context = evaluated(request, scenario)
+    context.update({
+        "can_plan": can_plan,
+        "errors": errors,
+        "single_column": [{"scenario": scenario}],
+        "fields": _assumption_fields(context["assumptions"], submitted, errors),
+        "rows": indicators(context["today"], [(context["figures"], context["sizing"])]),
+        "sizing_rows": sizing_rows(context["today_sizing"], [context["sizing"]]),
+        "name_value": request.POST.get("name", scenario.name) if errors else scenario.name,
+        "description_value": request.POST.get("description", scenario.description) if errors else scenario.description,
+    })  # fmt: skip
+    return render(request, "diagnosis/scenario_detail.html", context, status=422 if errors else 200)
+
+
+def _assumption_fields(
+    assumptions: Assumptions, submitted: dict[str, Any], errors: dict[str, str]
+) -> list[dict[str, Any]]:
+    """Each assumption for the form: its value (what was typed, when refused), bounds and error."""
+    return [
+        {
+            "spec": spec,
+            "value": submitted.get(spec.name) if spec.name in errors else getattr(assumptions, spec.name),
+            "error": errors.get(spec.name, ""),
+            "default": spec.default,
+        }
+        for spec in FIELDS
+    ]
+
+
+@require_POST
+@require_permission("diagnosis.plan")
+def scenario_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
+    scenario = _scenario_or_404(request, pk)
+    zone_key = scenario.zone_key
+    scenario_delete(request.user, scenario)
+    return redirect(f"{reverse('diagnosis:scenario_list')}?{urlencode({'zone': zone_key})}")
+
+
+@require_GET
+@require_permission("diagnosis.view")
+def scenario_compare(request: HttpRequest) -> HttpResponse:
+    """Two to four scenarios of one zone side by side, today's network first."""
+    raw = request.GET.getlist("s")
+    ids = [int(value) for value in raw if value.isdigit()]
+    errors = []
+    if len(ids) != len(raw):
+        errors.append(_("Identifiant de scénario illisible."))
+    scenarios = list(scenarios_visible_to(request.user).filter(pk__in=ids))
+    scenarios.sort(key=lambda s: ids.index(s.pk))
+    if len(scenarios) != len(set(ids)):
+        raise Http404
+    if not 2 <= len(scenarios) <= MAX_COMPARED:
+        errors.append(_("Choisissez de 2 à %(max)s scénarios à comparer.") % {"max": MAX_COMPARED})
+    elif len({s.zone_key for s in scenarios}) > 1:
+        errors.append(_("Les scénarios comparés doivent porter sur la même zone."))
+    if errors:
+        return render(
+            request,
+            "diagnosis/scenario_compare.html",
+            {"errors": errors, "columns": [], "zone": None},
+            status=400,
+        )
+    columns = [evaluated(request, scenario) for scenario in scenarios]
+    zone = columns[0]["zone"]
+    today = diagnose(request.user, zone)
+    context = {
+        "errors": [],
+        "zone": zone,
+        "columns": columns,
+        "rows": indicators(today, [(c["figures"], c["sizing"]) for c in columns]),
+        "sizing_rows": sizing_rows(size_network(today), [c["sizing"] for c in columns]),
+        "today": today,
+        "compare_query": urlencode([("s", s.pk) for s in scenarios]),
+    }
+    return render(request, "diagnosis/scenario_compare.html", context)
+
+
+# --- the optimiser ------------------------------------------------------------------------------------------
+@require_http_methods(["GET", "POST"])
+@require_permission("diagnosis.plan")
+def optimise(request: HttpRequest) -> HttpResponse:
+    source = request.POST if request.method == "POST" else request.GET
+    query = QueryDict(mutable=True)
+    query["zone"] = source.get("zone", "")
+    zone, zones = _zone_of(request, query if query["zone"] else None)
+    errors: dict[str, str] = {}
+    values = OptimisationRequest().as_dict()
+    if request.method == "POST":
+        values.update({k: request.POST.get(k, "") for k in values})
+        try:
+            run = request_optimisation(request.user, zone, parse_request(request.user, zone, request.POST))
+            return redirect("diagnosis:optimisation", pk=run.pk)
+        except OptimisationError as error:
+            errors = error.errors
+    context = {
+        "zone": zone,
+        "zones": zones,
+        "values": values,
+        "errors": errors,
+        "models": MODELS,
+        "rules": CANDIDATE_RULES,
+        "weights": WEIGHTS,
+        "runs": list(runs_visible_to(request.user).filter(zone_key=zone.key)[:10]),
+    }
+    return render(request, "diagnosis/optimise.html", context, status=422 if errors else 200)
+
+
+def _run_or_404(request: HttpRequest, pk: int) -> OptimisationRun:
+    return get_object_or_404(runs_visible_to(request.user), pk=pk)
+
+
+def _run_context(request: HttpRequest, run: OptimisationRun) -> dict[str, Any]:
+    zone = zone_for(request.user, run.zone_key)
+    if zone is None:
+        raise Http404
+    rows = run.result.get("rows", []) if run.result else []
+    summary = run.result.get("summary", {}) if run.result else {}
+    proposal_query = urlencode([("zone", zone.key), *[("ajout", row["code"]) for row in rows]])
+    return {
+        "run": run,
+        "zone": zone,
+        "rows": rows,
+        "summary": summary,
+        "parameters": run.parameters,
+        "model_label": MODELS.get(run.parameters.get("model", ""), ""),
+        "rule_label": CANDIDATE_RULES.get(run.parameters.get("candidates", ""), ""),
+        "proposal_query": proposal_query,
+        "proven": summary.get("status") == "Optimal",
+        "can_plan": has_permission(request.user, "diagnosis.plan"),
+        "default_name": _("Proposition de %(k)s sites — %(zone)s") % {"k": run.parameters.get("k"), "zone": zone.label},
+        "save_errors": {},
+    }  # fmt: skip
+
+
+@require_GET
+@require_permission("diagnosis.view")
+def optimisation(request: HttpRequest, pk: int) -> HttpResponse:
+    run = _run_or_404(request, pk)
+    return render(request, "diagnosis/optimisation.html", _run_context(request, run))
+
+
+@require_GET
+@require_permission("diagnosis.view")
+def optimisation_state(request: HttpRequest, pk: int) -> HttpResponse:
+    """The run's progress (HTMX, polled every second while it runs; 286 stops the polling once finished)."""
+    run = _run_or_404(request, pk)
+    response = render(request, "diagnosis/_optimisation_state.html", _run_context(request, run))
+    if run.is_finished:
+        response.status_code = 286
+    return response
+
+
+@require_POST
+@require_permission("diagnosis.plan")
+def optimisation_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    run = cancel_optimisation(request.user, _run_or_404(request, pk))
+    return redirect("diagnosis:optimisation", pk=run.pk)
+
+
+@require_POST
+@require_permission("diagnosis.plan")
+def optimisation_save(request: HttpRequest, pk: int) -> HttpResponse:
+    """Save a finished run's proposal as a scenario (its parameters, status and gap kept with it)."""
+    run = _run_or_404(request, pk)
+    context = _run_context(request, run)
+    if run.state != "done" or not context["rows"]:
+        context["save_errors"] = {"run": _("Seule une optimisation terminée peut être enregistrée.")}
+        return render(request, "diagnosis/optimisation.html", context, status=409)
+    try:
+        scenario = scenario_create(
+            request.user, context["zone"], name=request.POST.get("name", ""),
+            added=[row["code"] for row in context["rows"]], origin=ScenarioOrigin.OPTIMISER,
+            optimisation={"parameters": run.parameters, "summary": context["summary"], "run": run.pk},
+        )  # fmt: skip
+    except ScenarioError as error:
+        context["save_errors"] = error.errors
+        context["default_name"] = request.POST.get("name", "")
+        return render(request, "diagnosis/optimisation.html", context, status=422)
+    OptimisationRun.objects.filter(pk=run.pk).update(scenario=scenario)
+    return redirect("diagnosis:scenario_detail", pk=scenario.pk)
