@@ -12,6 +12,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from maille.accounts.models import Role
 from maille.accounts.permissions import PERMISSION_ROLES
+from maille.diagnosis.models import OptimisationRun, RunState, Scenario
 from tests.factories import DepartementFactory, NetworkRoleFactory, RegionFactory, SiteFactory
 from tests.scheduling.test_views_support import appointment_at, matrix_user
 
@@ -31,7 +32,13 @@ PUBLIC_NAMESPACES = {"public"}
 # Routes any authenticated user may open (the home page explains what their role gives).
 AUTHENTICATED_ROUTES = {"home"}
 # Routes that take POST only → the form they are sent (an action no appointment allows: a redirect back).
-POST_ONLY = {"scheduling:day_action": {"action": "none", "retour": "/agendas/"}}
+POST_ONLY = {
+    "scheduling:day_action": {"action": "none", "retour": "/agendas/"},
+    "diagnosis:scenario_create": {"zone": "departement:55", "name": "Matrice", "ajout": "55498"},
+    "diagnosis:scenario_delete": {},
+    "diagnosis:optimisation_cancel": {},
+    "diagnosis:optimisation_save": {"name": "Proposition"},
+}
 # Namespaces with their own test suites (Django admin; /api/v1 and /fhir check tokens and roles themselves).
 OTHER_SUITES = {"admin", "api", "fhir"}
 
@@ -90,12 +97,38 @@ def world(db):
     )
     doctor_role = NetworkRoleFactory()
     doctor_role.sites.add(inside)
+    scenarios = {
+        code: Scenario.objects.create(name=f"Scénario {code}", zone_key=f"departement:{code}", added_communes=[commune])
+        for code, commune in (("55", "55498"), ("52", "52121"))
+    }  # fmt: skip
+    runs = {
+        code: OptimisationRun.objects.create(
+            zone_key=f"departement:{code}",
+            parameters={
+                "model": "mclp",
+                "k": 1,
+                "minutes": 20.0,
+                "candidates": "toutes",
+                "weights": "besoin",
+            },
+            state=RunState.DONE,
+            result={
+                "rows": [{"rank": 1, "code": commune, "name": "x", "population": 1}],
+                "summary": {"status": "Optimal", "gap": 0.0, "covered_population": 1, "population": 2},
+            },
+        )  # fmt: skip
+        for code, commune in (("55", "55498"), ("52", "52121"))
+    }
     return {
         "site": inside,
         "other_site": outside,
         "doctor": doctor_role.professional,
         "appointment_id": appointment_at(inside, doctor_role.professional),
         "other_appointment_id": appointment_at(outside),
+        "scenario_id": scenarios["55"].pk,
+        "other_scenario_id": scenarios["52"].pk,
+        "run_id": runs["55"].pk,
+        "other_run_id": runs["52"].pk,
     }
 
 
@@ -104,6 +137,8 @@ def _kwargs_for(pattern: URLPattern, world, in_scope: bool) -> dict[str, object]
         "site_id": world["site" if in_scope else "other_site"].pk,
         "appointment_id": world["appointment_id" if in_scope else "other_appointment_id"],
         "code": "55" if in_scope else "52",
+        "scenario_id": world["scenario_id" if in_scope else "other_scenario_id"],
+        "run_id": world["run_id" if in_scope else "other_run_id"],
     }
     names = list(pattern.pattern.converters) if hasattr(pattern.pattern, "converters") else []
     missing = [name for name in names if name not in values]

@@ -37,7 +37,9 @@ from .zones import Zone, zone_communes, zone_for, zones_visible_to
 logger = logging.getLogger(__name__)
 
 MODELS = {
-    "mclp": _lazy("Couverture maximale : le plus de besoin possible à moins du trajet de couverture d'un site"),
+    "mclp": _lazy(
+        "Couverture maximale : le plus de besoin possible à moins du trajet de couverture d'un site"
+    ),
     "pmedian": _lazy("p-médiane : le trajet moyen le plus court, pondéré par le besoin"),
 }
 CANDIDATE_RULES = {

@@ -74,8 +74,8 @@ def _scenario_or_404(request: HttpRequest, pk: int) -> Scenario:
     return get_object_or_404(scenarios_visible_to(request.user), pk=pk)
 
 
-@require_POST
 @require_permission("diagnosis.plan")
+@require_POST
 def scenario_create_view(request: HttpRequest) -> HttpResponse:
     """Save the network drawn on the diagnosis page; refused, the page comes back with its messages and the
     name typed (nothing saved)."""
@@ -97,7 +97,7 @@ def scenario_create_view(request: HttpRequest) -> HttpResponse:
             request, zone, zones, query, extra={"save_errors": error.errors, "save_name": request.POST.get("name", "")},
             status=422,
         )  # fmt: skip
-    return redirect("diagnosis:scenario_detail", pk=scenario.pk)
+    return redirect("diagnosis:scenario_detail", scenario_id=scenario.pk)
 
 
 def evaluated(request: HttpRequest, scenario: Scenario) -> dict[str, Any]:
@@ -166,8 +166,8 @@ def sizing_rows(today_sizing: Any, sizings: list[Any]) -> list[dict[str, Any]]:
 
 @require_http_methods(["GET", "POST"])
 @require_permission("diagnosis.view")
-def scenario_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    scenario = _scenario_or_404(request, pk)
+def scenario_detail(request: HttpRequest, scenario_id: int) -> HttpResponse:
+    scenario = _scenario_or_404(request, scenario_id)
     try:
         scenario_zone(request.user, scenario)
     except Scenario.DoesNotExist as missing:
@@ -185,7 +185,7 @@ def scenario_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 description=request.POST.get("description", scenario.description),
                 assumptions={k: v for k, v in submitted.items() if str(v).strip()},
             )  # fmt: skip
-            return redirect("diagnosis:scenario_detail", pk=scenario.pk)
+            return redirect("diagnosis:scenario_detail", scenario_id=scenario.pk)
         except ScenarioError as error:
             errors = error.errors
     context = evaluated(request, scenario)
@@ -217,10 +217,10 @@ def _assumption_fields(
     ]
 
 
-@require_POST
 @require_permission("diagnosis.plan")
-def scenario_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
-    scenario = _scenario_or_404(request, pk)
+@require_POST
+def scenario_delete_view(request: HttpRequest, scenario_id: int) -> HttpResponse:
+    scenario = _scenario_or_404(request, scenario_id)
     zone_key = scenario.zone_key
     scenario_delete(request.user, scenario)
     return redirect(f"{reverse('diagnosis:scenario_list')}?{urlencode({'zone': zone_key})}")
@@ -231,6 +231,9 @@ def scenario_delete_view(request: HttpRequest, pk: int) -> HttpResponse:
 def scenario_compare(request: HttpRequest) -> HttpResponse:
     """Two to four scenarios of one zone side by side, today's network first."""
     raw = request.GET.getlist("s")
+    if not raw:  # nothing chosen yet: say how, no error
+        context = {"errors": [], "columns": [], "zone": None, "prompt": True, "max_compared": MAX_COMPARED}
+        return render(request, "diagnosis/scenario_compare.html", context)
     ids = [int(value) for value in raw if value.isdigit()]
     errors = []
     if len(ids) != len(raw):
@@ -255,6 +258,7 @@ def scenario_compare(request: HttpRequest) -> HttpResponse:
     today = diagnose(request.user, zone)
     context = {
         "errors": [],
+        "prompt": False,
         "zone": zone,
         "columns": columns,
         "rows": indicators(today, [(c["figures"], c["sizing"]) for c in columns]),
@@ -279,7 +283,7 @@ def optimise(request: HttpRequest) -> HttpResponse:
         values.update({k: request.POST.get(k, "") for k in values})
         try:
             run = request_optimisation(request.user, zone, parse_request(request.user, zone, request.POST))
-            return redirect("diagnosis:optimisation", pk=run.pk)
+            return redirect("diagnosis:optimisation", run_id=run.pk)
         except OptimisationError as error:
             errors = error.errors
     context = {
@@ -324,34 +328,32 @@ def _run_context(request: HttpRequest, run: OptimisationRun) -> dict[str, Any]:
 
 @require_GET
 @require_permission("diagnosis.view")
-def optimisation(request: HttpRequest, pk: int) -> HttpResponse:
-    run = _run_or_404(request, pk)
+def optimisation(request: HttpRequest, run_id: int) -> HttpResponse:
+    run = _run_or_404(request, run_id)
     return render(request, "diagnosis/optimisation.html", _run_context(request, run))
 
 
 @require_GET
 @require_permission("diagnosis.view")
-def optimisation_state(request: HttpRequest, pk: int) -> HttpResponse:
-    """The run's progress (HTMX, polled every second while it runs; 286 stops the polling once finished)."""
-    run = _run_or_404(request, pk)
-    response = render(request, "diagnosis/_optimisation_state.html", _run_context(request, run))
-    if run.is_finished:
-        response.status_code = 286
-    return response
+def optimisation_state(request: HttpRequest, run_id: int) -> HttpResponse:
+    """The run's progress (HTMX, polled every second while it runs)."""
+    run = _run_or_404(request, run_id)
+    # a finished run's fragment has no trigger left: the swap itself ends the polling
+    return render(request, "diagnosis/_optimisation_state.html", _run_context(request, run))
 
 
-@require_POST
 @require_permission("diagnosis.plan")
-def optimisation_cancel(request: HttpRequest, pk: int) -> HttpResponse:
-    run = cancel_optimisation(request.user, _run_or_404(request, pk))
-    return redirect("diagnosis:optimisation", pk=run.pk)
-
-
 @require_POST
+def optimisation_cancel(request: HttpRequest, run_id: int) -> HttpResponse:
+    run = cancel_optimisation(request.user, _run_or_404(request, run_id))
+    return redirect("diagnosis:optimisation", run_id=run.pk)
+
+
 @require_permission("diagnosis.plan")
-def optimisation_save(request: HttpRequest, pk: int) -> HttpResponse:
+@require_POST
+def optimisation_save(request: HttpRequest, run_id: int) -> HttpResponse:
     """Save a finished run's proposal as a scenario (its parameters, status and gap kept with it)."""
-    run = _run_or_404(request, pk)
+    run = _run_or_404(request, run_id)
     context = _run_context(request, run)
     if run.state != "done" or not context["rows"]:
         context["save_errors"] = {"run": _("Seule une optimisation terminée peut être enregistrée.")}
@@ -367,4 +369,4 @@ def optimisation_save(request: HttpRequest, pk: int) -> HttpResponse:
         context["default_name"] = request.POST.get("name", "")
         return render(request, "diagnosis/optimisation.html", context, status=422)
     OptimisationRun.objects.filter(pk=run.pk).update(scenario=scenario)
-    return redirect("diagnosis:scenario_detail", pk=scenario.pk)
+    return redirect("diagnosis:scenario_detail", scenario_id=scenario.pk)

@@ -12,11 +12,17 @@ urlpatterns = [
     path("scenarios/", scenario_views.scenario_list, name="scenario_list"),
     path("scenarios/nouveau/", scenario_views.scenario_create_view, name="scenario_create"),
     path("scenarios/comparer/", scenario_views.scenario_compare, name="scenario_compare"),
-    path("scenarios/<int:pk>/", scenario_views.scenario_detail, name="scenario_detail"),
-    path("scenarios/<int:pk>/supprimer/", scenario_views.scenario_delete_view, name="scenario_delete"),
+    path("scenarios/<int:scenario_id>/", scenario_views.scenario_detail, name="scenario_detail"),
+    path(
+        "scenarios/<int:scenario_id>/supprimer/", scenario_views.scenario_delete_view, name="scenario_delete"
+    ),
     path("optimisation/", scenario_views.optimise, name="optimise"),
-    path("optimisation/<int:pk>/", scenario_views.optimisation, name="optimisation"),
-    path("optimisation/<int:pk>/etat/", scenario_views.optimisation_state, name="optimisation_state"),
-    path("optimisation/<int:pk>/annuler/", scenario_views.optimisation_cancel, name="optimisation_cancel"),
-    path("optimisation/<int:pk>/enregistrer/", scenario_views.optimisation_save, name="optimisation_save"),
+    path("optimisation/<int:run_id>/", scenario_views.optimisation, name="optimisation"),
+    path("optimisation/<int:run_id>/etat/", scenario_views.optimisation_state, name="optimisation_state"),
+    path(
+        "optimisation/<int:run_id>/annuler/", scenario_views.optimisation_cancel, name="optimisation_cancel"
+    ),
+    path(
+        "optimisation/<int:run_id>/enregistrer/", scenario_views.optimisation_save, name="optimisation_save"
+    ),
 ]

@@ -149,11 +149,15 @@ def _diagnosis_context(request: HttpRequest, zone: Zone, query: QueryDict | None
         "order": order,
         "sorts": SORTS,
         "zone_query": urlencode([("zone", zone.key), *scenario_query]),
-        "scenario_map": {
-            "geojsonUrl": f"{reverse('diagnosis:geojson')}?{urlencode([('zone', zone.key), *scenario_query])}",
-            "envisaged": [{"code": c, "name": n, "lat": lat, "lon": lon} for c, n, lat, lon in what_if.added],
-            "removed": sorted(what_if.removed),
-        },
+        "scenario_map_json": json.dumps(
+            {
+                "geojsonUrl": f"{reverse('diagnosis:geojson')}?{urlencode([('zone', zone.key), *scenario_query])}",
+                "envisaged": [
+                    {"code": c, "name": n, "lat": lat, "lon": lon} for c, n, lat, lon in what_if.added
+                ],
+                "removed": sorted(what_if.removed),
+            }
+        ),  # fmt: skip
         "can_plan": has_permission(request.user, "diagnosis.plan"),
         "save_errors": {},
         "save_name": "",

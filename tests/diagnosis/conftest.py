@@ -7,8 +7,9 @@ import pytest
 from maille.territory.importers.apl import import_apl
 from maille.territory.importers.centroids import import_centroids_from_csv
 from maille.territory.importers.cog import import_cog
-from maille.territory.models import AplParameter
-from tests.factories import CommuneFactory, DepartementFactory, SiteFactory
+from maille.territory.models import AplParameter, CommuneGeometry
+from tests.factories import CommuneFactory, DepartementFactory, RoomFactory, SiteFactory
+from tests.scheduling.factories import weekly
 from tests.territory.conftest import APL_WORKBOOK, COG_DIR, COORDINATES_CSV
 
 # With the offline engine (great circle × 1.3 at 60 km/h = 1.3 min/km): 0.085° of latitude is 9.45 km,
@@ -94,3 +95,36 @@ def real_extract(db):
     import_cog([COG_DIR])
     import_centroids_from_csv(COORDINATES_CSV)
     import_apl(APL_WORKBOOK)
+
+
+SQUARE = {"type": "Polygon", "coordinates": [[[5.3, 49.0], [5.31, 49.0], [5.31, 49.01], [5.3, 49.0]]]}
+
+
+@pytest.fixture
+def network(db):
+    """Près hosts a site open 15 h a week; Milieu is 12 min away (weight 2/3), Loin 58 min (out of reach),
+    Sans APL 1 min away; Ailleurs is in the Haute-Marne."""
+    save_drees_bands()
+    meuse = DepartementFactory(code="55", name="Meuse")
+    marne = DepartementFactory(code="52", name="Haute-Marne", region=meuse.region)
+    communes = {
+        "pres": CommuneFactory(code="55001", name="Près", departement=meuse, population=500,
+                               population_standardised=500.0, apl_gp=1.2, apl_year=2023, latitude=49.0,
+                               longitude=5.3),
+        "loin": CommuneFactory(code="55002", name="Loin", departement=meuse, population=1000,
+                               population_standardised=1000.0, apl_gp=2.0, apl_year=2023, latitude=49.4,
+                               longitude=5.3),
+        "milieu": CommuneFactory(code="55003", name="Milieu", departement=meuse, population=2000,
+                                 population_standardised=2000.0, apl_gp=3.0, apl_year=2023, latitude=49.085,
+                                 longitude=5.3),
+        "sans": CommuneFactory(code="55004", name="Sans APL", departement=meuse, population=100,
+                               population_standardised=100.0, apl_gp=None, latitude=49.0, longitude=5.31),
+        "ailleurs": CommuneFactory(code="52001", name="Ailleurs", departement=marne, population=9000,
+                                   apl_gp=1.0, latitude=48.1, longitude=5.1),
+    }  # fmt: skip
+    for commune in communes.values():
+        CommuneGeometry.objects.create(commune=commune, geojson=SQUARE)
+    site = SiteFactory(name="Maison de santé de Près", host_organisation__commune=communes["pres"],
+                       commune=communes["pres"], latitude=49.0, longitude=5.3)  # fmt: skip
+    weekly(room=RoomFactory(site=site), starts="09:00", ends="12:00")  # 5 × 3 h = 15 h a week
+    return {**communes, "site": site}

@@ -174,7 +174,7 @@ def test_the_page_compares_a_hand_drawn_scenario_with_today(client, zone_world):
     html = page.content.decode()
     assert 'data-testid="scenario-summary"' in html
     assert "site envisagé à Loin" in html
-    assert html.count('data-testid="change"') == 3  # beyond 20, beyond 30, gap
+    assert html.count('data-testid="change"') == 4  # beyond 20, beyond 30, gap, lifted by the network
     fragment = client.get(reverse("diagnosis:figures"), {"zone": "departement:55", "ajout": "55002"})
     assert fragment.status_code == 200
     assert fragment.content.decode().lstrip().startswith('<div id="figures"')

@@ -2,8 +2,8 @@
  * the nearest site, coverage gaps), the zone's sites and the sites a scenario envisages. Colours live in
  * maille.css only (read from the legend's swatches); the words come from the page ("map-labels"). A gap is
  * also hatched, so it reads without colour. Clicking a commune offers to envisage a site there, clicking a
- * site to take it away: both tick the scenario form, whose figures come back by HTMX ("scenario-map" then
- * names the layer's new address, reloaded here). */
+ * site to take it away: both tick the scenario form, whose figures come back by HTMX (their data-scenario-map
+ * then names the layer's new address, reloaded here). */
 (function () {
   "use strict";
 
@@ -82,8 +82,10 @@
   var firstLoad = true;
 
   function scenario() {
-    var element = document.getElementById("scenario-map");
-    return element ? JSON.parse(element.textContent) : { geojsonUrl: null, envisaged: [], removed: [] };
+    // on the figures themselves (htmx drops <script> elements from swapped content)
+    var element = document.getElementById("figures");
+    var data = element && element.getAttribute("data-scenario-map");
+    return data ? JSON.parse(data) : { geojsonUrl: null, envisaged: [], removed: [] };
   }
 
   function form() {
@@ -233,7 +235,9 @@
       });
   }
 
-  // after any swap (the figures come back with the new "scenario-map"); an unchanged address loads nothing
-  document.body.addEventListener("htmx:afterSettle", load);
+  // after new content arrives (the figures come back with a new data-scenario-map; an outerHTML swap removes
+  // the element the swap events fire on, so listen to htmx:load, fired on the new content); an unchanged
+  // address loads nothing
+  document.body.addEventListener("htmx:load", load);
   load();
 })();
