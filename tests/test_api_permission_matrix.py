@@ -15,6 +15,7 @@ import pytest
 from maille.accounts.models import Role
 from maille.accounts.permissions import PERMISSION_ROLES
 from maille.api.v1 import api
+from maille.diagnosis.models import OptimisationRun, Scenario
 from maille.directory.models import Use
 from tests.api.world import bearer_for
 from tests.factories import (
@@ -57,11 +58,22 @@ OPERATIONS = {
     ("GET", "/api/v1/scheduling/patients/duplicates"): "scheduling.view_patient",
     ("GET", "/api/v1/scheduling/webhooks"): "admin.reference_data",
     ("POST", "/api/v1/scheduling/webhooks"): "admin.reference_data",
+    ("GET", "/api/v1/diagnosis/zones"): "diagnosis.view",
+    ("GET", "/api/v1/diagnosis/figures"): "diagnosis.view",
+    ("GET", "/api/v1/diagnosis/layers"): "diagnosis.view",
+    ("GET", "/api/v1/diagnosis/scenarios"): "diagnosis.view",
+    ("GET", "/api/v1/diagnosis/scenarios/{scenario_id}"): "diagnosis.view",
+    ("POST", "/api/v1/diagnosis/scenarios"): "diagnosis.plan",
+    ("POST", "/api/v1/diagnosis/optimisations"): "diagnosis.plan",
+    ("GET", "/api/v1/diagnosis/optimisations/{run_id}"): "diagnosis.view",
+    ("POST", "/api/v1/diagnosis/optimisations/{run_id}/cancel"): "diagnosis.plan",
 }
 # Query parameters an operation requires.
 QUERIES = {
     "/api/v1/scheduling/slots": {"use": "tlc-mg"},
     "/api/v1/scheduling/patients/duplicates": {"phone": "0612345678"},
+    "/api/v1/diagnosis/figures": {"zone": "departement:55"},
+    "/api/v1/diagnosis/layers": {"zone": "departement:55"},
 }
 # Territory reads follow territory grants: site staff and remote doctors hold none, so even the commune of
 # their site is outside their scope.
@@ -99,6 +111,12 @@ def world(db):
     cpts_in, cpts_out = CptsFactory(departement=meuse), CptsFactory(departement=marne)
     cpts_in.communes.add(inside.commune)
     cpts_out.communes.add(outside.commune)
+    scenarios, runs = {}, {}
+    for code, commune in (("55", "55498"), ("52", "52121")):
+        scenarios[code] = Scenario.objects.create(
+            name=code, zone_key=f"departement:{code}", added_communes=[commune]
+        )
+        runs[code] = OptimisationRun.objects.create(zone_key=f"departement:{code}", parameters={"k": 1})
     return {
         "inside": {
             "site_id": inside.pk,
@@ -109,6 +127,8 @@ def world(db):
             "hold_id": appointment_at(inside, doctor_role.professional),
             "code": "55498",
             "cpts_id": cpts_in.pk,
+            "scenario_id": scenarios["55"].pk,
+            "run_id": runs["55"].pk,
         },
         "outside": {
             "site_id": outside.pk,
@@ -119,6 +139,8 @@ def world(db):
             "hold_id": appointment_at(outside, other_role.professional),
             "code": "52121",
             "cpts_id": cpts_out.pk,
+            "scenario_id": scenarios["52"].pk,
+            "run_id": runs["52"].pk,
         },
         "site": inside,
         "doctor": doctor_role.professional,

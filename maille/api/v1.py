@@ -17,6 +17,7 @@ from ninja.utils import check_csrf
 
 from maille.core.errors import DomainError
 from maille.core.input_guards import find_nul_character, nul_character_message
+from maille.diagnosis.api import router as diagnosis_router
 from maille.directory.api import router as directory_router
 from maille.scheduling.api import router as scheduling_router
 from maille.territory.api import router as territory_router
@@ -206,6 +207,7 @@ api = MailleNinjaAPI(
 api.add_router("", territory_router)
 api.add_router("", directory_router)
 api.add_router("", scheduling_router)
+api.add_router("", diagnosis_router)
 
 
 @api.exception_handler(ValidationError)

@@ -81,7 +81,8 @@ def summary_line(holds: object, webhooks: object, keys: object, messages: object
         f"Ménage : options expirées : {holds}, webhooks renvoyés : {webhooks}, "
         f"créneaux proposés en liste d'attente : 0, messages envoyés : {messages}, "
         f"anciens messages effacés : 0, réservations en ligne inachevées oubliées : 0, "
-        f"compteurs de demandes effacés : 0, clés d'idempotence purgées : {keys}."
+        f"compteurs de demandes effacés : 0, clés d'idempotence purgées : {keys}, "
+        f"optimisations abandonnées : 0."
     )
 
 
