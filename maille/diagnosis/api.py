@@ -150,7 +150,7 @@ class ScenarioDetailOut(ScenarioOut):
 
 class ScenarioIn(Schema):
     name: str = Field(max_length=200)
-    zone: str
+    zone: str = Field(examples=["departement:55"])
     description: str = Field("", max_length=2000)
     added_communes: list[str] = Field(default_factory=list, max_length=100)
     removed_sites: list[int] = Field(default_factory=list, max_length=500)
@@ -165,7 +165,7 @@ class ScenarioFilters(Schema):
 
 
 class OptimisationIn(Schema):
-    zone: str
+    zone: str = Field(examples=["departement:55"])
     k: int = Field(4, description="Nombre de nouveaux sites (1 à 30)")
     model: str = Field("mclp", description="mclp (couverture maximale) ou pmedian")
     minutes: float = Field(20.0, description="Trajet de couverture, 10 à 60 minutes")

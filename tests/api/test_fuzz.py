@@ -71,3 +71,28 @@ schema = _load_schema()
 @pytest.mark.django_db
 def test_api_answers_only_what_its_document_declares(case, fuzz_headers):
     case.call_and_validate(headers=fuzz_headers, checks=CHECKS)
+
+
+@pytest.fixture
+def diagnosis_fuzz_headers(db, keep_database_connection):
+    """A coordinator of the booking world's département, who may read and plan its diagnosis."""
+    from tests.factories import user_with_role
+
+    world = build_booking_world()
+    coordinator = user_with_role(Role.COORDINATOR, departement=world.net.site.commune.departement)
+    _token, raw = ApiToken.issue(user=coordinator, name="fuzz")
+    return {"Authorization": f"Bearer {raw}", "Accept-Encoding": "identity"}
+
+
+@schema.include(path_regex="^/api/v1/diagnosis/").parametrize()
+@settings(
+    max_examples=EXAMPLES_PER_OPERATION,
+    derandomize=True,
+    deadline=None,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
+@pytest.mark.django_db
+def test_the_diagnosis_api_answers_only_what_its_document_declares(case, diagnosis_fuzz_headers):
+    """The operator above may not plan: the diagnosis operations are fuzzed as a coordinator, who may."""
+    case.call_and_validate(headers=diagnosis_fuzz_headers, checks=CHECKS)
