@@ -9,11 +9,14 @@ from urllib.parse import urlencode
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from maille.accounts.permissions import has_permission, require_permission
+from maille.territory.selectors import APL_CLASSES
 
 from .assumptions import FIELDS, Assumptions
 from .figures import Diagnosis, diagnose, size_network
@@ -29,6 +32,7 @@ from .optimiser import (
     request_optimisation,
     runs_visible_to,
 )
+from .report import Bar, commune_outlines, svg_bars, svg_map
 from .scenarios import (
     ScenarioError,
     scenario_create,
@@ -230,10 +234,27 @@ def scenario_delete_view(request: HttpRequest, scenario_id: int) -> HttpResponse
 @require_permission("diagnosis.view")
 def scenario_compare(request: HttpRequest) -> HttpResponse:
     """Two to four scenarios of one zone side by side, today's network first."""
-    raw = request.GET.getlist("s")
-    if not raw:  # nothing chosen yet: say how, no error
+    if not request.GET.getlist("s"):  # nothing chosen yet: say how, no error
         context = {"errors": [], "columns": [], "zone": None, "prompt": True, "max_compared": MAX_COMPARED}
         return render(request, "diagnosis/scenario_compare.html", context)
+    scenarios, errors = chosen_scenarios(request, minimum=2)
+    if errors:
+        context = {
+            "errors": errors,
+            "columns": [],
+            "zone": None,
+            "prompt": False,
+            "max_compared": MAX_COMPARED,
+        }
+        return render(request, "diagnosis/scenario_compare.html", context, status=400)
+    return render(
+        request, "diagnosis/scenario_compare.html", {**comparison(request, scenarios), "prompt": False}
+    )
+
+
+def chosen_scenarios(request: HttpRequest, *, minimum: int) -> tuple[list[Scenario], list[str]]:
+    """The scenarios of ``?s=…`` in the order given (404 for one the user may not see), or what is wrong."""
+    raw = request.GET.getlist("s")
     ids = [int(value) for value in raw if value.isdigit()]
     errors = []
     if len(ids) != len(raw):
@@ -242,31 +263,103 @@ def scenario_compare(request: HttpRequest) -> HttpResponse:
     scenarios.sort(key=lambda s: ids.index(s.pk))
     if len(scenarios) != len(set(ids)):
         raise Http404
-    if not 2 <= len(scenarios) <= MAX_COMPARED:
-        errors.append(_("Choisissez de 2 à %(max)s scénarios à comparer.") % {"max": MAX_COMPARED})
+    if not minimum <= len(scenarios) <= MAX_COMPARED:
+        errors.append(
+            _("Choisissez de %(min)s à %(max)s scénarios à comparer.") % {"min": minimum, "max": MAX_COMPARED}
+        )
     elif len({s.zone_key for s in scenarios}) > 1:
         errors.append(_("Les scénarios comparés doivent porter sur la même zone."))
-    if errors:
-        return render(
-            request,
-            "diagnosis/scenario_compare.html",
-            {"errors": errors, "columns": [], "zone": None},
-            status=400,
-        )
+    return scenarios, errors
+
+
+def comparison(request: HttpRequest, scenarios: list[Scenario]) -> dict[str, Any]:
     columns = [evaluated(request, scenario) for scenario in scenarios]
     zone = columns[0]["zone"]
     today = diagnose(request.user, zone)
-    context = {
+    today_sizing = size_network(today)
+    return {
         "errors": [],
-        "prompt": False,
         "zone": zone,
         "columns": columns,
         "rows": indicators(today, [(c["figures"], c["sizing"]) for c in columns]),
-        "sizing_rows": sizing_rows(size_network(today), [c["sizing"] for c in columns]),
+        "sizing_rows": sizing_rows(today_sizing, [c["sizing"] for c in columns]),
         "today": today,
+        "today_sizing": today_sizing,
         "compare_query": urlencode([("s", s.pk) for s in scenarios]),
     }
-    return render(request, "diagnosis/scenario_compare.html", context)
+
+
+# --- the committee report -------------------------------------------------------------------------------------
+def _report_context(request: HttpRequest) -> tuple[dict[str, Any] | None, list[str]]:
+    if not request.GET.getlist("s"):
+        return None, []
+    scenarios, errors = chosen_scenarios(request, minimum=1)
+    if errors:
+        return None, errors
+    context = comparison(request, scenarios)
+    today, columns = context["today"], context["columns"]
+    outlines = commune_outlines([r.code for r in today.rows])
+    context["maps"] = [
+        {"title": _("Réseau d'aujourd'hui"), "svg": svg_map(today, outlines, _("Réseau d'aujourd'hui"))},
+        *[
+            {"title": c["scenario"].name, "svg": svg_map(c["figures"], outlines, c["scenario"].name)}
+            for c in columns
+        ],
+    ]
+    names = [_("Aujourd'hui"), *[c["scenario"].name for c in columns]]
+    networks = [today, *[c["figures"] for c in columns]]
+    sizings = [context["today_sizing"], *[c["sizing"] for c in columns]]
+    context["charts"] = [
+        svg_bars(_("Population à plus de 30 min d'un site"),
+                 [Bar(n, d.beyond[30]) for n, d in zip(names, networks, strict=True)], ""),
+        svg_bars(_("Population relevée au-dessus d'une APL de 2,5"),
+                 [Bar(n, d.lifted_population) for n, d in zip(names, networks, strict=True)], ""),
+        svg_bars(_("Heures de médecin téléconsultant par semaine"),
+                 [Bar(n, 0 if s.error else s.doctor_hours_per_week) for n, s in zip(names, sizings, strict=True)],
+                 _("h")),
+    ]  # fmt: skip
+    context["apl_classes"] = APL_CLASSES
+    context["generated_at"] = timezone.now()
+    return context, []
+
+
+@require_GET
+@require_permission("diagnosis.view")
+def scenario_report(request: HttpRequest) -> HttpResponse:
+    """The committee report of one to four scenarios of a zone, as a page (printable, and the PDF's source)."""
+    context, errors = _report_context(request)
+    if context is None:
+        return _report_refused(request, errors)
+    return render(request, "diagnosis/report.html", {**context, "as_pdf": False})
+
+
+def _report_refused(request: HttpRequest, errors: list[str]) -> HttpResponse:
+    """No scenario chosen yet (how to choose), or a wrong choice (what is wrong, 400)."""
+    context = {"errors": errors, "max_compared": MAX_COMPARED}
+    return render(request, "diagnosis/report_errors.html", context, status=400 if errors else 200)
+
+
+@require_GET
+@require_permission("diagnosis.view")
+def scenario_report_pdf(request: HttpRequest) -> HttpResponse:
+    context, errors = _report_context(request)
+    if context is None:
+        return _report_refused(request, errors)
+    html = render_to_string("diagnosis/report.html", {**context, "as_pdf": True}, request=request)
+    try:
+        from weasyprint import HTML  # Pango is loaded here: a machine without it still serves every page
+    except OSError:
+        message = _("Le rendu PDF demande la bibliothèque Pango (paquets libpango-1.0-0 et libpangoft2-1.0-0) "
+                    "sur le serveur ; le rapport reste lisible et imprimable en HTML.")  # fmt: skip
+        return render(request, "diagnosis/report_errors.html", {"errors": [message], "max_compared": MAX_COMPARED},
+                      status=503)  # fmt: skip
+    pdf = HTML(string=html).write_pdf()
+    response = HttpResponse(pdf, content_type="application/pdf")
+    zone = context["zone"]
+    response["Content-Disposition"] = (
+        f'attachment; filename="rapport-{zone.kind}-{zone.code.replace(",", "-")}.pdf"'
+    )
+    return response
 
 
 # --- the optimiser ------------------------------------------------------------------------------------------

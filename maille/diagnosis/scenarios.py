@@ -160,7 +160,7 @@ def _checked(
 
 
 def scenario_create(
-    user: Any, zone: Zone, *, name: str, added: Iterable[str], removed: Iterable[str | int] = (),
+    user: Any, zone: Zone, *, name: str, added: Iterable[str] = (), removed: Iterable[str | int] = (),
     assumptions: dict[str, Any] | None = None, description: str = "",
     origin: str = ScenarioOrigin.MANUAL, optimisation: dict[str, Any] | None = None,
 ) -> Scenario:  # fmt: skip

@@ -12,6 +12,8 @@ urlpatterns = [
     path("scenarios/", scenario_views.scenario_list, name="scenario_list"),
     path("scenarios/nouveau/", scenario_views.scenario_create_view, name="scenario_create"),
     path("scenarios/comparer/", scenario_views.scenario_compare, name="scenario_compare"),
+    path("scenarios/rapport/", scenario_views.scenario_report, name="scenario_report"),
+    path("scenarios/rapport.pdf", scenario_views.scenario_report_pdf, name="scenario_report_pdf"),
     path("scenarios/<int:scenario_id>/", scenario_views.scenario_detail, name="scenario_detail"),
     path(
         "scenarios/<int:scenario_id>/supprimer/", scenario_views.scenario_delete_view, name="scenario_delete"

@@ -15,6 +15,10 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from maille.accounts.models import Role
+from maille.diagnosis.models import OptimisationRun, RunState
+from maille.diagnosis.optimiser import OptimisationRequest
+from maille.diagnosis.scenarios import scenario_create
+from maille.diagnosis.zones import zone_for
 from maille.directory.models import Profession
 from tests.browser.conftest import PASSWORD
 from tests.browser.pages import BasePage, LoginPage
@@ -25,7 +29,10 @@ from tests.test_permission_matrix import _named_routes
 # Routes that answer something else than an HTML page (a health check, GeoJSON, the POST-only logout).
 NOT_HTML = {
     "core:healthz", "territory:departement_geojson", "accounts:logout", "scheduling:day_action", "diagnosis:csv",
-    "diagnosis:geojson",
+    "diagnosis:geojson", "diagnosis:scenario_report_pdf",
+    # POST-only actions (they answer a redirect): their forms are audited on the pages that hold them
+    "diagnosis:scenario_create", "diagnosis:scenario_delete", "diagnosis:optimisation_cancel",
+    "diagnosis:optimisation_save",
 }  # fmt: skip
 # HTMX fragments → (the page that loads them, the query the page sends).
 FRAGMENTS = {
@@ -33,7 +40,8 @@ FRAGMENTS = {
     "scheduling:patient_search": ("scheduling:book", {"recherche-phone": "0612345678"}),
     "scheduling:site_day_list": ("scheduling:site_day", {}),
     "scheduling:doctor_day_list": ("scheduling:doctor_day", {}),
-    "diagnosis:figures": ("diagnosis:diagnosis", {"ajout": "55001"}),
+    "diagnosis:figures": ("diagnosis:diagnosis", {"zone": "departement:55", "ajout": "55001"}),
+    "diagnosis:optimisation_state": ("diagnosis:optimisation", {}),
 }
 # Pages audited signed out (signing in sends them elsewhere).
 SIGNED_OUT = {
@@ -74,9 +82,19 @@ def world(network):
     doctor = ProfessionalFactory(profession=Profession.DOCTOR)
     doctor.user = user_with_role(Role.REMOTE_DOCTOR)
     doctor.save(update_fields=["user"])
+    scenario = scenario_create(
+        admin, zone_for(admin, "departement:55"), name="Un site au coin", added=["55001"]
+    )
+    run = OptimisationRun.objects.create(
+        zone_key="departement:55", parameters=OptimisationRequest(k=1).as_dict(), state=RunState.DONE,
+        result={"rows": [{"rank": 1, "code": "55001", "name": "Commune fictive 1", "population": 200}],
+                "summary": {"status": "Optimal", "gap": 0.0, "covered_population": 200, "population": 300}},
+    )  # fmt: skip
     return {
         "admin": admin,
         "doctor": doctor.user,
+        "scenario_id": scenario.pk,
+        "run_id": run.pk,
         "site_id": site.pk,
         "appointment_id": appointment_at(site),
         "code": "55",
