@@ -354,7 +354,9 @@ def create_scenario(request: HttpRequest, payload: ScenarioIn) -> Status[dict[st
             assumptions=dict(payload.assumptions), description=payload.description,
         )  # fmt: skip
     except ScenarioError as error:
-        raise DomainError(error.args[0], code="invalid_scenario", details=error.errors) from error
+        raise DomainError(
+            error.args[0], code="invalid_scenario", details=dict[str, object](error.errors)
+        ) from error
     return Status(201, scenario_dict(scenario))
 
 
@@ -368,7 +370,9 @@ def create_optimisation(request: HttpRequest, payload: OptimisationIn) -> Status
     try:
         parsed = parse_request(request.user, zone, payload.dict())
     except OptimisationError as error:
-        raise DomainError(error.args[0], code="invalid_optimisation", details=error.errors) from error
+        raise DomainError(
+            error.args[0], code="invalid_optimisation", details=dict[str, object](error.errors)
+        ) from error
     return Status(202, run_dict(request_optimisation(request.user, zone, parsed)))
 
 

@@ -268,7 +268,11 @@ class Surroundings:
         standardised = np.array([r[3] or 0 if r[4] is None else r[4] for r in rows], dtype=np.float64)
         return cls(
             [r[0] for r in rows],
-            Points([r[1] for r in rows], [r[2] for r in rows], check_france=False),
+            Points(
+                np.array([r[1] for r in rows], dtype=np.float64),
+                np.array([r[2] for r in rows], dtype=np.float64),
+                check_france=False,
+            ),
             population,
             standardised,
         )

@@ -235,8 +235,9 @@ def scenario_delete_view(request: HttpRequest, scenario_id: int) -> HttpResponse
 def scenario_compare(request: HttpRequest) -> HttpResponse:
     """Two to four scenarios of one zone side by side, today's network first."""
     if not request.GET.getlist("s"):  # nothing chosen yet: say how, no error
-        context = {"errors": [], "columns": [], "zone": None, "prompt": True, "max_compared": MAX_COMPARED}
-        return render(request, "diagnosis/scenario_compare.html", context)
+        prompt: dict[str, Any] = {"errors": [], "columns": [], "zone": None, "prompt": True,
+                                  "max_compared": MAX_COMPARED}  # fmt: skip
+        return render(request, "diagnosis/scenario_compare.html", prompt)
     scenarios, errors = chosen_scenarios(request, minimum=2)
     if errors:
         context = {

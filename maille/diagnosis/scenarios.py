@@ -82,7 +82,8 @@ def check_what_if(
     """The sites envisaged (communes of the zone, by INSEE code or exact name) and removed (active sites of the
     zone), and a French message for each one refused."""
     errors: list[str] = []
-    added_rows, seen = [], set()
+    added_rows: list[tuple[str, str, float, float]] = []
+    seen: set[str] = set()
     asked = [str(value).strip() for value in added if str(value).strip()]
     if len(asked) > MAX_ENVISAGED:
         errors.append(_("Au plus %(count)s sites envisagés à la fois.") % {"count": MAX_ENVISAGED})
@@ -97,7 +98,10 @@ def check_what_if(
             )
         elif commune.code not in seen:
             seen.add(commune.code)
-            added_rows.append((commune.code, commune.name, commune.latitude, commune.longitude))
+            # placed: the query kept only communes with coordinates
+            added_rows.append(
+                (commune.code, commune.name, float(commune.latitude or 0), float(commune.longitude or 0))
+            )
     if zone_site_ids is None:
         zone_site_ids = set(
             sites_visible_to(user).active().filter(commune__in=zone_communes(user, zone))

@@ -64,8 +64,8 @@ def _watch_interrupt(highs: highspy.Highs, should_stop: Callable[[], bool]) -> N
         if should_stop():
             event.interrupt()
 
-    highs.cbMipInterrupt.subscribe(on_interrupt)  # type: ignore[attr-defined]
-    highs.cbSimplexInterrupt.subscribe(on_interrupt)  # type: ignore[attr-defined]
+    highs.cbMipInterrupt.subscribe(on_interrupt)
+    highs.cbSimplexInterrupt.subscribe(on_interrupt)
 
 
 def solve_with_highs(
