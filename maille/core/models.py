@@ -61,6 +61,8 @@ def _audit_actions() -> list[tuple[str, Any]]:
         ("scenario.delete", _("scénario supprimé")),
         ("optimisation.request", _("optimisation demandée")),
         ("optimisation.cancel", _("optimisation annulée")),
+        ("supply.import", _("offre de soins importée")),
+        ("supply.delete", _("offre de soins supprimée")),
     ]
     actions += [(f"appointment.{name}", label) for name, label in _APPOINTMENT_TRANSITIONS.items()]
     actions += [

@@ -89,3 +89,27 @@ class OptimisationRun(models.Model):
 
     def as_progress(self) -> dict[str, Any]:
         return {"state": self.state, "progress": self.progress, "step": self.step}
+
+
+class SupplyImport(models.Model):
+    """A file of general practitioners per commune with their activity (``supply.py``), kept as the counted
+    activity per commune: what the accessibility needs, no more (no name nor RPPS number is stored)."""
+
+    name = models.CharField(_("nom"), max_length=120)
+    file_name = models.CharField(max_length=200, blank=True)
+    sha256 = models.CharField(max_length=64)
+    departements = models.JSONField(default=list)  # the départements the file covers (those of its rows)
+    communes = models.JSONField(default=dict)  # INSEE code → {"gps": count, "activity": counted acts}
+    practitioners = models.PositiveIntegerField(default=0)
+    exclude_65_and_over = models.BooleanField(default=False)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("offre de soins importée")
+
+    def __str__(self) -> str:
+        return self.name
