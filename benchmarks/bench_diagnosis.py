@@ -132,15 +132,18 @@ def main() -> Report:
         value=round(warm, 3),
         unit="s",
     )
-    what_if = sorted(pages["what_if"])
+    first_what_if, *warm_what_if = pages["what_if"]
     fragment = statistics.median(pages["fragment"])
+    warm_median = statistics.median(warm_what_if)
     report.add(
-        f"Manual what-if, from the click to the figures updated ({len(what_if)} communes in turn)",
-        f"median {statistics.median(what_if) * 1000:.0f} ms, max {what_if[-1] * 1000:.0f} ms",
+        f"Manual what-if, from the click to the figures updated (a commune added, {len(pages['what_if'])} in turn)",
+        f"first {first_what_if * 1000:.0f} ms, then median {warm_median * 1000:.0f} ms, max "
+        f"{max(warm_what_if) * 1000:.0f} ms; map recoloured {statistics.median(pages['map_update']) * 1000:.0f} ms "
+        "after the click (median)",
         reference=f"figures fragment fetched alone: median {fragment * 1000:.0f} ms",
         target=f"< {TARGET_WHAT_IF_MS:.0f} ms",
-        met=what_if[-1] * 1000 < TARGET_WHAT_IF_MS,
-        value=round(statistics.median(what_if) * 1000, 1),
+        met=max(pages["what_if"]) * 1000 < TARGET_WHAT_IF_MS,
+        value=round(warm_median * 1000, 1),
         unit="ms",
     )
     pdf_warm = statistics.median(pages["pdf"])
@@ -159,7 +162,8 @@ def main() -> Report:
 def _measure_pages(base: str, scenario_id: int) -> dict:
     from playwright.sync_api import sync_playwright
 
-    results: dict = {"warm": [], "home": [], "what_if": [], "fragment": [], "pdf": [], "report": []}
+    results: dict = {"warm": [], "home": [], "what_if": [], "map_update": [], "fragment": [], "pdf": [],
+                     "report": []}  # fmt: skip
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True,
@@ -189,6 +193,7 @@ def _measure_pages(base: str, scenario_id: int) -> dict:
         page.goto(url)
         page.locator('[data-testid="diagnosis-map"][data-state="ready"]').wait_for()
         page.get_by_test_id("scenario").locator("summary").click()
+        diagnosis_map = page.locator('[data-testid="diagnosis-map"]')
         for commune in WHAT_IF_COMMUNES:
             field = page.get_by_label("Envisager un site dans la commune (code INSEE ou nom)")
             field.fill(commune)
@@ -196,6 +201,10 @@ def _measure_pages(base: str, scenario_id: int) -> dict:
             page.get_by_role("button", name="Calculer l'effet").click()
             page.get_by_test_id("scenario-summary").filter(has_text=commune).wait_for()
             results["what_if"].append(time.perf_counter() - started)
+            # the map recolours itself next; the user reads the figures before trying another commune
+            diagnosis_map.and_(page.locator('[data-state="ready"]')).wait_for()
+            results["map_update"].append(time.perf_counter() - started)
+            page.wait_for_timeout(500)
             started = time.perf_counter()
             context.request.get(
                 f"{base}/territoire/diagnostic/chiffres/", params={"zone": ZONE, "ajout": commune}

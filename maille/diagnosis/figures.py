@@ -328,8 +328,12 @@ def diagnose(
     what_if: WhatIf | None = None,
     assumptions: Assumptions | None = None,
     with_sites: bool = True,
+    zone_sites: list[SiteRow] | None = None,
 ) -> Diagnosis:
-    """The zone's figures with today's network, or with the sites of ``what_if`` added and removed."""
+    """The zone's figures with today's network, or with the sites of ``what_if`` added and removed.
+
+    ``zone_sites``: the zone's sites with their room time and occupancy when the caller has them already
+    (today's diagnosis of the same zone), so that a scenario does not read them again."""
     now = now or timezone.now()
     what_if = what_if or WhatIf()
     assumptions = assumptions or Assumptions()
@@ -353,7 +357,9 @@ def diagnose(
             None if np.isnan(minutes[i]) else round(float(minutes[i]), 1), nearest[i],
             None if apl is None or extra is None else round(apl + extra, 3),
         ))  # fmt: skip
-    sites = [s for s in _sites(user, zone, now) if s.pk not in what_if.removed] if with_sites else []
+    if zone_sites is None:
+        zone_sites = _sites(user, zone, now) if with_sites else []
+    sites = [s for s in zone_sites if s.pk not in what_if.removed]
     diagnosis = Diagnosis(zone, rows, sites, apl_year, now, assumptions)
     diagnosis.network = network
     diagnosis.network_note = network_note

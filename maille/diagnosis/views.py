@@ -27,7 +27,7 @@ from maille.territory.selectors import (
 )
 from maille.territory.views import map_labels
 
-from .figures import GAP_MINUTES, TRAVEL_LIMITS, Diagnosis, diagnose, sorted_rows
+from .figures import GAP_MINUTES, TRAVEL_LIMITS, CommuneRow, Diagnosis, diagnose, sorted_rows
 from .legend import TRAVEL_CLASSES, diagnosis_labels
 from .scenarios import check_what_if, what_if_query
 from .zones import Zone, zone_for, zones_visible_to
@@ -115,11 +115,15 @@ def _diagnosis_context(request: HttpRequest, zone: Zone, query: QueryDict | None
         zone_site_ids={site.pk for site in today.sites},
     )  # fmt: skip
     what_if = drawn.what_if
-    scenario = None if what_if.is_empty else diagnose(request.user, zone, what_if=what_if)
+    scenario = (
+        None if what_if.is_empty
+        else diagnose(request.user, zone, what_if=what_if, zone_sites=today.sites, now=today.computed_at)
+    )  # fmt: skip
     shown = scenario or today
     order = query.get("tri", "apl")
     order = order if order in SORTS else "apl"
     scenario_query = what_if_query(what_if)
+    layer_query = urlencode([("zone", zone.key), *scenario_query])
 
     def change(
         attribute: str, limit: int | None = None, *, higher_is_better: bool = False
@@ -151,13 +155,14 @@ def _diagnosis_context(request: HttpRequest, zone: Zone, query: QueryDict | None
         "zone_query": urlencode([("zone", zone.key), *scenario_query]),
         "scenario_map_json": json.dumps(
             {
-                "geojsonUrl": f"{reverse('diagnosis:geojson')}?{urlencode([('zone', zone.key), *scenario_query])}",
+                "geojsonUrl": f"{reverse('diagnosis:geojson')}?{layer_query}",
+                "valuesUrl": f"{reverse('diagnosis:values')}?{layer_query}",
                 "envisaged": [
                     {"code": c, "name": n, "lat": lat, "lon": lon} for c, n, lat, lon in what_if.added
                 ],
                 "removed": sorted(what_if.removed),
             }
-        ),  # fmt: skip
+        ),
         "can_plan": has_permission(request.user, "diagnosis.plan"),
         "save_errors": {},
         "save_name": "",
@@ -263,20 +268,7 @@ def diagnosis_geojson(request: HttpRequest) -> HttpResponse:
         )
     )
     features = [
-        {
-            "type": "Feature",
-            "properties": {
-                "code": r.code,
-                "name": r.name,
-                "population": r.population,
-                "apl": r.apl,
-                "network": r.network_apl,
-                "travel": r.travel_minutes,
-                "nearest": r.nearest_site,
-                "gap": r.gap,
-            },  # fmt: skip
-            "geometry": outlines[r.code],
-        }
+        {"type": "Feature", "properties": _properties(r), "geometry": outlines[r.code]}
         for r in diagnosis.rows
         if r.code in outlines
     ]
@@ -286,6 +278,34 @@ def diagnosis_geojson(request: HttpRequest) -> HttpResponse:
     if request.GET.get("telecharger"):
         response["Content-Disposition"] = f'attachment; filename="diagnostic-{zone.kind}-{zone.code}.geojson"'
     return response
+
+
+def _properties(row: CommuneRow) -> dict[str, object]:
+    return {
+        "code": row.code,
+        "name": row.name,
+        "population": row.population,
+        "apl": row.apl,
+        "network": row.network_apl,
+        "travel": row.travel_minutes,
+        "nearest": row.nearest_site,
+        "gap": row.gap,
+    }
+
+
+@require_GET
+@require_permission("diagnosis.view")
+def diagnosis_values(request: HttpRequest) -> HttpResponse:
+    """Each commune's values without its outline: the map, drawn once, recolours itself for a new scenario
+    from these (a tenth of the GeoJSON's weight)."""
+    zone, _zones = _zone_of(request)
+    diagnosis = _downloaded(request, zone)
+    if isinstance(diagnosis, HttpResponse):
+        return diagnosis
+    payload = json.dumps(
+        {r.code: _properties(r) for r in diagnosis.rows}, ensure_ascii=False, separators=(",", ":")
+    )
+    return HttpResponse(payload, content_type="application/json")
 
 
 def _decimal(value: float | None, places: int) -> str:

@@ -29,7 +29,7 @@ from tests.test_permission_matrix import _named_routes
 # Routes that answer something else than an HTML page (a health check, GeoJSON, the POST-only logout).
 NOT_HTML = {
     "core:healthz", "territory:departement_geojson", "accounts:logout", "scheduling:day_action", "diagnosis:csv",
-    "diagnosis:geojson", "diagnosis:scenario_report_pdf",
+    "diagnosis:geojson", "diagnosis:values", "diagnosis:scenario_report_pdf",
     # POST-only actions (they answer a redirect): their forms are audited on the pages that hold them
     "diagnosis:scenario_create", "diagnosis:scenario_delete", "diagnosis:optimisation_cancel",
     "diagnosis:optimisation_save",

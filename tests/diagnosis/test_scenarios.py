@@ -249,6 +249,9 @@ def test_the_map_layer_and_downloads_follow_the_scenario_of_the_query(client, ne
     assert loin_today["network"] == pytest.approx(2.0)
     assert loin_after["network"] > loin_today["network"]
     assert loin_after["travel"] < loin_today["travel"]
+    values = json.loads(client.get(reverse("diagnosis:values"), {**base, "ajout": "55002"}).content)
+    assert values["55002"] == loin_after  # the same values, without the outlines
+    assert set(values) == {"55001", "55002", "55003", "55004"}
     refused = client.get(reverse("diagnosis:csv"), {**base, "ajout": "52001"})
     assert refused.status_code == 400
     assert "hors de la zone" in refused.content.decode()

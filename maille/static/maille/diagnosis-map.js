@@ -79,13 +79,12 @@
   var communes = null;
   var siteLayer = L.featureGroup().addTo(map);
   var loadedUrl = null;
-  var firstLoad = true;
 
   function scenario() {
     // on the figures themselves (htmx drops <script> elements from swapped content)
     var element = document.getElementById("figures");
     var data = element && element.getAttribute("data-scenario-map");
-    return data ? JSON.parse(data) : { geojsonUrl: null, envisaged: [], removed: [] };
+    return data ? JSON.parse(data) : { geojsonUrl: null, valuesUrl: null, envisaged: [], removed: [] };
   }
 
   function form() {
@@ -184,49 +183,78 @@
     input.addEventListener("change", function () { show(input.value); });
   });
 
+  function applied(url) {
+    container.dataset.state = "ready";
+    var checked = document.querySelector('input[name="couche"]:checked');
+    show(checked ? checked.value : "apl");
+    return url;
+  }
+
+  function fetchJson(url, accept) {
+    return fetch(url, { credentials: "same-origin", headers: { Accept: accept } }).then(function (response) {
+      if (!response.ok) {
+        throw new Error("HTTP " + response.status);
+      }
+      return response.json();
+    });
+  }
+
+  // The outlines come once (GeoJSON); a new scenario then brings each commune's values alone.
+  function draw(collection) {
+    communes = L.geoJSON(collection, {
+      style: style,
+      onEachFeature: function (feature, item) {
+        item.bindTooltip(function () { return summary(feature.properties); }, { sticky: true });
+        item.bindPopup(function () { return communePopup(feature.properties); });
+      },
+    }).addTo(map);
+    var bounds = communes.getBounds();
+    if (bounds.isValid()) {
+      map.fitBounds(bounds, { padding: [8, 8], animate: false });
+    } else {
+      helpers.fitSites(map, config.sites);
+    }
+    container.dataset.communes = String(collection.features.length);
+  }
+
+  function recolour(values) {
+    communes.eachLayer(function (item) {
+      var fresh = values[item.feature.properties.code];
+      if (fresh) {
+        item.feature.properties = fresh;
+      }
+    });
+  }
+
   function load() {
-    var url = scenario().geojsonUrl;
+    var current = scenario();
     drawSites();
-    if (!url || url === loadedUrl) {
+    var key = current.valuesUrl;
+    if (!key || key === loadedUrl) {
       return;
     }
-    loadedUrl = url;
+    loadedUrl = key;
     container.dataset.state = "loading";
-    fetch(url, { credentials: "same-origin", headers: { Accept: "application/geo+json" } })
-      .then(function (response) {
-        if (!response.ok) {
-          throw new Error("HTTP " + response.status);
+    var request = communes
+      ? fetchJson(current.valuesUrl, "application/json").then(function (values) {
+        if (key === loadedUrl) {
+          recolour(values);
         }
-        return response.json();
       })
-      .then(function (collection) {
-        if (url !== loadedUrl) {
-          return; // a newer scenario was asked meanwhile
+      : fetchJson(current.geojsonUrl, "application/geo+json").then(function (collection) {
+        if (!communes) {
+          draw(collection);
+        } else if (key === loadedUrl) { // drawn meanwhile by an earlier answer: take this one's values
+          var values = {};
+          collection.features.forEach(function (feature) { values[feature.properties.code] = feature.properties; });
+          recolour(values);
         }
-        if (communes) {
-          map.removeLayer(communes);
+      });
+    request
+      .then(function () {
+        if (key === loadedUrl) { // a newer scenario was asked meanwhile: its answer will finish the job
+          applied(key);
         }
-        communes = L.geoJSON(collection, {
-          style: style,
-          onEachFeature: function (feature, item) {
-            item.bindTooltip(summary(feature.properties), { sticky: true });
-            item.bindPopup(function () { return communePopup(feature.properties); });
-          },
-        }).addTo(map);
-        siteLayer.bringToFront && siteLayer.bringToFront();
-        if (firstLoad) {
-          var bounds = communes.getBounds();
-          if (bounds.isValid()) {
-            map.fitBounds(bounds, { padding: [8, 8], animate: false });
-          } else {
-            helpers.fitSites(map, config.sites);
-          }
-          firstLoad = false;
-        }
-        container.dataset.communes = String(collection.features.length);
-        container.dataset.state = "ready";
-        var checked = document.querySelector('input[name="couche"]:checked');
-        show(checked ? checked.value : "apl");
       })
       .catch(function () {
         container.dataset.state = "error";
