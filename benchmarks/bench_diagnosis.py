@@ -132,18 +132,19 @@ def main() -> Report:
         value=round(warm, 3),
         unit="s",
     )
-    first_what_if, *warm_what_if = pages["what_if"]
+    first_what_if, *warm_what_if = pages["in_page"]
     fragment = statistics.median(pages["fragment"])
     warm_median = statistics.median(warm_what_if)
     report.add(
-        f"Manual what-if, from the click to the figures updated (a commune added, {len(pages['what_if'])} in turn)",
-        f"first {first_what_if * 1000:.0f} ms, then median {warm_median * 1000:.0f} ms, max "
-        f"{max(warm_what_if) * 1000:.0f} ms; map recoloured {statistics.median(pages['map_update']) * 1000:.0f} ms "
-        "after the click (median)",
+        f"Manual what-if, from the click to the new figures in the page (a commune added, {len(pages['in_page'])} "
+        "in turn; timed in the page, from the click event to the figures swapped in)",
+        f"first {first_what_if:.0f} ms, then median {warm_median:.0f} ms, max {max(warm_what_if):.0f} ms; "
+        f"seen by the test driver {statistics.median(pages['what_if']) * 1000:.0f} ms (median), map recoloured "
+        f"{statistics.median(pages['map_update']) * 1000:.0f} ms after the click (median)",
         reference=f"figures fragment fetched alone: median {fragment * 1000:.0f} ms",
         target=f"< {TARGET_WHAT_IF_MS:.0f} ms",
-        met=max(pages["what_if"]) * 1000 < TARGET_WHAT_IF_MS,
-        value=round(warm_median * 1000, 1),
+        met=max(pages["in_page"]) < TARGET_WHAT_IF_MS,
+        value=round(warm_median, 1),
         unit="ms",
     )
     pdf_warm = statistics.median(pages["pdf"])
@@ -194,6 +195,19 @@ def _measure_pages(base: str, scenario_id: int) -> dict:
         page.locator('[data-testid="diagnosis-map"][data-state="ready"]').wait_for()
         page.get_by_test_id("scenario").locator("summary").click()
         diagnosis_map = page.locator('[data-testid="diagnosis-map"]')
+        # in the page itself: from the click (the browser's event) to the new figures in the document
+        page.evaluate("""() => {
+            window.__whatIf = [];
+            document.addEventListener("click", (event) => {
+                if (event.target.closest('[data-testid="scenario-form"] button')) { window.__clickAt = performance.now(); }
+            }, true);
+            document.body.addEventListener("htmx:load", (event) => {
+                if (window.__clickAt && event.target.id === "figures") {
+                    window.__whatIf.push(performance.now() - window.__clickAt);
+                    window.__clickAt = null;
+                }
+            });
+        }""")
         for commune in WHAT_IF_COMMUNES:
             field = page.get_by_label("Envisager un site dans la commune (code INSEE ou nom)")
             field.fill(commune)
@@ -205,6 +219,7 @@ def _measure_pages(base: str, scenario_id: int) -> dict:
             diagnosis_map.and_(page.locator('[data-state="ready"]')).wait_for()
             results["map_update"].append(time.perf_counter() - started)
             page.wait_for_timeout(500)
+        results["in_page"] = page.evaluate("() => window.__whatIf")
             started = time.perf_counter()
             context.request.get(
                 f"{base}/territoire/diagnostic/chiffres/", params={"zone": ZONE, "ajout": commune}

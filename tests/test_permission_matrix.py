@@ -12,7 +12,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from maille.accounts.models import Role
 from maille.accounts.permissions import PERMISSION_ROLES
-from maille.diagnosis.models import OptimisationRun, RunState, Scenario
+from maille.diagnosis.models import OptimisationRun, RunState, Scenario, SupplyImport
+from tests.diagnosis.conftest import save_drees_bands
 from tests.factories import DepartementFactory, NetworkRoleFactory, RegionFactory, SiteFactory
 from tests.scheduling.test_views_support import appointment_at, matrix_user
 
@@ -38,6 +39,7 @@ POST_ONLY = {
     "diagnosis:scenario_delete": {},
     "diagnosis:optimisation_cancel": {},
     "diagnosis:optimisation_save": {"name": "Proposition"},
+    "diagnosis:supply_delete": {},
 }
 # Namespaces with their own test suites (Django admin; /api/v1 and /fhir check tokens and roles themselves).
 OTHER_SUITES = {"admin", "api", "fhir"}
@@ -119,7 +121,15 @@ def world(db):
         )  # fmt: skip
         for code, commune in (("55", "55498"), ("52", "52121"))
     }
+    save_drees_bands()
+    supplies = {
+        code: SupplyImport.objects.create(name=code, sha256="0" * 64, departements=[code],
+                                          communes={commune: {"gps": 1, "activity": 4000.0}}, practitioners=1)
+        for code, commune in (("55", "55498"), ("52", "52121"))
+    }  # fmt: skip
     return {
+        "supply_id": supplies["55"].pk,
+        "other_supply_id": supplies["52"].pk,
         "site": inside,
         "other_site": outside,
         "doctor": doctor_role.professional,
@@ -139,6 +149,7 @@ def _kwargs_for(pattern: URLPattern, world, in_scope: bool) -> dict[str, object]
         "code": "55" if in_scope else "52",
         "scenario_id": world["scenario_id" if in_scope else "other_scenario_id"],
         "run_id": world["run_id" if in_scope else "other_run_id"],
+        "supply_id": world["supply_id" if in_scope else "other_supply_id"],
     }
     names = list(pattern.pattern.converters) if hasattr(pattern.pattern, "converters") else []
     missing = [name for name in names if name not in values]

@@ -15,13 +15,14 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from maille.accounts.models import Role
-from maille.diagnosis.models import OptimisationRun, RunState
+from maille.diagnosis.models import OptimisationRun, RunState, SupplyImport
 from maille.diagnosis.optimiser import OptimisationRequest
 from maille.diagnosis.scenarios import scenario_create
 from maille.diagnosis.zones import zone_for
 from maille.directory.models import Profession
 from tests.browser.conftest import PASSWORD
 from tests.browser.pages import BasePage, LoginPage
+from tests.diagnosis.conftest import save_drees_bands
 from tests.factories import ProfessionalFactory, user_with_role
 from tests.scheduling.test_views_support import appointment_at
 from tests.test_permission_matrix import _named_routes
@@ -32,7 +33,7 @@ NOT_HTML = {
     "diagnosis:geojson", "diagnosis:values", "diagnosis:scenario_report_pdf",
     # POST-only actions (they answer a redirect): their forms are audited on the pages that hold them
     "diagnosis:scenario_create", "diagnosis:scenario_delete", "diagnosis:optimisation_cancel",
-    "diagnosis:optimisation_save",
+    "diagnosis:optimisation_save", "diagnosis:supply_delete",
 }  # fmt: skip
 # HTMX fragments → (the page that loads them, the query the page sends).
 FRAGMENTS = {
@@ -90,9 +91,13 @@ def world(network):
         result={"rows": [{"rank": 1, "code": "55001", "name": "Commune fictive 1", "population": 200}],
                 "summary": {"status": "Optimal", "gap": 0.0, "covered_population": 200, "population": 300}},
     )  # fmt: skip
+    save_drees_bands()
+    supply = SupplyImport.objects.create(name="Médecins", sha256="0" * 64, departements=["55"],
+                                         communes={"55009": {"gps": 2, "activity": 9000.0}}, practitioners=2)  # fmt: skip
     return {
         "admin": admin,
         "doctor": doctor.user,
+        "supply_id": supply.pk,
         "scenario_id": scenario.pk,
         "run_id": run.pk,
         "site_id": site.pk,

@@ -99,3 +99,31 @@ def test_an_optimisation_runs_to_its_end_and_is_compared(page, live_server, netw
     comparison = page.get_by_test_id("comparison")
     expect(comparison.get_by_role("columnheader")).to_have_count(4)  # indicator, today, two scenarios
     expect(comparison).to_contain_text("Heures de médecin téléconsultant par semaine")
+
+
+def test_a_supply_file_is_refused_with_its_report_then_compared(page, live_server, network, tmp_path):
+    from maille.territory.models import AplParameter
+
+    save_drees_bands()
+    for rank, (value, lower, upper) in enumerate([(0.0, 0, 250), (3600.0, 251, 3600), (None, 3601, 6000),
+                                                  (6000.0, 6000, None)], start=1):  # fmt: skip
+        AplParameter.objects.create(year=2023, table=AplParameter.Table.ACTIVITY, rank=rank, label=str(rank),
+                                    value=value, lower_bound=lower, upper_bound=upper)  # fmt: skip
+    bad, good = tmp_path / "faux.csv", tmp_path / "medecins.csv"
+    bad.write_text("code_commune;activite_actes\n55001;4000\n99999;12\n55002;-3\n", encoding="utf-8")
+    good.write_text("code_commune;activite_actes\n55001;4000\n55009;5200\n", encoding="utf-8")
+    LoginPage(page, live_server.url).open().log_in(network["coordinator"].username, PASSWORD)
+    page.goto(f"{live_server.url}/territoire/diagnostic/")
+    page.get_by_test_id("supply-link").click()
+    page.get_by_label("Nom de cette offre").fill("Médecins de la Meuse")
+    page.get_by_label("Fichier CSV (10 Mo au plus)").set_input_files(str(bad))
+    page.get_by_role("button", name="Importer").click()
+    expect(page.get_by_test_id("supply-report")).to_contain_text("Rien n'a été importé : 2 erreurs.")
+    expect(page.get_by_test_id("supply-error")).to_have_count(2)
+    expect(page.get_by_test_id("supply-error").first).to_contain_text("Commune inconnue")
+    expect(page.get_by_label("Nom de cette offre")).to_have_value("Médecins de la Meuse")
+    page.get_by_label("Fichier CSV (10 Mo au plus)").set_input_files(str(good))
+    page.get_by_role("button", name="Importer").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Médecins de la Meuse")
+    expect(page.get_by_test_id("supply-figures")).to_contain_text("calculée avec ce fichier")
+    expect(page.get_by_test_id("supply-commune").first).to_be_visible()
