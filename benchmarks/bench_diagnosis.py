@@ -219,12 +219,12 @@ def _measure_pages(base: str, scenario_id: int) -> dict:
             diagnosis_map.and_(page.locator('[data-state="ready"]')).wait_for()
             results["map_update"].append(time.perf_counter() - started)
             page.wait_for_timeout(500)
-        results["in_page"] = page.evaluate("() => window.__whatIf")
             started = time.perf_counter()
             context.request.get(
                 f"{base}/territoire/diagnostic/chiffres/", params={"zone": ZONE, "ajout": commune}
             )
             results["fragment"].append(time.perf_counter() - started)
+        results["in_page"] = page.evaluate("() => window.__whatIf")
         report_query = f"s={scenario_id}"
         started = time.perf_counter()
         pdf = context.request.get(f"{base}/territoire/scenarios/rapport.pdf?{report_query}", timeout=120_000)
