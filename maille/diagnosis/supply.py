@@ -330,7 +330,9 @@ def compare_with_published(user: Any, zone: Zone, supply: SupplyImport) -> Suppl
         return SupplyComparison([], apl_year)
     decay = distance_decay(apl_year)
     reach_km = TRAVEL_ENGINE.radius_km(decay.max_minutes)
-    box = Box.around([r[5] for r in communes], [r[6] for r in communes])
+    box = Box.around(
+        [float(r[5]) for r in communes], [float(r[6]) for r in communes]
+    )  # placed: filtered above
     around = Surroundings.within(box.widened(2 * reach_km))
     position = {code: i for i, code in enumerate(around.codes)}
     supply_per_commune = np.zeros(len(around.codes))

@@ -1,5 +1,5 @@
-"""Scenario pages: save a drawn network, read one with its sizing, change its assumptions, compare several;
-and the optimiser: ask for k new sites, follow the run, cancel it, save its proposal."""
+"""Scenario pages: save a drawn network, read one with its sizing, change its assumptions, compare several,
+and the committee report of one to four of them (HTML and PDF)."""
 
 from __future__ import annotations
 
@@ -16,21 +16,12 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from maille.accounts.permissions import has_permission, require_permission
-from maille.territory.models import SOUS_DENSE_APL_THRESHOLD
 from maille.territory.selectors import APL_CLASSES
 
 from .assumptions import FIELDS, Assumptions
 from .figures import Diagnosis, diagnose, size_network
-from .models import OptimisationRun, Scenario, ScenarioOrigin
+from .models import Scenario
 from .optimiser import (
-    CANDIDATE_RULES,
-    MODELS,
-    WEIGHTS,
-    OptimisationError,
-    OptimisationRequest,
-    cancel_optimisation,
-    parse_request,
-    request_optimisation,
     runs_visible_to,
 )
 from .report import Bar, commune_outlines, svg_bars, svg_map
@@ -44,19 +35,8 @@ from .scenarios import (
     scenarios_visible_to,
     what_if_query,
 )
-from .supply import (
-    MAX_BYTES,
-    MAX_REPORTED_ERRORS,
-    RowError,
-    SupplyFileError,
-    compare_with_published,
-    supply_import_create,
-    supply_import_delete,
-    supply_imports_visible_to,
-)
-from .territory_inputs import TerritoryInputError
 from .views import _zone_of, diagnosis_page_response
-from .zones import zone_for, zones_visible_to
+from .zones import zone_for
 
 MAX_COMPARED = 4
 
@@ -373,187 +353,3 @@ def scenario_report_pdf(request: HttpRequest) -> HttpResponse:
         f'attachment; filename="rapport-{zone.kind}-{zone.code.replace(",", "-")}.pdf"'
     )
     return response
-
-
-# --- the optimiser ------------------------------------------------------------------------------------------
-@require_http_methods(["GET", "POST"])
-@require_permission("diagnosis.plan")
-def optimise(request: HttpRequest) -> HttpResponse:
-    source = request.POST if request.method == "POST" else request.GET
-    query = QueryDict(mutable=True)
-    query["zone"] = source.get("zone", "")
-    zone, zones = _zone_of(request, query if query["zone"] else None)
-    errors: dict[str, str] = {}
-    values = OptimisationRequest().as_dict()
-    if request.method == "POST":
-        values.update({k: request.POST.get(k, "") for k in values})
-        try:
-            run = request_optimisation(request.user, zone, parse_request(request.user, zone, request.POST))
-            return redirect("diagnosis:optimisation", run_id=run.pk)
-        except OptimisationError as error:
-            errors = error.errors
-    context = {
-        "zone": zone,
-        "zones": zones,
-        "values": values,
-        "errors": errors,
-        "models": MODELS,
-        "rules": CANDIDATE_RULES,
-        "weights": WEIGHTS,
-        "runs": list(runs_visible_to(request.user).filter(zone_key=zone.key)[:10]),
-    }
-    return render(request, "diagnosis/optimise.html", context, status=422 if errors else 200)
-
-
-def _run_or_404(request: HttpRequest, pk: int) -> OptimisationRun:
-    return get_object_or_404(runs_visible_to(request.user), pk=pk)
-
-
-def _run_context(request: HttpRequest, run: OptimisationRun) -> dict[str, Any]:
-    zone = zone_for(request.user, run.zone_key)
-    if zone is None:
-        raise Http404
-    rows = run.result.get("rows", []) if run.result else []
-    summary = run.result.get("summary", {}) if run.result else {}
-    proposal_query = urlencode([("zone", zone.key), *[("ajout", row["code"]) for row in rows]])
-    return {
-        "run": run,
-        "zone": zone,
-        "rows": rows,
-        "summary": summary,
-        "parameters": run.parameters,
-        "model_label": MODELS.get(run.parameters.get("model", ""), ""),
-        "rule_label": CANDIDATE_RULES.get(run.parameters.get("candidates", ""), ""),
-        "proposal_query": proposal_query,
-        "proven": summary.get("status") == "Optimal",
-        "can_plan": has_permission(request.user, "diagnosis.plan"),
-        "default_name": _("Proposition de %(k)s sites — %(zone)s") % {"k": run.parameters.get("k"), "zone": zone.label},
-        "save_errors": {},
-    }  # fmt: skip
-
-
-@require_GET
-@require_permission("diagnosis.view")
-def optimisation(request: HttpRequest, run_id: int) -> HttpResponse:
-    run = _run_or_404(request, run_id)
-    return render(request, "diagnosis/optimisation.html", _run_context(request, run))
-
-
-@require_GET
-@require_permission("diagnosis.view")
-def optimisation_state(request: HttpRequest, run_id: int) -> HttpResponse:
-    """The run's progress (HTMX, polled every second while it runs)."""
-    run = _run_or_404(request, run_id)
-    # a finished run's fragment has no trigger left: the swap itself ends the polling
-    return render(request, "diagnosis/_optimisation_state.html", _run_context(request, run))
-
-
-@require_permission("diagnosis.plan")
-@require_POST
-def optimisation_cancel(request: HttpRequest, run_id: int) -> HttpResponse:
-    run = cancel_optimisation(request.user, _run_or_404(request, run_id))
-    return redirect("diagnosis:optimisation", run_id=run.pk)
-
-
-@require_permission("diagnosis.plan")
-@require_POST
-def optimisation_save(request: HttpRequest, run_id: int) -> HttpResponse:
-    """Save a finished run's proposal as a scenario (its parameters, status and gap kept with it)."""
-    run = _run_or_404(request, run_id)
-    context = _run_context(request, run)
-    if run.state != "done" or not context["rows"]:
-        context["save_errors"] = {"run": _("Seule une optimisation terminée peut être enregistrée.")}
-        return render(request, "diagnosis/optimisation.html", context, status=409)
-    try:
-        scenario = scenario_create(
-            request.user, context["zone"], name=request.POST.get("name", ""),
-            added=[row["code"] for row in context["rows"]], origin=ScenarioOrigin.OPTIMISER,
-            optimisation={"parameters": run.parameters, "summary": context["summary"], "run": run.pk},
-        )  # fmt: skip
-    except ScenarioError as error:
-        context["save_errors"] = error.errors
-        context["default_name"] = request.POST.get("name", "")
-        return render(request, "diagnosis/optimisation.html", context, status=422)
-    OptimisationRun.objects.filter(pk=run.pk).update(scenario=scenario)
-    return redirect("diagnosis:scenario_detail", scenario_id=scenario.pk)
-
-
-# --- one's own supply data ----------------------------------------------------------------------------------
-SUPPLY_TABLE_ROWS = 40
-
-
-@require_http_methods(["GET", "POST"])
-@require_permission("diagnosis.view")
-def supply_list(request: HttpRequest) -> HttpResponse:
-    """The imported supply files, and (for planners) the upload form with its row-level report."""
-    can_plan = has_permission(request.user, "diagnosis.plan")
-    report: SupplyFileError | None = None
-    if request.method == "POST":
-        if not can_plan:
-            raise PermissionDenied
-        upload = request.FILES.get("fichier")
-        if upload is None:
-            report = SupplyFileError([RowError(0, "fichier", "", _("Choisissez un fichier CSV."))])
-        elif upload.size and upload.size > MAX_BYTES:
-            report = SupplyFileError(
-                [RowError(0, "fichier", "", _("Fichier trop volumineux (10 Mo au plus)."))]
-            )
-        else:
-            try:
-                supply = supply_import_create(
-                    request.user, name=request.POST.get("nom", ""), data=upload.read(),
-                    file_name=upload.name or "", exclude_65_and_over=bool(request.POST.get("moins_de_65")),
-                )  # fmt: skip
-                return redirect("diagnosis:supply_detail", supply_id=supply.pk)
-            except SupplyFileError as error:
-                report = error
-    context = {
-        "imports": list(supply_imports_visible_to(request.user).select_related("uploaded_by")),
-        "can_plan": can_plan,
-        "report": report,
-        "name_value": request.POST.get("nom", "") if report else "",
-        "max_reported": MAX_REPORTED_ERRORS,
-    }
-    return render(request, "diagnosis/supply_list.html", context, status=422 if report else 200)
-
-
-@require_GET
-@require_permission("diagnosis.view")
-def supply_detail(request: HttpRequest, supply_id: int) -> HttpResponse:
-    supply = get_object_or_404(supply_imports_visible_to(request.user), pk=supply_id)
-    zones = zones_visible_to(request.user)
-    covered = [z for z in zones["departement"] if z.code in supply.departements]
-    requested = request.GET.get("zone", "")
-    zone = zone_for(request.user, requested) if requested else (covered[0] if covered else None)
-    if zone is None:
-        raise Http404
-    try:
-        comparison = compare_with_published(request.user, zone, supply)
-    except TerritoryInputError as error:
-        return render(
-            request, "diagnosis/report_errors.html", {"errors": [str(error)], "max_compared": 0}, status=409
-        )
-    order = request.GET.get("tri", "ecart")
-    ranked = sorted(
-        (r for r in comparison.rows if r.population > 0 and r.difference is not None),
-        key=(lambda r: -abs(r.difference or 0)) if order == "ecart" else (lambda r: r.computed),
-    )
-    context = {
-        "supply": supply,
-        "zone": zone,
-        "zones": [z for kind in zones.values() for z in kind],
-        "comparison": comparison,
-        "table": ranked[:SUPPLY_TABLE_ROWS],
-        "order": order,
-        "can_plan": has_permission(request.user, "diagnosis.plan"),
-        "sous_dense_threshold": SOUS_DENSE_APL_THRESHOLD,
-    }
-    return render(request, "diagnosis/supply_detail.html", context)
-
-
-@require_permission("diagnosis.plan")
-@require_POST
-def supply_delete(request: HttpRequest, supply_id: int) -> HttpResponse:
-    supply = get_object_or_404(supply_imports_visible_to(request.user), pk=supply_id)
-    supply_import_delete(request.user, supply)
-    return redirect("diagnosis:supply_list")
