@@ -331,7 +331,7 @@ def compare_with_published(user: Any, zone: Zone, supply: SupplyImport) -> Suppl
     decay = distance_decay(apl_year)
     reach_km = TRAVEL_ENGINE.radius_km(decay.max_minutes)
     box = Box.around(
-        [float(r[5]) for r in communes], [float(r[6]) for r in communes]
+        [r[5] or 0.0 for r in communes], [r[6] or 0.0 for r in communes]
     )  # placed: filtered above
     around = Surroundings.within(box.widened(2 * reach_km))
     position = {code: i for i, code in enumerate(around.codes)}
