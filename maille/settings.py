@@ -269,6 +269,8 @@ PUBLIC_RATE_LIMITS = {
     "check_per_address": (30, 3600),
 }
 
+# How long (seconds) a process reuses today's diagnosis of a zone for a user between two what-ifs (0: never).
+DIAGNOSIS_TODAY_CACHE_SECONDS = int(os.environ.get("DIAGNOSIS_TODAY_CACHE_SECONDS", "30"))
 # Longest a single HiGHS solve of the web optimiser may run (seconds); past it, its best solution and gap.
 DIAGNOSIS_OPTIMISER_SECONDS = float(os.environ.get("DIAGNOSIS_OPTIMISER_SECONDS", "120"))
 

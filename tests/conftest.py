@@ -35,6 +35,15 @@ def _public_slots_computed_each_time(settings):
 
 
 @pytest.fixture(autouse=True)
+def _diagnosis_computed_each_time(settings):
+    # The same: today's diagnosis of a zone is not kept between requests (its cache is tested on its own).
+    from maille.diagnosis.views import forget_today_diagnoses
+
+    settings.DIAGNOSIS_TODAY_CACHE_SECONDS = 0
+    forget_today_diagnoses()
+
+
+@pytest.fixture(autouse=True)
 def _strict_templates(settings):
     for template in settings.TEMPLATES:
         template["OPTIONS"]["string_if_invalid"] = InvalidTemplateVariable("%s")

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import csv
 import json
+import threading
+import time
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -106,10 +108,41 @@ def _zone_of(request: HttpRequest, query: QueryDict | None = None) -> tuple[Zone
     return zones["departement"][0], zones
 
 
+# Today's diagnosis of a zone, kept a few seconds per user and zone: a what-if then computes only its own
+# network (the page and its fragments ask for today's again at each click). Occupancy a few seconds old is
+# harmless; a user's scope is in the key.
+_today_cache: dict[tuple[int, str], tuple[float, Diagnosis]] = {}
+_today_lock = threading.Lock()
+TODAY_CACHE_SIZE = 256
+
+
+def today_diagnosis(request: HttpRequest, zone: Zone) -> Diagnosis:
+    seconds = settings.DIAGNOSIS_TODAY_CACHE_SECONDS
+    key = (int(request.user.pk), zone.key)
+    now = time.monotonic()
+    if seconds > 0:
+        with _today_lock:
+            kept = _today_cache.get(key)
+        if kept is not None and now - kept[0] < seconds:
+            return kept[1]
+    today = diagnose(request.user, zone)
+    if seconds > 0:
+        with _today_lock:
+            if len(_today_cache) >= TODAY_CACHE_SIZE:
+                _today_cache.pop(next(iter(_today_cache)))
+            _today_cache[key] = (now, today)
+    return today
+
+
+def forget_today_diagnoses() -> None:
+    with _today_lock:
+        _today_cache.clear()
+
+
 def _diagnosis_context(request: HttpRequest, zone: Zone, query: QueryDict | None = None) -> dict[str, object]:
     """Today's figures, and the hand-drawn scenario of the query (``ajout``: communes, ``retrait``: sites)."""
     query = request.GET if query is None else query
-    today = diagnose(request.user, zone)
+    today = today_diagnosis(request, zone)
     drawn = check_what_if(
         request.user, zone, query.getlist("ajout"), query.getlist("retrait"),
         zone_site_ids={site.pk for site in today.sites},

@@ -255,3 +255,25 @@ def test_the_map_layer_and_downloads_follow_the_scenario_of_the_query(client, ne
     refused = client.get(reverse("diagnosis:csv"), {**base, "ajout": "52001"})
     assert refused.status_code == 400
     assert "hors de la zone" in refused.content.decode()
+
+
+def test_todays_diagnosis_is_kept_between_what_ifs_for_its_user_and_zone(client, network, settings):
+    from maille.diagnosis import views
+
+    settings.DIAGNOSIS_TODAY_CACHE_SECONDS = 30
+    views.forget_today_diagnoses()
+    coordinator = user_with_role(Role.COORDINATOR, departement_id="55")
+    client.force_login(coordinator)
+    url = reverse("diagnosis:figures")
+    client.get(url, {"zone": "departement:55", "ajout": "55002"})
+    assert list(views._today_cache) == [(coordinator.pk, "departement:55")]
+    kept = views._today_cache[(coordinator.pk, "departement:55")][1]
+    client.get(url, {"zone": "departement:55", "ajout": "55003"})
+    assert views._today_cache[(coordinator.pk, "departement:55")][1] is kept  # not computed again
+    client.force_login(user_with_role(Role.EVALUATOR, departement_id="55"))
+    client.get(url, {"zone": "departement:55"})
+    assert len(views._today_cache) == 2  # another user: another entry (their scope may differ)
+    settings.DIAGNOSIS_TODAY_CACHE_SECONDS = 0
+    views.forget_today_diagnoses()
+    client.get(url, {"zone": "departement:55"})
+    assert views._today_cache == {}
