@@ -72,6 +72,27 @@ class AssumptionsError(ValueError):
         self.errors = errors
 
 
+def checked_number(
+    raw: Any, *, label: Any, low: float, high: float, integer: bool = False, unit: Any = ""
+) -> float:
+    """A submitted number (a decimal comma is fine) within its bounds, or ``ValueError`` with the French
+    message naming the field: the one check of every bounded number of the diagnosis (assumptions, optimiser)."""
+    if isinstance(raw, bool):
+        raise ValueError(_("%(label)s : un nombre est attendu.") % {"label": label})
+    try:
+        number = float(raw) if isinstance(raw, int | float) else float(str(raw).replace(",", ".").strip())
+    except ValueError:
+        raise ValueError(_("%(label)s : un nombre est attendu.") % {"label": label}) from None
+    if number != number or not low <= number <= high:
+        raise ValueError(_("%(label)s : entre %(min)s et %(max)s %(unit)s.") % {
+            "label": label, "min": f"{low:g}".replace(".", ","), "max": f"{high:g}".replace(".", ","),
+            "unit": unit,
+        })  # fmt: skip
+    if integer and number != int(number):
+        raise ValueError(_("%(label)s : un nombre entier est attendu.") % {"label": label})
+    return int(number) if integer else number
+
+
 def parse_assumptions(values: Mapping[str, Any]) -> Assumptions:
     """Assumptions from submitted or stored values (missing ones take their default); raises
     :class:`AssumptionsError` naming every field that is not a number in its range."""
@@ -82,22 +103,16 @@ def parse_assumptions(values: Mapping[str, Any]) -> Assumptions:
         if raw is None or (isinstance(raw, str) and not raw.strip()):
             continue
         try:
-            number = float(str(raw).replace(",", ".").strip()) if not isinstance(raw, int | float) else raw
-        except ValueError:
-            errors[spec.name] = _("%(label)s : un nombre est attendu.") % {"label": spec.label}
-            continue
-        if isinstance(number, bool) or number != number or not spec.minimum <= number <= spec.maximum:
-            errors[spec.name] = _("%(label)s : entre %(min)s et %(max)s %(unit)s.") % {
-                "label": spec.label,
-                "min": f"{spec.minimum:g}".replace(".", ","),
-                "max": f"{spec.maximum:g}".replace(".", ","),
-                "unit": spec.unit,
-            }
-            continue
-        if spec.integer and number != int(number):
-            errors[spec.name] = _("%(label)s : un nombre entier est attendu.") % {"label": spec.label}
-            continue
-        chosen[spec.name] = int(number) if spec.integer else float(number)
+            chosen[spec.name] = checked_number(
+                raw,
+                label=spec.label,
+                low=spec.minimum,
+                high=spec.maximum,
+                integer=spec.integer,
+                unit=spec.unit,
+            )
+        except ValueError as error:
+            errors[spec.name] = str(error)
     if errors:
         raise AssumptionsError(errors)
     names = {f.name for f in fields(Assumptions)}

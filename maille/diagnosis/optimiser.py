@@ -29,10 +29,11 @@ from maille.core.audit import audit_record
 from maille.directory.models import Organisation, OrganisationKind
 from maille.planning.highs_model import interrupt_when
 
+from .assumptions import checked_number
 from .models import OptimisationRun, RunState
 from .plan_runs import run_optimise
 from .territory_inputs import TerritoryInputError, load_territory, travel_time_engine
-from .zones import Zone, zone_communes, zone_for, zones_visible_to
+from .zones import Zone, visible_zone_keys, zone_communes, zone_for
 
 logger = logging.getLogger(__name__)
 
@@ -81,16 +82,8 @@ class OptimisationRequest:
 
 def runs_visible_to(user: Any) -> QuerySet[OptimisationRun]:
     """Runs whose zone the user may see (the same rule as scenarios)."""
-    zones = zones_visible_to(user)
-    keys = {zone.key for kind in zones.values() for zone in kind}
-    others = [
-        key
-        for key in OptimisationRun.objects.exclude(zone_key__in=keys)
-        .values_list("zone_key", flat=True)
-        .distinct()
-        if zone_for(user, key) is not None
-    ]
-    return OptimisationRun.objects.filter(zone_key__in=keys | set(others))
+    keys = OptimisationRun.objects.values_list("zone_key", flat=True).distinct()
+    return OptimisationRun.objects.filter(zone_key__in=visible_zone_keys(user, keys))
 
 
 def candidate_codes(user: Any, zone: Zone, rule: str) -> list[str]:
@@ -141,17 +134,10 @@ def _number(
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return default
     try:
-        value = float(str(raw).replace(",", ".").strip())
-    except ValueError:
-        errors[field] = _("%(label)s : un nombre est attendu.") % {"label": label}
+        return checked_number(raw, label=label, low=low, high=high, integer=integer)
+    except ValueError as error:
+        errors[field] = str(error)
         return default
-    if value != value or not low <= value <= high or (integer and value != int(value)):
-        kind = _("un nombre entier") if integer else _("un nombre")
-        errors[field] = _("%(label)s : %(kind)s entre %(low)s et %(high)s.") % {
-            "label": label, "kind": kind, "low": f"{low:g}", "high": f"{high:g}",
-        }  # fmt: skip
-        return default
-    return value
 
 
 def request_optimisation(user: Any, zone: Zone, request: OptimisationRequest) -> OptimisationRun:

@@ -17,12 +17,11 @@ from django.utils.translation import gettext as _
 
 from maille.core.audit import audit_record, changed_fields
 from maille.directory.selectors import sites_visible_to
-from maille.territory.selectors import departements_visible_to
 
 from .assumptions import Assumptions, AssumptionsError, parse_assumptions
 from .figures import WhatIf
 from .models import Scenario, ScenarioOrigin
-from .zones import Zone, zone_communes, zone_for, zones_visible_to
+from .zones import Zone, visible_zone_keys, zone_communes, zone_for
 
 MAX_ENVISAGED = 30
 MAX_NAME = 120
@@ -38,17 +37,8 @@ class ScenarioError(ValueError):
 
 def scenarios_visible_to(user: Any) -> QuerySet[Scenario]:
     """Scenarios whose zone the user may see."""
-    zones = zones_visible_to(user)
-    keys = {zone.key for kind in zones.values() for zone in kind}
-    departements = set(departements_visible_to(user).values_list("code", flat=True))
-    several = [
-        key
-        for key in Scenario.objects.filter(zone_key__startswith="departements:")
-        .values_list("zone_key", flat=True)
-        .distinct()
-        if set(key.partition(":")[2].split(",")) <= departements
-    ]
-    return Scenario.objects.filter(Q(zone_key__in=keys) | Q(zone_key__in=several))
+    keys = Scenario.objects.values_list("zone_key", flat=True).distinct()
+    return Scenario.objects.filter(zone_key__in=visible_zone_keys(user, keys))
 
 
 def scenario_zone(user: Any, scenario: Scenario) -> Zone:

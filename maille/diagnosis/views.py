@@ -118,7 +118,7 @@ TODAY_CACHE_SIZE = 256
 
 def today_diagnosis(request: HttpRequest, zone: Zone) -> Diagnosis:
     seconds = settings.DIAGNOSIS_TODAY_CACHE_SECONDS
-    key = (int(request.user.pk), zone.key)
+    key = (request.user.pk or 0, zone.key)
     now = time.monotonic()
     if seconds > 0:
         with _today_lock:

@@ -7,6 +7,7 @@ and the scenarios saved on it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -92,6 +93,21 @@ def zone_for(user: Any, key: str) -> Zone | None:
             return None
         return several_departements(codes)
     return next((zone for zone in zones_visible_to(user)[kind] if zone.code == code), None)
+
+
+def visible_zone_keys(user: Any, keys: Iterable[str]) -> set[str]:
+    """The keys among ``keys`` naming a zone the user may see: the one rule of who sees a scenario, an
+    optimisation run or any record saved on a zone."""
+    zones = zones_visible_to(user)
+    listed = {zone.key for kind in zones.values() for zone in kind}
+    departements = {zone.code for zone in zones["departement"]}
+    visible = set()
+    for key in set(keys):
+        kind, _sep, code = key.partition(":")
+        if key in listed or (kind == "departements" and len(set(code.split(","))) > 1
+                             and set(code.split(",")) <= departements):  # fmt: skip
+            visible.add(key)
+    return visible
 
 
 def zone_communes(user: Any, zone: Zone) -> QuerySet[Commune]:
