@@ -13,4 +13,4 @@ class DiagnosisConfig(AppConfig):
 
         from .optimiser import fail_abandoned_runs
 
-        register(Job("diagnosis.abandoned_runs", _("optimisations abandonnées"), fail_abandoned_runs))
+        register(Job("optimisations_abandoned", _("optimisations abandonnées"), fail_abandoned_runs))

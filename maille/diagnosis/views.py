@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import threading
 import time
 from urllib.parse import urlencode
@@ -32,7 +33,7 @@ from maille.territory.views import map_labels
 from .figures import GAP_MINUTES, TRAVEL_LIMITS, CommuneRow, Diagnosis, diagnose, sorted_rows
 from .legend import TRAVEL_CLASSES, diagnosis_labels
 from .scenarios import check_what_if, what_if_query
-from .zones import Zone, zone_for, zones_visible_to
+from .zones import Zone, chosen_communes_refusal, zone_for, zones_visible_to
 
 
 @require_GET
@@ -95,9 +96,14 @@ SORTS = {
 
 
 def _zone_of(request: HttpRequest, query: QueryDict | None = None) -> tuple[Zone, dict[str, list[Zone]]]:
-    """The zone asked (``?zone=departement:55``) or the user's first département; 404 outside the scope."""
+    """The zone asked (``?zone=departement:55``, or ``?communes=55029,55545`` typed on the page) or the user's
+    first département; 404 outside the scope."""
     zones = zones_visible_to(request.user)
-    requested = (request.GET if query is None else query).get("zone", "")
+    source = request.GET if query is None else query
+    requested = source.get("zone", "")
+    typed = source.get("communes", "").strip()
+    if typed:
+        requested = "communes:" + ",".join(part for part in re.split(r"[\s,;]+", typed) if part)
     if requested:
         zone = zone_for(request.user, requested)
         if zone is None:
@@ -222,6 +228,8 @@ def diagnosis_page_response(
             "travelClasses": [{"upper": c.upper, "css": c.css_class} for c in TRAVEL_CLASSES],
         },
         "map_labels": {**map_labels(), **diagnosis_labels()},
+        "zone_error": "",
+        "typed_communes": zone.code if zone.kind == "communes" else "",
         **(extra or {}),
     })  # fmt: skip
     if status is None:
@@ -234,6 +242,15 @@ def diagnosis_page_response(
 def diagnosis_page(request: HttpRequest) -> HttpResponse:
     if not departements_visible_to(request.user).exists():
         return render(request, "diagnosis/no_territory.html")
+    typed = request.GET.get("communes", "").strip()
+    if typed:
+        refusal = chosen_communes_refusal(request.user, re.split(r"[\s,;]+", typed))
+        if refusal:  # the page of the user's first zone, the list kept in its field, the reason above it
+            query = request.GET.copy()
+            query.pop("communes")
+            zone, zones = _zone_of(request, query)
+            extra = {"zone_error": refusal, "typed_communes": typed}
+            return diagnosis_page_response(request, zone, zones, query, extra=extra, status=400)
     zone, zones = _zone_of(request)
     return diagnosis_page_response(request, zone, zones)
 

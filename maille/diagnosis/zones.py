@@ -1,7 +1,8 @@
-"""The zones a diagnosis covers: a département, several départements, an EPCI or a CPTS, in the user's scope.
+"""The zones a diagnosis covers: a département, several départements, an EPCI, a CPTS or communes chosen one by
+one, in the user's scope.
 
 A zone is named in URLs as ``<kind>:<code>`` (``departement:55``, ``departements:52,54,55``,
-``epci:200066165``, ``cpts:3``): no patient data, and the same key for the page, its downloads, its layers
+``epci:200066165``, ``cpts:3``, ``communes:55029,55545``): no patient data, and the same key for the page, its downloads, its layers
 and the scenarios saved on it.
 """
 
@@ -18,7 +19,8 @@ from maille.directory.models import Site
 from maille.territory.models import Commune, Cpts, Epci
 from maille.territory.selectors import communes_visible_to, departements_visible_to
 
-KINDS = ("departement", "departements", "epci", "cpts")
+KINDS = ("departement", "departements", "epci", "cpts", "communes")
+MAX_CHOSEN_COMMUNES = 500
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,7 @@ class Zone:
     def label(self) -> str:
         if self.kind == "departement":
             return f"{self.name} ({self.code})"
-        if self.kind == "departements":
+        if self.kind in ("departements", "communes"):
             return self.name
         prefix = {"epci": _("EPCI"), "cpts": _("CPTS")}[self.kind]
         return f"{prefix} — {self.name}"
@@ -86,6 +88,8 @@ def zone_for(user: Any, key: str) -> Zone | None:
     kind, _sep, code = key.partition(":")
     if kind not in KINDS or not code:
         return None
+    if kind == "communes":
+        return chosen_communes(user, code.split(","))
     if kind == "departements":
         codes = [c.strip() for c in code.split(",") if c.strip()]
         visible = set(departements_visible_to(user).values_list("code", flat=True))
@@ -93,6 +97,33 @@ def zone_for(user: Any, key: str) -> Zone | None:
             return None
         return several_departements(codes)
     return next((zone for zone in zones_visible_to(user)[kind] if zone.code == code), None)
+
+
+def chosen_communes(user: Any, codes: Iterable[str]) -> Zone | None:
+    """A zone of communes chosen one by one (INSEE codes), every one of them in the user's scope."""
+    wanted = sorted({c.strip().upper() for c in codes if c.strip()})
+    if not wanted or len(wanted) > MAX_CHOSEN_COMMUNES:
+        return None
+    found = communes_visible_to(user).filter(code__in=wanted).count()
+    if found != len(wanted):
+        return None
+    label = _("Sélection de %(count)s commune(s)") % {"count": len(wanted)}
+    return Zone("communes", ",".join(wanted), label)
+
+
+def chosen_communes_refusal(user: Any, codes: Iterable[str]) -> str:
+    """Why a list of communes makes no zone (French), empty when it does."""
+    wanted = sorted({c.strip().upper() for c in codes if c.strip()})
+    if not wanted:
+        return _("Indiquez au moins un code INSEE.")
+    if len(wanted) > MAX_CHOSEN_COMMUNES:
+        return _("Au plus %(max)s communes à la fois.") % {"max": MAX_CHOSEN_COMMUNES}
+    known = set(communes_visible_to(user).filter(code__in=wanted).values_list("code", flat=True))
+    unknown = [code for code in wanted if code not in known]
+    if unknown:
+        shown = ", ".join(unknown[:20]) + (" …" if len(unknown) > 20 else "")
+        return _("Communes inconnues ou hors de votre territoire : %(codes)s.") % {"codes": shown}
+    return ""
 
 
 def visible_zone_keys(user: Any, keys: Iterable[str]) -> set[str]:
@@ -105,7 +136,7 @@ def visible_zone_keys(user: Any, keys: Iterable[str]) -> set[str]:
     for key in set(keys):
         kind, _sep, code = key.partition(":")
         if key in listed or (kind == "departements" and len(set(code.split(","))) > 1
-                             and set(code.split(",")) <= departements):  # fmt: skip
+                             and set(code.split(",")) <= departements) or kind == "communes" and chosen_communes(user, code.split(",")) is not None:  # fmt: skip
             visible.add(key)
     return visible
 
@@ -117,6 +148,8 @@ def zone_communes(user: Any, zone: Zone) -> QuerySet[Commune]:
         return visible.filter(departement_id=zone.code)
     if zone.kind == "departements":
         return visible.filter(departement_id__in=zone.code.split(","))
+    if zone.kind == "communes":
+        return visible.filter(code__in=zone.code.split(","))
     if zone.kind == "epci":
         return visible.filter(epci_id=zone.code)
     return visible.filter(cpts__pk=int(zone.code))

@@ -96,15 +96,15 @@ def test_scenarios_are_created_read_and_refused_whole(client, network, coordinat
     assert forbidden.status_code == 403
 
 
-def test_an_optimisation_through_the_api(client, network, coordinator, django_capture_on_commit_callbacks):
+@pytest.mark.django_db(transaction=True)  # the worker closes its database connection
+def test_an_optimisation_through_the_api(client, network, coordinator):
     headers = bearer_for(coordinator)
     too_many = client.post("/api/v1/diagnosis/optimisations", {"zone": "departement:55", "k": 9},
                            content_type="application/json", headers=headers)  # fmt: skip
     assert too_many.status_code == 422
     assert too_many.json()["errors"][0]["parameter"] == "k"
-    with django_capture_on_commit_callbacks(execute=True):
-        queued = client.post("/api/v1/diagnosis/optimisations", {"zone": "departement:55", "k": 1},
-                             content_type="application/json", headers=headers)  # fmt: skip
+    queued = client.post("/api/v1/diagnosis/optimisations", {"zone": "departement:55", "k": 1},
+                         content_type="application/json", headers=headers)  # fmt: skip
     assert queued.status_code == 202
     run_id = queued.json()["id"]
     assert queued.json()["state"] == "queued"

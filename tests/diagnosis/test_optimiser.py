@@ -55,10 +55,10 @@ def test_a_request_is_checked_whole(network):
     )
 
 
-def test_the_worker_runs_a_request_to_its_proven_optimum(network, django_capture_on_commit_callbacks):
+@pytest.mark.django_db(transaction=True)  # the worker closes its database connection
+def test_the_worker_runs_a_request_to_its_proven_optimum(network):
     coordinator = user_with_role(Role.COORDINATOR, departement_id="55")
-    with django_capture_on_commit_callbacks(execute=True):
-        run = request_optimisation(coordinator, MEUSE, OptimisationRequest(k=1, minutes=20))
+    run = request_optimisation(coordinator, MEUSE, OptimisationRequest(k=1, minutes=20))
     assert run.state == RunState.QUEUED
     assert AuditEvent.objects.filter(action="optimisation.request", target_id=str(run.pk)).exists()
     call_command("db_worker", "--batch", "--interval", "0", verbosity=0)
@@ -128,7 +128,8 @@ def test_runs_left_running_by_a_stopped_worker_are_failed(network):
     assert "relancez" in run.error
 
 
-def test_the_pages_from_request_to_saved_proposal(client, network, django_capture_on_commit_callbacks):
+@pytest.mark.django_db(transaction=True)  # the worker closes its database connection
+def test_the_pages_from_request_to_saved_proposal(client, network):
     coordinator = user_with_role(Role.COORDINATOR, departement_id="55")
     client.force_login(coordinator)
     form = client.get(reverse("diagnosis:optimise"), {"zone": "departement:55"})
@@ -137,10 +138,9 @@ def test_the_pages_from_request_to_saved_proposal(client, network, django_captur
     assert refused.status_code == 422
     assert "seulement 4 communes candidates" in unescape(refused.content.decode())
     assert not OptimisationRun.objects.exists()
-    with django_capture_on_commit_callbacks(execute=True):
-        started = client.post(
-            reverse("diagnosis:optimise"), {"zone": "departement:55", "k": "1", "model": "mclp"}
-        )
+    started = client.post(
+        reverse("diagnosis:optimise"), {"zone": "departement:55", "k": "1", "model": "mclp"}
+    )
     run = OptimisationRun.objects.get()
     assert started.url == reverse("diagnosis:optimisation", args=[run.pk])
     waiting = client.get(reverse("diagnosis:optimisation_state", args=[run.pk]))

@@ -277,3 +277,28 @@ def test_todays_diagnosis_is_kept_between_what_ifs_for_its_user_and_zone(client,
     views.forget_today_diagnoses()
     client.get(url, {"zone": "departement:55"})
     assert views._today_cache == {}
+
+
+def test_a_zone_of_communes_chosen_one_by_one(client, network):
+    from maille.diagnosis.zones import chosen_communes, visible_zone_keys
+
+    coordinator = user_with_role(Role.COORDINATOR, departement_id="55")
+    zone = chosen_communes(coordinator, ["55003 ", "55001"])
+    assert (zone.key, zone.label) == ("communes:55001,55003", "Sélection de 2 commune(s)")
+    assert chosen_communes(coordinator, ["55001", "52001"]) is None  # one outside the scope
+    assert visible_zone_keys(coordinator, ["communes:55001,55003", "communes:52001"]) == {
+        "communes:55001,55003"
+    }
+    assert diagnose(coordinator, zone).population == 500 + 2000
+    client.force_login(coordinator)
+    page = client.get(reverse("diagnosis:diagnosis"), {"communes": "55001; 55003"})
+    assert page.status_code == 200
+    assert "Sélection de 2 commune(s)" in unescape(page.content.decode())
+    refused = client.get(reverse("diagnosis:diagnosis"), {"communes": "55001 52001"})
+    assert refused.status_code == 400
+    text = unescape(refused.content.decode())
+    assert "Communes inconnues ou hors de votre territoire : 52001." in text
+    assert 'value="55001 52001"' in text  # what was typed stays in its field
+    saved = scenario_create(coordinator, zone, name="Deux communes", added=["55003"])
+    assert saved.zone_key == "communes:55001,55003"
+    assert list(scenarios_visible_to(coordinator)) == [saved]

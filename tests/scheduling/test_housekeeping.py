@@ -294,6 +294,7 @@ def test_a_job_another_process_is_running_is_skipped_on_postgresql():
             "public_bookings_forget": 0,
             "rate_counters_forget": 0,
             "idempotency_keys_purge": 0,
+            "optimisations_abandoned": 0,
         }
     finally:
         release.set()
