@@ -249,7 +249,7 @@ def diagnosis_page(request: HttpRequest) -> HttpResponse:
             query = request.GET.copy()
             query.pop("communes")
             zone, zones = _zone_of(request, query)
-            extra = {"zone_error": refusal, "typed_communes": typed}
+            extra: dict[str, object] = {"zone_error": refusal, "typed_communes": typed}
             return diagnosis_page_response(request, zone, zones, query, extra=extra, status=400)
     zone, zones = _zone_of(request)
     return diagnosis_page_response(request, zone, zones)
