@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "maille.public",
     "maille.api",
     "maille.diagnosis",
+    "maille.quality",
     "maille.demo",
     "axes",
 ]

@@ -18,6 +18,7 @@ urlpatterns = [
     path("comptes/", include("maille.accounts.urls")),
     path("territoire/", include("maille.territory.urls")),
     path("territoire/", include("maille.diagnosis.urls")),
+    path("qualite/", include("maille.quality.urls")),
     path("annuaire/", include("maille.directory.urls")),
     path("agendas/", include("maille.scheduling.urls")),
     path("messages/", include("maille.notifications.urls")),

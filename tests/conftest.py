@@ -61,6 +61,9 @@ def _reference_catalogues_in_transactional_tests(request):
     from maille.directory.reference_data import load_reference_data
 
     load_reference_data(EquipmentType, Specialty, Use)
+    from maille.quality.shipped import load_shipped_referential
+
+    load_shipped_referential()
 
 
 @pytest.fixture(scope="session")

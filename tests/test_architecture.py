@@ -23,6 +23,7 @@ ALLOWED: dict[str, set[str]] = {
     "public": {"core", "accounts", "territory", "directory", "patients", "scheduling", "notifications"},
     # the diagnosis reads the network's capacity and occupancy through scheduling's selectors
     "diagnosis": {"core", "accounts", "territory", "directory", "planning", "scheduling"},
+    "quality": {"core", "accounts", "territory", "directory"},
     "api": {"core", "accounts", "territory", "directory", "patients", "scheduling", "diagnosis"},
     "demo": {
         "core",
@@ -33,6 +34,7 @@ ALLOWED: dict[str, set[str]] = {
         "scheduling",
         "notifications",
         "diagnosis",
+        "quality",
     },
 }
 TOP_LEVEL_MODULES = {"settings", "urls", "wsgi", "asgi", "cli", "__init__"}

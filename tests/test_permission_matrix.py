@@ -13,8 +13,9 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from maille.accounts.models import Role
 from maille.accounts.permissions import PERMISSION_ROLES
 from maille.diagnosis.models import OptimisationRun, RunState, Scenario, SupplyImport
+from maille.quality.services import published_version, referential_draft
 from tests.diagnosis.conftest import save_drees_bands
-from tests.factories import DepartementFactory, NetworkRoleFactory, RegionFactory, SiteFactory
+from tests.factories import DepartementFactory, NetworkRoleFactory, RegionFactory, SiteFactory, user_with_role
 from tests.scheduling.test_views_support import appointment_at, matrix_user
 
 # Routes anyone may open (login and password reset pages, health check).
@@ -40,6 +41,13 @@ POST_ONLY = {
     "diagnosis:optimisation_cancel": {},
     "diagnosis:optimisation_save": {"name": "Proposition"},
     "diagnosis:supply_delete": {},
+    "quality:version_draft": {"title": "v2"},
+    "quality:version_submit": {},
+    "quality:version_return": {"motif": "à revoir"},
+    "quality:version_publish": {},
+    "quality:criterion_edit": {"title": "Exigence", "requirement": "mandatory", "evidence": "yes_no"},
+    "quality:criterion_remove": {},
+    "quality:criterion_new": {"title": "Exigence", "requirement": "mandatory", "evidence": "yes_no"},
 }
 # Namespaces with their own test suites (Django admin; /api/v1 and /fhir check tokens and roles themselves).
 OTHER_SUITES = {"admin", "api", "fhir"}
@@ -121,6 +129,8 @@ def world(db):
         )  # fmt: skip
         for code, commune in (("55", "55498"), ("52", "52121"))
     }
+    published = published_version()
+    draft = referential_draft(user_with_role(Role.PLATFORM_ADMIN))
     save_drees_bands()
     supplies = {
         code: SupplyImport.objects.create(name=code, sha256="0" * 64, departements=[code],
@@ -128,6 +138,13 @@ def world(db):
         for code, commune in (("55", "55498"), ("52", "52121"))
     }  # fmt: skip
     return {
+        # the published version is everyone's; the draft only its editors' (out of the others' scope)
+        "version_id": published.pk,
+        "other_version_id": draft.pk,
+        "criterion_id": draft.criteria.first().pk,
+        "other_criterion_id": published.criteria.first().pk,
+        "section_id": draft.sections.first().pk,
+        "other_section_id": published.sections.first().pk,
         "supply_id": supplies["55"].pk,
         "other_supply_id": supplies["52"].pk,
         "site": inside,
@@ -150,6 +167,9 @@ def _kwargs_for(pattern: URLPattern, world, in_scope: bool) -> dict[str, object]
         "scenario_id": world["scenario_id" if in_scope else "other_scenario_id"],
         "run_id": world["run_id" if in_scope else "other_run_id"],
         "supply_id": world["supply_id" if in_scope else "other_supply_id"],
+        "version_id": world["version_id" if in_scope else "other_version_id"],
+        "criterion_id": world["criterion_id" if in_scope else "other_criterion_id"],
+        "section_id": world["section_id" if in_scope else "other_section_id"],
     }
     names = list(pattern.pattern.converters) if hasattr(pattern.pattern, "converters") else []
     missing = [name for name in names if name not in values]

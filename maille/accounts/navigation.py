@@ -39,6 +39,14 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             ),
         ),
         (
+            "quality:referential",
+            _("Référentiel qualité"),
+            "quality.view",
+            _(
+                "Lire les critères de qualité d'un site de téléconsultation, par section et niveau de site, et leurs versions."
+            ),
+        ),
+        (
             "directory:site_list",
             _("Annuaire des sites"),
             "directory.view",

@@ -25,6 +25,9 @@ PERMISSION_ROLES: dict[str, frozenset[str]] = {
     "diagnosis.view": frozenset({Role.PLATFORM_ADMIN, Role.COORDINATOR, Role.EVALUATOR}),
     # Scenarios and the optimiser: save, change, delete, run (reading them is diagnosis.view)
     "diagnosis.plan": frozenset({Role.PLATFORM_ADMIN, Role.COORDINATOR}),
+    # Quality: the referential is read by every staff member; its versions are written by administrators
+    "quality.view": ALL_STAFF,
+    "quality.edit_referential": frozenset({Role.PLATFORM_ADMIN}),
     # Directory
     "directory.view": ALL_STAFF,
     "directory.edit_site": frozenset({Role.PLATFORM_ADMIN, Role.COORDINATOR, Role.SITE_STAFF}),

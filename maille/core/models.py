@@ -63,6 +63,13 @@ def _audit_actions() -> list[tuple[str, Any]]:
         ("optimisation.cancel", _("optimisation annulée")),
         ("supply.import", _("offre de soins importée")),
         ("supply.delete", _("offre de soins supprimée")),
+        ("referential.draft", _("nouvelle version du référentiel préparée")),
+        ("referential.criterion_update", _("critère du référentiel modifié")),
+        ("referential.criterion_add", _("critère ajouté au référentiel")),
+        ("referential.criterion_withdraw", _("critère retiré du référentiel")),
+        ("referential.submit", _("version du référentiel soumise à relecture")),
+        ("referential.return", _("version du référentiel renvoyée en brouillon")),
+        ("referential.publish", _("version du référentiel publiée")),
     ]
     actions += [(f"appointment.{name}", label) for name, label in _APPOINTMENT_TRANSITIONS.items()]
     actions += [

@@ -20,6 +20,7 @@ from maille.diagnosis.optimiser import OptimisationRequest
 from maille.diagnosis.scenarios import scenario_create
 from maille.diagnosis.zones import zone_for
 from maille.directory.models import Profession
+from maille.quality.services import referential_draft
 from tests.browser.conftest import PASSWORD
 from tests.browser.pages import BasePage, LoginPage
 from tests.diagnosis.conftest import save_drees_bands
@@ -34,6 +35,8 @@ NOT_HTML = {
     # POST-only actions (they answer a redirect): their forms are audited on the pages that hold them
     "diagnosis:scenario_create", "diagnosis:scenario_delete", "diagnosis:optimisation_cancel",
     "diagnosis:optimisation_save", "diagnosis:supply_delete",
+    "quality:version_draft", "quality:version_submit", "quality:version_return", "quality:version_publish",
+    "quality:criterion_edit", "quality:criterion_remove", "quality:criterion_new",
 }  # fmt: skip
 # HTMX fragments → (the page that loads them, the query the page sends).
 FRAGMENTS = {
@@ -94,9 +97,11 @@ def world(network):
     save_drees_bands()
     supply = SupplyImport.objects.create(name="Médecins", sha256="0" * 64, departements=["55"],
                                          communes={"55009": {"gps": 2, "activity": 9000.0}}, practitioners=2)  # fmt: skip
+    draft = referential_draft(admin)
     return {
         "admin": admin,
         "doctor": doctor.user,
+        "version_id": draft.pk,  # the draft: the page with every editing form
         "supply_id": supply.pk,
         "scenario_id": scenario.pk,
         "run_id": run.pk,
