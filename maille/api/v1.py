@@ -16,7 +16,12 @@ from ninja.security import HttpBearer
 from ninja.utils import check_csrf
 
 from maille.core.errors import DomainError
-from maille.core.input_guards import find_nul_character, nul_character_message
+from maille.core.input_guards import (
+    find_nul_character,
+    find_oversized_integer,
+    nul_character_message,
+    oversized_integer_message,
+)
 from maille.diagnosis.api import router as diagnosis_router
 from maille.directory.api import router as directory_router
 from maille.scheduling.api import router as scheduling_router
@@ -157,6 +162,12 @@ def _refuse_nul_characters(view: Callable[..., HttpResponse]) -> Callable[..., H
 
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        oversized = find_oversized_integer(request, kwargs)
+        if oversized is not None:  # SQLite cannot even compare such a number with a column
+            where, parameter = oversized
+            return problems.validation_failed(
+                [{"parameter": parameter, "in": where, "detail": oversized_integer_message()}]
+            )
         found = find_nul_character(request)
         if found is not None:
             where, parameter = found

@@ -50,6 +50,28 @@ def find_nul_character(request: HttpRequest) -> tuple[str, str] | None:
     return None
 
 
+# The largest integer SQLite stores (a larger one in a query is a server error there, not a miss).
+MAX_STORED_INTEGER = 2**63 - 1
+
+
+def find_oversized_integer(request: HttpRequest, path: dict[str, Any]) -> tuple[str, str] | None:
+    """(where, parameter) of the first whole number, in the query string or the path, too large for any
+    identifier or count the database holds, or None."""
+    for name, values in request.GET.lists():
+        for value in values:
+            text = value.strip().lstrip("+-")
+            if text.isdigit() and len(text) > 18 and int(text) > MAX_STORED_INTEGER:
+                return "query", name
+    for name, value in path.items():
+        if isinstance(value, int) and abs(value) > MAX_STORED_INTEGER:
+            return "path", name
+    return None
+
+
+def oversized_integer_message() -> str:
+    return _("Nombre trop grand pour un identifiant ou un effectif.")
+
+
 def nul_character_message() -> str:
     return _("Le caractère NUL (0x00) n'est pas accepté.")
 

@@ -30,6 +30,23 @@ def test_a_nul_character_in_a_query_parameter_is_a_422_naming_it(client, headers
     ]
 
 
+def test_a_number_too_large_for_the_database_is_a_422_naming_it(client, headers):
+    """Found by the fuzz: SQLite cannot compare a number beyond 2**63 - 1 with a column (a server error)."""
+    huge = "81757606755210345383358724308992"
+    response = client.get("/api/v1/communes", {"cpts": huge}, headers=headers)
+    assert response.status_code == 422
+    assert response.json()["errors"] == [
+        {
+            "parameter": "cpts",
+            "in": "query",
+            "detail": "Nombre trop grand pour un identifiant ou un effectif.",
+        }
+    ]
+    # in the path, Django's own integer lookup finds nothing (no query runs): simply not found
+    assert client.get(f"/api/v1/diagnosis/scenarios/{huge}", headers=headers).status_code == 404
+    assert client.get("/api/v1/communes", {"cpts": str(2**63 - 1)}, headers=headers).status_code == 200
+
+
 def test_a_nul_character_in_a_json_body_is_a_422_naming_the_field(client, headers):
     response = client.post(
         "/api/v1/scheduling/bookings/1/cancel",
