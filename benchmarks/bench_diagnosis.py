@@ -48,7 +48,7 @@ def _optimise(user, zone, model: str) -> tuple[float, dict]:
     from maille.diagnosis.optimiser import OptimisationRequest, execute, request_optimisation
 
     started = time.perf_counter()
-    run = request_optimisation(user, zone, OptimisationRequest(model=model, k=4, minutes=20))
+    run = request_optimisation(user, zone, OptimisationRequest(model=model, k=4, minutes=20), enqueue=False)
     execute(run.pk)
     seconds = time.perf_counter() - started
     run = OptimisationRun.objects.get(pk=run.pk)

@@ -27,7 +27,9 @@ def load_demo_scenarios() -> dict[str, object]:
     created = 0
     proposal = Scenario.objects.filter(zone_key=zone.key, name=PROPOSAL_NAME).first()
     if proposal is None:
-        run = request_optimisation(admin, zone, OptimisationRequest(model="mclp", k=4, minutes=20))
+        run = request_optimisation(
+            admin, zone, OptimisationRequest(model="mclp", k=4, minutes=20), enqueue=False
+        )
         execute(run.pk)  # here, not by the worker: the demo must hold it once loaded
         run.refresh_from_db()
         if run.state != RunState.DONE:

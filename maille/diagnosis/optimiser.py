@@ -140,13 +140,18 @@ def _number(
         return default
 
 
-def request_optimisation(user: Any, zone: Zone, request: OptimisationRequest) -> OptimisationRun:
+def request_optimisation(
+    user: Any, zone: Zone, request: OptimisationRequest, *, enqueue: bool = True
+) -> OptimisationRun:
+    """Record the request and hand it to the task worker (``enqueue=False``: the caller runs it itself with
+    :func:`execute`, as the demo loader and the benchmark do)."""
     with transaction.atomic():
         run = OptimisationRun.objects.create(
             zone_key=zone.key, parameters=request.as_dict(), requested_by=user
         )
         audit_record(actor=user, action="optimisation.request", target=run, details=request.as_dict())
-        transaction.on_commit(lambda: run_optimisation.enqueue(run.pk))
+        if enqueue:
+            transaction.on_commit(lambda: run_optimisation.enqueue(run.pk))
     return run
 
 

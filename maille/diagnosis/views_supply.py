@@ -25,7 +25,6 @@ from .supply import (
 from .territory_inputs import TerritoryInputError
 from .zones import zone_for, zones_visible_to
 
-# --- one's own supply data ----------------------------------------------------------------------------------
 SUPPLY_TABLE_ROWS = 40
 
 
@@ -77,9 +76,9 @@ def supply_detail(request: HttpRequest, supply_id: int) -> HttpResponse:
     try:
         comparison = compare_with_published(request.user, zone, supply)
     except TerritoryInputError as error:
-        return render(
-            request, "diagnosis/report_errors.html", {"errors": [str(error)], "max_compared": 0}, status=409
-        )
+        # the APL parameters are not loaded: said on the offer's own page
+        context = {"supply": supply, "error": str(error)}
+        return render(request, "diagnosis/supply_unavailable.html", context, status=409)
     order = request.GET.get("tri", "ecart")
     ranked = sorted(
         (r for r in comparison.rows if r.population > 0 and r.difference is not None),

@@ -53,12 +53,24 @@ def test_demo_loads_the_territory_and_the_fictional_network_idempotently(client)
     assert has_permission(users["evaluation"], "territory.view_map")
     assert not has_permission(users["docteur"], "territory.view_map")
     assert Role.PLATFORM_ADMIN in scope_for(users["admin"]).roles
+    # the e-Meuse scenarios: a proven proposal of 4 sites (run by the loader itself, not queued) and a variant
+    from django_tasks_db.models import DBTaskResult
+
+    from maille.diagnosis.models import OptimisationRun, Scenario, ScenarioOrigin
+
+    proposal = Scenario.objects.get(origin=ScenarioOrigin.OPTIMISER)
+    assert (proposal.zone_key, len(proposal.added_communes)) == ("departements:52,54,55", 4)
+    assert proposal.optimisation["summary"]["status"] == "Optimal"
+    assert Scenario.objects.filter(origin=ScenarioOrigin.MANUAL).count() == 1
+    assert OptimisationRun.objects.get().scenario == proposal
+    assert not DBTaskResult.objects.filter(task_path__contains="run_optimisation").exists()
 
     counts = (
         Site.objects.count(),
         Professional.objects.count(),
         Commune.objects.count(),
         Cpts.objects.count(),
+        Scenario.objects.count(),
     )
     out = io.StringIO()
     call_command("demo", stdout=out)
@@ -67,5 +79,6 @@ def test_demo_loads_the_territory_and_the_fictional_network_idempotently(client)
         Professional.objects.count(),
         Commune.objects.count(),
         Cpts.objects.count(),
+        Scenario.objects.count(),
     ) == counts
     assert "0 compte(s) créé(s)" in out.getvalue()

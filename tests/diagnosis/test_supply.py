@@ -165,3 +165,14 @@ def test_the_pages_from_upload_to_comparison(client, bands, network):
     client.force_login(coordinator)
     assert client.post(reverse("diagnosis:supply_delete", args=[supply.pk])).status_code == 302
     assert not SupplyImport.objects.exists()
+
+
+def test_without_the_apl_parameters_the_offer_page_says_why(client, bands, network):
+    coordinator = user_with_role(Role.COORDINATOR, departement_id="55")
+    supply = supply_import_create(coordinator, name="Meuse", data=(HEADER + ";55002;4000;;\n").encode(),
+                                  file_name="f.csv", exclude_65_and_over=False)  # fmt: skip
+    AplParameter.objects.filter(table=AplParameter.Table.DISTANCE).delete()
+    client.force_login(coordinator)
+    response = client.get(reverse("diagnosis:supply_detail", args=[supply.pk]))
+    assert response.status_code == 409
+    assert "Aucun paramètre APL" in unescape(response.content.decode())
