@@ -19,7 +19,7 @@ from maille.core.api_pagination import Page, PageQuery, paginate
 from maille.core.errors import DomainError
 
 from .assumptions import FIELDS
-from .figures import Diagnosis, diagnose, size_network
+from .figures import Diagnosis, diagnose
 from .models import OptimisationRun, Scenario
 from .optimiser import (
     OptimisationError,
@@ -31,8 +31,8 @@ from .optimiser import (
 from .scenarios import (
     ScenarioError,
     check_what_if,
+    evaluate_scenario,
     scenario_create,
-    scenario_inputs,
     scenarios_visible_to,
 )
 from .zones import Zone, zone_for, zones_visible_to
@@ -194,7 +194,6 @@ def zone_dict(zone: Zone) -> dict[str, str]:
 
 
 def figures_dict(diagnosis: Diagnosis) -> dict[str, Any]:
-    zone_codes = {r.code for r in diagnosis.rows}
     missing = bool(diagnosis.network_note)
     return {
         "zone": zone_dict(diagnosis.zone),
@@ -212,7 +211,7 @@ def figures_dict(diagnosis: Diagnosis) -> dict[str, Any]:
         "mean_travel_minutes": None
         if diagnosis.mean_travel_minutes is None
         else round(diagnosis.mean_travel_minutes, 2),
-        "sites": len([s for s in diagnosis.network if s.commune in zone_codes]),
+        "sites": diagnosis.sites_in_zone,
         "room_hours_per_week": round(diagnosis.room_hours_per_week, 1) if diagnosis.sites else None,
         "occupancy": None if diagnosis.occupancy is None else round(diagnosis.occupancy, 4),
         "network_note": diagnosis.network_note,
@@ -329,18 +328,19 @@ def get_scenario(request: HttpRequest, scenario_id: int) -> dict[str, Any]:
     if scenario is None:
         raise Http404
     try:
-        inputs = scenario_inputs(request.user, scenario)
+        result = evaluate_scenario(request.user, scenario)
     except Scenario.DoesNotExist as missing:
         raise Http404 from missing
-    today = diagnose(request.user, inputs.zone, assumptions=inputs.assumptions)
-    after = diagnose(request.user, inputs.zone, what_if=inputs.what_if, assumptions=inputs.assumptions)
+    today, today_sizing = result.today, result.today_sizing
+    if today is None or today_sizing is None:  # evaluate_scenario computes them unless told not to
+        raise RuntimeError("today's network was not evaluated")
     return {
         **scenario_dict(scenario),
-        "notes": inputs.notes,
+        "notes": result.inputs.notes,
         "today": figures_dict(today),
-        "figures": figures_dict(after),
-        "sizing_today": sizing_dict(size_network(today)),
-        "sizing": sizing_dict(size_network(after)),
+        "figures": figures_dict(result.figures),
+        "sizing_today": sizing_dict(today_sizing),
+        "sizing": sizing_dict(result.sizing),
     }
 
 

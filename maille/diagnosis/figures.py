@@ -9,8 +9,8 @@
 - The network: the zone's sites, their weekly room time (current availability rules) and the share of it
   booked over the last four weeks.
 - APL with the network: the official APL plus the accessibility the network's teleconsultation time adds,
-  computed like the APL itself (E2SFCA, the DREES distance decay): each site offers its weekly room time
-  (an envisaged site, the hours of the assumptions) as consultations a year. Population "lifted" is the
+  computed like the APL itself (E2SFCA, the DREES distance decay, ``planning.added_accessibility``): each
+  site offers its weekly room time (an envisaged site, the hours of the assumptions) as consultations a year. Population "lifted" is the
   population under 2.5 by the official APL and at or above 2.5 with the network.
 - Sizing (scenarios): each commune goes to its nearest site within the catchment time; each site of the zone
   gets the weekly hours that keep the mean wait under the target (Erlang C, ``planning.sizing``).
@@ -30,7 +30,7 @@ from numpy.typing import NDArray
 
 from maille.directory.models import Site
 from maille.directory.selectors import sites_visible_to
-from maille.planning.accessibility import AccessibilityWhatIf
+from maille.planning.accessibility import added_accessibility
 from maille.planning.errors import PlanningError
 from maille.planning.points import Points
 from maille.planning.sizing import NetworkSizing, SiteSizing
@@ -168,8 +168,11 @@ class Diagnosis:
     def within(self) -> dict[int, int]:
         return {limit: self.population - beyond for limit, beyond in self.beyond.items()}
 
-    def share(self, population: int) -> float:
-        return population / self.population if self.population else 0.0
+    @property
+    def sites_in_zone(self) -> int:
+        """Sites of the described network (envisaged ones included) located in the zone's communes."""
+        codes = {r.code for r in self.rows}
+        return sum(1 for site in self.network if site.commune in codes)
 
 
 @dataclass(frozen=True)
@@ -306,17 +309,21 @@ def network_accessibility(
         return {}, str(error)
     reach_km = TRAVEL_ENGINE.radius_km(decay.max_minutes)
     box = Box.around([r[-2] for r in placed], [r[-1] for r in placed])
-    serving = [s for s in network if box.widened(reach_km).holds(s.latitude, s.longitude)]
+    reach = box.widened(reach_km)
+    serving = [s for s in network if reach.holds(s.latitude, s.longitude)]
     surroundings = Surroundings.within(box.widened(2 * reach_km))
-    room_minutes = site_room_minutes_per_week([s.pk for s in serving if s.pk is not None], today)
-    what_if = AccessibilityWhatIf(
-        decay, surroundings.points, surroundings.standardised_population, engine=TRAVEL_ENGINE
-    )
-    for site, supply in zip(serving, _supply_per_year(serving, room_minutes, assumptions), strict=True):
-        if supply > 0:
-            what_if.add_site(site.latitude, site.longitude, supply)
-    added = what_if.accessibility_
     position = {code: i for i, code in enumerate(surroundings.codes)}
+    if not serving:
+        return {row[0]: 0.0 for row in placed if row[0] in position}, ""
+    room_minutes = site_room_minutes_per_week([s.pk for s in serving if s.pk is not None], today)
+    site_points = Points([s.latitude for s in serving], [s.longitude for s in serving], check_france=False)
+    times = TRAVEL_ENGINE.travel_times(surroundings.points, site_points, decay.max_minutes)
+    added = added_accessibility(
+        decay,
+        times,
+        surroundings.standardised_population,
+        _supply_per_year(serving, room_minutes, assumptions),
+    )
     return {row[0]: float(added[position[row[0]]]) for row in placed if row[0] in position}, ""
 
 
@@ -395,7 +402,8 @@ def size_network(diagnosis: Diagnosis) -> Sizing:
         return Sizing([], _("Aucun site dans la zone : rien à dimensionner."))
     reach_km = TRAVEL_ENGINE.radius_km(assumptions.catchment_minutes)
     box = Box.around([s.latitude for s in located], [s.longitude for s in located])
-    serving = [s for s in diagnosis.network if box.widened(2 * reach_km).holds(s.latitude, s.longitude)]
+    competing = box.widened(2 * reach_km)  # every site that can take a commune from the zone's sites
+    serving = [s for s in diagnosis.network if competing.holds(s.latitude, s.longitude)]
     surroundings = Surroundings.within(box.widened(reach_km))
     site_points = Points([s.latitude for s in serving], [s.longitude for s in serving], check_france=False)
     times = TRAVEL_ENGINE.travel_times(surroundings.points, site_points, assumptions.catchment_minutes)

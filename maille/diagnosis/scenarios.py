@@ -19,7 +19,7 @@ from maille.core.audit import audit_record, changed_fields
 from maille.directory.selectors import sites_visible_to
 
 from .assumptions import Assumptions, AssumptionsError, parse_assumptions
-from .figures import WhatIf
+from .figures import Diagnosis, Sizing, WhatIf, diagnose, size_network
 from .models import Scenario, ScenarioOrigin
 from .zones import Zone, visible_zone_keys, zone_communes, zone_for
 
@@ -126,6 +126,33 @@ def scenario_inputs(user: Any, scenario: Scenario) -> ScenarioInputs:
         assumptions = Assumptions()
         drawn.errors.extend(error.errors.values())
     return ScenarioInputs(zone, drawn.what_if, assumptions, drawn.errors)
+
+
+@dataclass(frozen=True)
+class EvaluatedScenario:
+    """A saved scenario's figures and sizing, computed now; today's network with the same assumptions when
+    asked (a comparison computes today's once for all its scenarios)."""
+
+    scenario: Scenario
+    inputs: ScenarioInputs
+    figures: Diagnosis
+    sizing: Sizing
+    today: Diagnosis | None = None
+    today_sizing: Sizing | None = None
+
+
+def evaluate_scenario(user: Any, scenario: Scenario, *, with_today: bool = True) -> EvaluatedScenario:
+    inputs = scenario_inputs(user, scenario)
+    figures = diagnose(user, inputs.zone, what_if=inputs.what_if, assumptions=inputs.assumptions)
+    today = diagnose(user, inputs.zone, assumptions=inputs.assumptions) if with_today else None
+    return EvaluatedScenario(
+        scenario,
+        inputs,
+        figures,
+        size_network(figures),
+        today,
+        None if today is None else size_network(today),
+    )
 
 
 def _checked(

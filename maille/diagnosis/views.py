@@ -103,7 +103,7 @@ def _zone_of(request: HttpRequest, query: QueryDict | None = None) -> tuple[Zone
     requested = source.get("zone", "")
     typed = source.get("communes", "").strip()
     if typed:
-        requested = "communes:" + ",".join(part for part in re.split(r"[\s,;]+", typed) if part)
+        requested = "communes:" + ",".join(typed_codes(typed))
     if requested:
         zone = zone_for(request.user, requested)
         if zone is None:
@@ -112,6 +112,11 @@ def _zone_of(request: HttpRequest, query: QueryDict | None = None) -> tuple[Zone
     if not zones["departement"]:
         raise Http404
     return zones["departement"][0], zones
+
+
+def typed_codes(text: str) -> list[str]:
+    """INSEE codes typed in one field, separated by commas, semicolons or spaces."""
+    return [part for part in re.split(r"[\s,;]+", text) if part]
 
 
 # Today's diagnosis of a zone, kept a few seconds per user and zone: a what-if then computes only its own
@@ -161,8 +166,7 @@ def _diagnosis_context(request: HttpRequest, zone: Zone, query: QueryDict | None
     shown = scenario or today
     order = query.get("tri", "apl")
     order = order if order in SORTS else "apl"
-    scenario_query = what_if_query(what_if)
-    layer_query = urlencode([("zone", zone.key), *scenario_query])
+    zone_query = urlencode([("zone", zone.key), *what_if_query(what_if)])
 
     def change(
         attribute: str, limit: int | None = None, *, higher_is_better: bool = False
@@ -191,11 +195,11 @@ def _diagnosis_context(request: HttpRequest, zone: Zone, query: QueryDict | None
         "table": sorted_rows(shown.rows, order, TABLE_ROWS),
         "order": order,
         "sorts": SORTS,
-        "zone_query": urlencode([("zone", zone.key), *scenario_query]),
+        "zone_query": zone_query,
         "scenario_map_json": json.dumps(
             {
-                "geojsonUrl": f"{reverse('diagnosis:geojson')}?{layer_query}",
-                "valuesUrl": f"{reverse('diagnosis:values')}?{layer_query}",
+                "geojsonUrl": f"{reverse('diagnosis:geojson')}?{zone_query}",
+                "valuesUrl": f"{reverse('diagnosis:values')}?{zone_query}",
                 "envisaged": [
                     {"code": c, "name": n, "lat": lat, "lon": lon} for c, n, lat, lon in what_if.added
                 ],
@@ -244,7 +248,7 @@ def diagnosis_page(request: HttpRequest) -> HttpResponse:
         return render(request, "diagnosis/no_territory.html")
     typed = request.GET.get("communes", "").strip()
     if typed:
-        refusal = chosen_communes_refusal(request.user, re.split(r"[\s,;]+", typed))
+        refusal = chosen_communes_refusal(request.user, typed_codes(typed))
         if refusal:  # the page of the user's first zone, the list kept in its field, the reason above it
             query = request.GET.copy()
             query.pop("communes")

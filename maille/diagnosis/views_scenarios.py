@@ -27,16 +27,16 @@ from .optimiser import (
 from .report import Bar, commune_outlines, svg_bars, svg_map
 from .scenarios import (
     ScenarioError,
+    evaluate_scenario,
     scenario_create,
     scenario_delete,
-    scenario_inputs,
     scenario_update,
     scenario_zone,
     scenarios_visible_to,
     what_if_query,
 )
-from .views import _zone_of, diagnosis_page_response
-from .zones import zone_for
+from .views import diagnosis_page_response
+from .zones import zone_for, zones_visible_to
 
 MAX_COMPARED = 4
 
@@ -88,7 +88,7 @@ def scenario_create_view(request: HttpRequest) -> HttpResponse:
             removed=request.POST.getlist("retrait"),
         )  # fmt: skip
     except ScenarioError as error:
-        _zone, zones = _zone_of(request, query)
+        zones = zones_visible_to(request.user)
         return diagnosis_page_response(
             request, zone, zones, query, extra={"save_errors": error.errors, "save_name": request.POST.get("name", "")},
             status=422,
@@ -96,19 +96,19 @@ def scenario_create_view(request: HttpRequest) -> HttpResponse:
     return redirect("diagnosis:scenario_detail", scenario_id=scenario.pk)
 
 
-def evaluated(request: HttpRequest, scenario: Scenario) -> dict[str, Any]:
-    """A scenario's figures beside today's, with the sizing of both networks."""
-    inputs = scenario_inputs(request.user, scenario)
-    today = diagnose(request.user, inputs.zone, assumptions=inputs.assumptions)
-    figures = diagnose(request.user, inputs.zone, what_if=inputs.what_if, assumptions=inputs.assumptions)
+def evaluated(request: HttpRequest, scenario: Scenario, *, with_today: bool = True) -> dict[str, Any]:
+    """A scenario's figures and sizing (beside today's with the same assumptions, unless ``with_today`` is
+    false: a comparison computes today's network once for all its columns)."""
+    result = evaluate_scenario(request.user, scenario, with_today=with_today)
+    inputs = result.inputs
     return {
         "scenario": scenario,
         "zone": inputs.zone,
         "notes": inputs.notes,
-        "today": today,
-        "figures": figures,
-        "today_sizing": size_network(today),
-        "sizing": size_network(figures),
+        "today": result.today,
+        "figures": result.figures,
+        "today_sizing": result.today_sizing,
+        "sizing": result.sizing,
         "assumptions": inputs.assumptions,
         "map_query": urlencode([("zone", inputs.zone.key), *what_if_query(inputs.what_if)]),
     }
@@ -133,7 +133,7 @@ def indicators(today: Diagnosis, columns: list[tuple[Diagnosis, Any]]) -> list[d
         return {"label": label, "today": base, "cells": cells, "unit": unit}
 
     return [
-        row(_("Sites de téléconsultation"), lambda d, s: len([n for n in d.network if n.commune in {r.code for r in d.rows}]), higher_is_better=True),
+        row(_("Sites de téléconsultation"), lambda d, s: d.sites_in_zone, higher_is_better=True),
         row(_("Population à moins de 20 min d'un site"), lambda d, s: d.within[20], higher_is_better=True),
         row(_("Population à moins de 30 min d'un site"), lambda d, s: d.within[30], higher_is_better=True),
         row(_("Population à plus de 30 min d'un site"), lambda d, s: d.beyond[30]),
@@ -266,7 +266,7 @@ def chosen_scenarios(request: HttpRequest, *, minimum: int) -> tuple[list[Scenar
 
 
 def comparison(request: HttpRequest, scenarios: list[Scenario]) -> dict[str, Any]:
-    columns = [evaluated(request, scenario) for scenario in scenarios]
+    columns = [evaluated(request, scenario, with_today=False) for scenario in scenarios]
     zone = columns[0]["zone"]
     today = diagnose(request.user, zone)
     today_sizing = size_network(today)
@@ -338,7 +338,6 @@ def scenario_report_pdf(request: HttpRequest) -> HttpResponse:
     context, errors = _report_context(request)
     if context is None:
         return _report_refused(request, errors)
-    html = render_to_string("diagnosis/report.html", {**context, "as_pdf": True}, request=request)
     try:
         from weasyprint import HTML  # Pango is loaded here: a machine without it still serves every page
     except OSError:
@@ -346,6 +345,7 @@ def scenario_report_pdf(request: HttpRequest) -> HttpResponse:
                     "sur le serveur ; le rapport reste lisible et imprimable en HTML.")  # fmt: skip
         return render(request, "diagnosis/report_errors.html", {"errors": [message], "max_compared": MAX_COMPARED},
                       status=503)  # fmt: skip
+    html = render_to_string("diagnosis/report.html", {**context, "as_pdf": True}, request=request)
     pdf = HTML(string=html).write_pdf()
     response = HttpResponse(pdf, content_type="application/pdf")
     zone = context["zone"]

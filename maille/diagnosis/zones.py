@@ -21,6 +21,8 @@ from maille.territory.selectors import communes_visible_to, departements_visible
 
 KINDS = ("departement", "departements", "epci", "cpts", "communes")
 MAX_CHOSEN_COMMUNES = 500
+# the kinds zones_visible_to lists whole (a key of these kinds not in that list is not visible)
+LISTED_KINDS = ("departement:", "epci:", "cpts:")
 
 
 @dataclass(frozen=True)
@@ -99,13 +101,14 @@ def zone_for(user: Any, key: str) -> Zone | None:
     return next((zone for zone in zones_visible_to(user)[kind] if zone.code == code), None)
 
 
+def _wanted(codes: Iterable[str]) -> list[str]:
+    return sorted({c.strip().upper() for c in codes if c.strip()})
+
+
 def chosen_communes(user: Any, codes: Iterable[str]) -> Zone | None:
     """A zone of communes chosen one by one (INSEE codes), every one of them in the user's scope."""
-    wanted = sorted({c.strip().upper() for c in codes if c.strip()})
-    if not wanted or len(wanted) > MAX_CHOSEN_COMMUNES:
-        return None
-    found = communes_visible_to(user).filter(code__in=wanted).count()
-    if found != len(wanted):
+    wanted = _wanted(codes)
+    if chosen_communes_refusal(user, wanted):
         return None
     label = _("Sélection de %(count)s commune(s)") % {"count": len(wanted)}
     return Zone("communes", ",".join(wanted), label)
@@ -113,7 +116,7 @@ def chosen_communes(user: Any, codes: Iterable[str]) -> Zone | None:
 
 def chosen_communes_refusal(user: Any, codes: Iterable[str]) -> str:
     """Why a list of communes makes no zone (French), empty when it does."""
-    wanted = sorted({c.strip().upper() for c in codes if c.strip()})
+    wanted = _wanted(codes)
     if not wanted:
         return _("Indiquez au moins un code INSEE.")
     if len(wanted) > MAX_CHOSEN_COMMUNES:
@@ -129,16 +132,10 @@ def chosen_communes_refusal(user: Any, codes: Iterable[str]) -> str:
 def visible_zone_keys(user: Any, keys: Iterable[str]) -> set[str]:
     """The keys among ``keys`` naming a zone the user may see: the one rule of who sees a scenario, an
     optimisation run or any record saved on a zone."""
-    zones = zones_visible_to(user)
-    listed = {zone.key for kind in zones.values() for zone in kind}
-    departements = {zone.code for zone in zones["departement"]}
-    visible = set()
-    for key in set(keys):
-        kind, _sep, code = key.partition(":")
-        if key in listed or (kind == "departements" and len(set(code.split(","))) > 1
-                             and set(code.split(",")) <= departements) or kind == "communes" and chosen_communes(user, code.split(",")) is not None:  # fmt: skip
-            visible.add(key)
-    return visible
+    listed = {zone.key for kind in zones_visible_to(user).values() for zone in kind}
+    # keys the zone list does not name (other sets of départements, chosen communes): the rule of zone_for
+    return {key for key in set(keys) if key in listed or (not key.startswith(LISTED_KINDS)
+                                                          and zone_for(user, key) is not None)}  # fmt: skip
 
 
 def zone_communes(user: Any, zone: Zone) -> QuerySet[Commune]:

@@ -135,7 +135,7 @@ def version_draft(request: HttpRequest) -> HttpResponse:
 @require_permission("quality.edit_referential")
 @require_POST
 def version_action(request: HttpRequest, version_id: int, action: str) -> HttpResponse:
-    version = get_object_or_404(ReferentialVersion, pk=version_id)
+    version = get_object_or_404(versions_visible_to(request.user), pk=version_id)
     try:
         if action == "soumettre":
             referential_submit(request.user, version)

@@ -183,11 +183,10 @@
     input.addEventListener("change", function () { show(input.value); });
   });
 
-  function applied(url) {
+  function applied() {
     container.dataset.state = "ready";
     var checked = document.querySelector('input[name="couche"]:checked');
     show(checked ? checked.value : "apl");
-    return url;
   }
 
   function fetchJson(url, accept) {
@@ -253,7 +252,7 @@
     request
       .then(function () {
         if (key === loadedUrl) { // a newer scenario was asked meanwhile: its answer will finish the job
-          applied(key);
+          applied();
         }
       })
       .catch(function () {
