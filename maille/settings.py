@@ -298,3 +298,9 @@ LOGGING = {
 # API clients authenticate with a bearer token (see accounts.ApiToken).
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_PER_PAGE_SIZE = 500
+
+# Quality (maille.quality): evidence files of self-assessments live outside the web root and are served only
+# through the page that checks who may read them.
+QUALITY_EVIDENCE_DIR = Path(os.environ.get("QUALITY_EVIDENCE_DIR", VAR_DIR / "evidence"))
+QUALITY_EVIDENCE_MAX_BYTES = int(os.environ.get("QUALITY_EVIDENCE_MAX_BYTES", str(5 * 1024 * 1024)))
+QUALITY_EVIDENCE_FILES_PER_ANSWER = 5

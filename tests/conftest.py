@@ -44,6 +44,12 @@ def _diagnosis_computed_each_time(settings):
 
 
 @pytest.fixture(autouse=True)
+def _evidence_files_in_a_temporary_directory(settings, tmp_path_factory):
+    # Evidence files uploaded by the tests never land in the project's var/.
+    settings.QUALITY_EVIDENCE_DIR = tmp_path_factory.mktemp("evidence")
+
+
+@pytest.fixture(autouse=True)
 def _strict_templates(settings):
     for template in settings.TEMPLATES:
         template["OPTIONS"]["string_if_invalid"] = InvalidTemplateVariable("%s")

@@ -13,9 +13,11 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from maille.accounts.models import Role
 from maille.accounts.permissions import PERMISSION_ROLES
 from maille.diagnosis.models import OptimisationRun, RunState, Scenario, SupplyImport
+from maille.quality.assessments import answer_save, assessment_start
 from maille.quality.services import published_version, referential_draft
 from tests.diagnosis.conftest import save_drees_bands
 from tests.factories import DepartementFactory, NetworkRoleFactory, RegionFactory, SiteFactory, user_with_role
+from tests.quality.samples import pdf_bytes
 from tests.scheduling.test_views_support import appointment_at, matrix_user
 
 # Routes anyone may open (login and password reset pages, health check).
@@ -48,6 +50,13 @@ POST_ONLY = {
     "quality:criterion_edit": {"title": "Exigence", "requirement": "mandatory", "evidence": "yes_no"},
     "quality:criterion_remove": {},
     "quality:criterion_new": {"title": "Exigence", "requirement": "mandatory", "evidence": "yes_no"},
+    "quality:assessment_new": {"site": ""},
+    "quality:answer": {"critere": "", "reponse": "met"},
+    "quality:assessment_submit": {},
+    "quality:review": {"critere": "", "avis": "accepted"},
+    "quality:assessment_return": {},
+    "quality:assessment_close": {},
+    "quality:evidence_delete": {},
 }
 # Namespaces with their own test suites (Django admin; /api/v1 and /fhir check tokens and roles themselves).
 OTHER_SUITES = {"admin", "api", "fhir"}
@@ -130,6 +139,13 @@ def world(db):
         for code, commune in (("55", "55498"), ("52", "52121"))
     }
     published = published_version()
+    assessor = user_with_role(Role.PLATFORM_ADMIN)
+    assessments = {}
+    for code, site in (("55", inside), ("52", outside)):
+        assessment = assessment_start(assessor, site=site)
+        answer = answer_save(assessor, assessment=assessment, criterion_id=published.criteria.get(code="ORG-01").pk,
+                             compliance="met", upload=("preuve.pdf", pdf_bytes()))  # fmt: skip
+        assessments[code] = (assessment.pk, answer.evidence_files.get().pk)
     draft = referential_draft(user_with_role(Role.PLATFORM_ADMIN))
     save_drees_bands()
     supplies = {
@@ -140,6 +156,10 @@ def world(db):
     return {
         # the published version is everyone's; the draft only its editors' (out of the others' scope)
         "version_id": published.pk,
+        "assessment_id": assessments["55"][0],
+        "other_assessment_id": assessments["52"][0],
+        "evidence_id": assessments["55"][1],
+        "other_evidence_id": assessments["52"][1],
         "other_version_id": draft.pk,
         "criterion_id": draft.criteria.first().pk,
         "other_criterion_id": published.criteria.first().pk,
@@ -170,6 +190,8 @@ def _kwargs_for(pattern: URLPattern, world, in_scope: bool) -> dict[str, object]
         "version_id": world["version_id" if in_scope else "other_version_id"],
         "criterion_id": world["criterion_id" if in_scope else "other_criterion_id"],
         "section_id": world["section_id" if in_scope else "other_section_id"],
+        "assessment_id": world["assessment_id" if in_scope else "other_assessment_id"],
+        "evidence_id": world["evidence_id" if in_scope else "other_evidence_id"],
     }
     names = list(pattern.pattern.converters) if hasattr(pattern.pattern, "converters") else []
     missing = [name for name in names if name not in values]

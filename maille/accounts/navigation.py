@@ -47,6 +47,15 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             ),
         ),
         (
+            "quality:assessments",
+            _("Auto-évaluations"),
+            "quality.view_assessments",
+            _(
+                "Mesurer un site aux critères du référentiel, preuves à l'appui, puis relire et clore ses "
+                "auto-évaluations ; voir les scores et les écarts à combler."
+            ),
+        ),
+        (
             "directory:site_list",
             _("Annuaire des sites"),
             "directory.view",

@@ -28,6 +28,13 @@ PERMISSION_ROLES: dict[str, frozenset[str]] = {
     # Quality: the referential is read by every staff member; its versions are written by administrators
     "quality.view": ALL_STAFF,
     "quality.edit_referential": frozenset({Role.PLATFORM_ADMIN}),
+    # Self-assessments: read by the sites' staff and the territory's coordinators and evaluators; filled in by
+    # the site's staff; reviewed by a coordinator or an evaluator who does not work at the site
+    "quality.view_assessments": frozenset(
+        {Role.PLATFORM_ADMIN, Role.COORDINATOR, Role.SITE_STAFF, Role.EVALUATOR}
+    ),
+    "quality.assess": frozenset({Role.PLATFORM_ADMIN, Role.SITE_STAFF}),
+    "quality.review": frozenset({Role.PLATFORM_ADMIN, Role.COORDINATOR, Role.EVALUATOR}),
     # Directory
     "directory.view": ALL_STAFF,
     "directory.edit_site": frozenset({Role.PLATFORM_ADMIN, Role.COORDINATOR, Role.SITE_STAFF}),

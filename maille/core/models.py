@@ -70,6 +70,14 @@ def _audit_actions() -> list[tuple[str, Any]]:
         ("referential.submit", _("version du référentiel soumise à relecture")),
         ("referential.return", _("version du référentiel renvoyée en brouillon")),
         ("referential.publish", _("version du référentiel publiée")),
+        ("assessment.start", _("auto-évaluation commencée")),
+        ("assessment.answer", _("réponse d'auto-évaluation enregistrée")),
+        ("assessment.evidence_add", _("pièce justificative déposée")),
+        ("assessment.evidence_remove", _("pièce justificative retirée")),
+        ("assessment.submit", _("auto-évaluation soumise à relecture")),
+        ("assessment.review", _("réponse d'auto-évaluation relue")),
+        ("assessment.return", _("auto-évaluation renvoyée au site")),
+        ("assessment.close", _("auto-évaluation close")),
     ]
     actions += [(f"appointment.{name}", label) for name, label in _APPOINTMENT_TRANSITIONS.items()]
     actions += [

@@ -76,6 +76,9 @@ def load_demo(stdout: TextIO) -> str:
     from .scenarios import load_demo_scenarios
 
     scenarios = load_demo_scenarios()
+    from .quality import load_demo_quality
+
+    quality = load_demo_quality()
     scenario_line = _(
         "Scénarios de démonstration (52, 54, 55) : une proposition de 4 nouveaux sites par l'optimiseur et une "
         "variante dessinée à la main, à comparer (Diagnostic → Scénarios)."
@@ -96,5 +99,15 @@ def load_demo(stdout: TextIO) -> str:
             % agendas
         )
         + ("\n" + scenario_line if "proposal" in scenarios else "")
+        + (
+            "\n"
+            + _(
+                "Qualité : %(assessments)s auto-évaluations de démonstration (closes, soumise, renvoyée, en cours) "
+                "— Qualité → Auto-évaluations."
+            )
+            % quality
+            if quality["assessments"]
+            else ""
+        )
         + f"\nChargé en {seconds:.1f} s."
     )

@@ -127,3 +127,133 @@ class Criterion(models.Model):
         from django.urls import reverse
 
         return reverse("quality:version", args=[self.version_id])
+
+
+# --- Self-assessments -------------------------------------------------------------------------------------
+
+
+class AssessmentStatus(models.TextChoices):
+    IN_PROGRESS = "in_progress", _("en cours")
+    SUBMITTED = "submitted", _("soumise à relecture")
+    RETURNED = "returned", _("renvoyée au site")
+    CLOSED = "closed", _("close")
+
+
+OPEN_ASSESSMENT_STATUSES = (
+    AssessmentStatus.IN_PROGRESS,
+    AssessmentStatus.SUBMITTED,
+    AssessmentStatus.RETURNED,
+)
+
+
+class Assessment(models.Model):
+    """A site's self-assessment against one published version of the referential, then its review."""
+
+    site = models.ForeignKey("directory.Site", on_delete=models.PROTECT, related_name="quality_assessments")
+    version = models.ForeignKey(ReferentialVersion, on_delete=models.PROTECT, related_name="assessments")
+    status = models.CharField(
+        _("état"), max_length=12, choices=AssessmentStatus.choices, default=AssessmentStatus.IN_PROGRESS
+    )
+    # The site's level when the assessment started: the criteria that apply stay those, whatever the
+    # directory says later.
+    site_level = models.CharField(_("niveau du site"), max_length=32)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    closed_at = models.DateTimeField(null=True, blank=True)
+    review_summary = models.TextField(_("conclusion de la relecture"), blank=True, max_length=4000)
+    # Scores frozen when the assessment closes (percent, overall and per section code), so the history and
+    # the maturity dashboard read them without recomputing every answer.
+    score = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
+    section_scores = models.JSONField(default=dict, blank=True)
+    mandatory_met = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("auto-évaluation")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["site"],
+                condition=models.Q(status__in=["in_progress", "submitted", "returned"]),
+                name="one_open_assessment_per_site",
+            )
+        ]
+        indexes = [models.Index(fields=["status", "closed_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.site} — v{self.version.number if self.version_id else '?'}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_ASSESSMENT_STATUSES
+
+
+class Compliance(models.TextChoices):
+    MET = "met", _("atteint")
+    PARTIAL = "partial", _("partiellement atteint")
+    NOT_MET = "not_met", _("non atteint")
+
+
+class Verdict(models.TextChoices):
+    PENDING = "pending", _("à relire")
+    ACCEPTED = "accepted", _("accepté")
+    CHALLENGED = "challenged", _("contesté")
+
+
+class Answer(models.Model):
+    assessment = models.ForeignKey(Assessment, on_delete=models.CASCADE, related_name="answers")
+    criterion = models.ForeignKey(Criterion, on_delete=models.PROTECT, related_name="answers")
+    compliance = models.CharField(_("réponse"), max_length=8, choices=Compliance.choices)
+    figure = models.DecimalField(_("chiffre"), max_digits=12, decimal_places=2, null=True, blank=True)
+    comment = models.TextField(_("commentaire"), blank=True, max_length=2000)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    answered_at = models.DateTimeField(auto_now=True)
+    verdict = models.CharField(_("avis"), max_length=10, choices=Verdict.choices, default=Verdict.PENDING)
+    review_comment = models.TextField(_("commentaire du relecteur"), blank=True, max_length=2000)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["criterion__section__order", "criterion__order", "criterion__code"]
+        verbose_name = _("réponse")
+        constraints = [
+            models.UniqueConstraint(fields=["assessment", "criterion"], name="one_answer_per_criterion")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.criterion.code} — {self.get_compliance_display()}"
+
+
+class EvidenceFile(models.Model):
+    """A file given as evidence for an answer. Stored outside the web root under a random name
+    (``settings.QUALITY_EVIDENCE_DIR``), served only through the page that checks who may read it."""
+
+    answer = models.ForeignKey(Answer, on_delete=models.CASCADE, related_name="evidence_files")
+    original_name = models.CharField(_("nom du fichier"), max_length=200)
+    stored_name = models.CharField(max_length=80, unique=True)
+    content_type = models.CharField(max_length=40)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["uploaded_at", "pk"]
+        verbose_name = _("pièce justificative")
+
+    def __str__(self) -> str:
+        return self.original_name

@@ -1,5 +1,12 @@
-"""Who reads which version of the referential: every staff member the published and superseded ones (the
-history of assessments refers to them), the editors the version in preparation too."""
+"""Who reads what in the quality app.
+
+- Versions of the referential: every staff member the published and superseded ones (the history of
+  assessments refers to them), the editors the version in preparation too.
+- Assessments: those of the sites in the user's scope (``scope_for(user).sites_q``: site staff their own sites,
+  coordinators and evaluators their territory), for the roles that read assessments at all.
+- Which sites a user may assess (their staff: ``directory.selectors.sites_managed_by``), which assessments they
+  may fill in and which they may review (the own-site rule comes on top, in ``assessments.is_own_site``).
+"""
 
 from __future__ import annotations
 
@@ -8,11 +15,40 @@ from typing import Any
 from django.db.models import QuerySet
 
 from maille.accounts.permissions import has_permission
+from maille.accounts.scope import scope_for
+from maille.directory.models import Site
+from maille.directory.selectors import sites_managed_by
 
-from .models import FROZEN_STATUSES, ReferentialVersion
+from .models import FROZEN_STATUSES, Assessment, EvidenceFile, ReferentialVersion
 
 
 def versions_visible_to(user: Any) -> QuerySet[ReferentialVersion]:
     if has_permission(user, "quality.edit_referential"):
         return ReferentialVersion.objects.all()
     return ReferentialVersion.objects.filter(status__in=FROZEN_STATUSES)
+
+
+def assessments_visible_to(user: Any) -> QuerySet[Assessment]:
+    if not has_permission(user, "quality.view_assessments"):
+        return Assessment.objects.none()
+    return Assessment.objects.filter(scope_for(user).sites_q("site"))
+
+
+def sites_assessable_by(user: Any) -> QuerySet[Site]:
+    if not has_permission(user, "quality.assess"):
+        return Site.objects.none()
+    return sites_managed_by(user)
+
+
+def assessments_fillable_by(user: Any) -> QuerySet[Assessment]:
+    return assessments_visible_to(user).filter(site__in=sites_assessable_by(user).values("pk"))
+
+
+def assessments_reviewable_by(user: Any) -> QuerySet[Assessment]:
+    if not has_permission(user, "quality.review"):
+        return Assessment.objects.none()
+    return assessments_visible_to(user)
+
+
+def evidence_visible_to(user: Any) -> QuerySet[EvidenceFile]:
+    return EvidenceFile.objects.filter(answer__assessment__in=assessments_visible_to(user).values("pk"))

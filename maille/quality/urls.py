@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_assessments
 
 app_name = "quality"
 urlpatterns = [
@@ -17,4 +17,20 @@ urlpatterns = [
     path("referentiel/criteres/<int:criterion_id>/", views.criterion_edit, name="criterion_edit"),
     path("referentiel/criteres/<int:criterion_id>/retirer/", views.criterion_remove, name="criterion_remove"),
     path("referentiel/sections/<int:section_id>/ajouter/", views.criterion_new, name="criterion_new"),
+]  # fmt: skip
+
+urlpatterns += [
+    path("evaluations/", views_assessments.assessment_list, name="assessments"),
+    path("evaluations/nouvelle/", views_assessments.assessment_new, name="assessment_new"),
+    path("evaluations/<int:assessment_id>/", views_assessments.assessment_detail, name="assessment"),
+    path("evaluations/<int:assessment_id>/reponse/", views_assessments.answer, name="answer"),
+    path("evaluations/<int:assessment_id>/soumettre/", views_assessments.assessment_submit_view,
+         name="assessment_submit"),
+    path("evaluations/<int:assessment_id>/avis/", views_assessments.review, name="review"),
+    path("evaluations/<int:assessment_id>/renvoyer/", views_assessments.assessment_decision,
+         {"decision": "renvoyer"}, name="assessment_return"),
+    path("evaluations/<int:assessment_id>/clore/", views_assessments.assessment_decision,
+         {"decision": "clore"}, name="assessment_close"),
+    path("preuves/<int:evidence_id>/", views_assessments.evidence_download, name="evidence"),
+    path("preuves/<int:evidence_id>/retirer/", views_assessments.evidence_delete, name="evidence_delete"),
 ]  # fmt: skip

@@ -20,11 +20,13 @@ from maille.diagnosis.optimiser import OptimisationRequest
 from maille.diagnosis.scenarios import scenario_create
 from maille.diagnosis.zones import zone_for
 from maille.directory.models import Profession
+from maille.quality.assessments import answer_save, assessment_start
 from maille.quality.services import referential_draft
 from tests.browser.conftest import PASSWORD
 from tests.browser.pages import BasePage, LoginPage
 from tests.diagnosis.conftest import save_drees_bands
 from tests.factories import ProfessionalFactory, user_with_role
+from tests.quality.samples import pdf_bytes
 from tests.scheduling.test_views_support import appointment_at
 from tests.test_permission_matrix import _named_routes
 
@@ -37,6 +39,9 @@ NOT_HTML = {
     "diagnosis:optimisation_save", "diagnosis:supply_delete",
     "quality:version_draft", "quality:version_submit", "quality:version_return", "quality:version_publish",
     "quality:criterion_edit", "quality:criterion_remove", "quality:criterion_new",
+    "quality:assessment_new", "quality:answer", "quality:assessment_submit", "quality:review",
+    "quality:assessment_return", "quality:assessment_close", "quality:evidence_delete",
+    "quality:evidence",  # an evidence file (PDF or image), as an attachment
 }  # fmt: skip
 # HTMX fragments → (the page that loads them, the query the page sends).
 FRAGMENTS = {
@@ -98,7 +103,11 @@ def world(network):
     supply = SupplyImport.objects.create(name="Médecins", sha256="0" * 64, departements=["55"],
                                          communes={"55009": {"gps": 2, "activity": 9000.0}}, practitioners=2)  # fmt: skip
     draft = referential_draft(admin)
+    assessment = assessment_start(admin, site=site)  # in progress: the page with every answer form
+    answer_save(admin, assessment=assessment, criterion_id=assessment.version.criteria.get(code="ORG-01").pk,
+                compliance="partial", comment="En cours", upload=("analyse.pdf", pdf_bytes()))  # fmt: skip
     return {
+        "assessment_id": assessment.pk,
         "admin": admin,
         "doctor": doctor.user,
         "version_id": draft.pk,  # the draft: the page with every editing form

@@ -7,9 +7,12 @@ import pytest
 from playwright.sync_api import expect
 
 from maille.accounts.models import Role
+from maille.quality.assessments import answer_review, answer_save, applicable_criteria
+from maille.quality.models import Assessment
 from tests.browser.conftest import PASSWORD
 from tests.browser.pages import BasePage, LoginPage
 from tests.factories import user_with_role
+from tests.quality.samples import jpeg_bytes, pdf_bytes
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -50,4 +53,96 @@ def test_a_new_version_is_prepared_reviewed_published_and_read(page, live_server
     audit_page.get_by_label("Critères applicables à un").select_option("hyper_proximite")
     audit_page.get_by_role("button", name="Filtrer").click()
     expect(audit_page.get_by_text("ORG-03", exact=True)).to_have_count(0)
+    assert BasePage(audit_page, live_server.url).accessibility_violations() == []
+
+
+def _answer_in_the_page(page, code, choice, *, comment="", file=None):
+    article = page.locator(f"[data-testid=criterion][data-code='{code}']")
+    details = article.locator("details:has([data-testid=answer-form])")
+    if details.get_attribute("open") is None:
+        details.locator("summary").click()
+    form = article.get_by_test_id("answer-form")
+    form.get_by_label(choice, exact=True).check()
+    if comment:
+        form.get_by_label("Commentaire").fill(comment)
+    if file is not None:
+        form.locator("input[type=file]").set_input_files(file)
+    form.get_by_role("button", name="Enregistrer").click()
+
+
+def test_a_site_fills_and_submits_its_assessment_and_a_coordinator_reviews_it(
+    page, live_server, network, audit_page, tmp_path
+):
+    site = network["sites"]["MSP de Souilly"]
+    staff = user_with_role(Role.SITE_STAFF, site=site)
+    LoginPage(page, live_server.url).open().log_in(staff.username, PASSWORD)
+    page.goto(f"{live_server.url}/qualite/evaluations/")
+    page.get_by_label("Commencer l'auto-évaluation du site").select_option(label=site.name)
+    page.get_by_role("button", name="Commencer").click()
+    expect(page.get_by_test_id("assessment-status")).to_have_text("En cours")
+
+    # A photo that is not one is refused, the comment kept; the real photo is then accepted.
+    fake = tmp_path / "salle.jpg"
+    fake.write_bytes(b"<html>pas une photo</html>")
+    _answer_in_the_page(page, "LIEU-01", "atteint", comment="Salle fermée au fond", file=str(fake))
+    expect(page.get_by_test_id("file-error")).to_contain_text("n'est pas d'un type accepté")
+    photo = tmp_path / "salle-vraie.jpg"
+    photo.write_bytes(jpeg_bytes())
+    form = page.locator("[data-testid=criterion][data-code='LIEU-01']").get_by_test_id("answer-form")
+    expect(form.get_by_label("Commentaire")).to_have_value("Salle fermée au fond")
+    form.locator("input[type=file]").set_input_files(str(photo))
+    form.get_by_role("button", name="Enregistrer").click()
+    expect(page.get_by_test_id("flash")).to_have_text("Réponse enregistrée.")
+    lieu = page.locator("[data-testid=criterion][data-code='LIEU-01']")
+    expect(lieu.get_by_test_id("evidence-link")).to_have_text("salle-vraie.jpg")
+
+    # The other criteria are answered the same way (through the services, to keep the test short).
+    assessment = Assessment.objects.get(site=site)
+    for criterion in applicable_criteria(assessment):
+        if criterion.code != "LIEU-01":
+            upload = ("preuve.pdf", pdf_bytes()) if criterion.evidence in ("document", "photo") else None
+            answer_save(staff, assessment=assessment, criterion_id=criterion.pk, compliance="met",
+                        figure="3" if criterion.evidence == "figure" else "", upload=upload)  # fmt: skip
+    page.reload()
+    expect(page.get_by_test_id("answered")).to_have_text(f"{len(applicable_criteria(assessment))} / "
+                                                         f"{len(applicable_criteria(assessment))}")  # fmt: skip
+    page.get_by_test_id("submit-assessment").click()
+    expect(page.get_by_test_id("assessment-status")).to_have_text("Soumise à relecture")
+
+    # The coordinator challenges the photo and returns the assessment.
+    coordinator = user_with_role(Role.COORDINATOR, departement_id="55")
+    LoginPage(audit_page, live_server.url).open().log_in(coordinator.username, PASSWORD)
+    audit_page.goto(f"{live_server.url}/qualite/evaluations/{assessment.pk}/")
+    review = audit_page.locator("[data-testid=criterion][data-code='LIEU-01']").get_by_test_id("review-form")
+    review.get_by_label("contester").check()
+    review.get_by_role("button", name="Enregistrer l'avis").click()
+    expect(audit_page.locator("text=Dites au site pourquoi vous contestez cette réponse.")).to_be_visible()
+    review = audit_page.locator("[data-testid=criterion][data-code='LIEU-01']").get_by_test_id("review-form")
+    review.get_by_label("Commentaire pour le site").fill("L'accès à la salle n'apparaît pas.")
+    review.get_by_role("button", name="Enregistrer l'avis").click()
+    expect(audit_page.get_by_test_id("flash")).to_have_text("Avis enregistré.")
+    audit_page.get_by_test_id("return-assessment").click()
+    expect(audit_page.get_by_test_id("assessment-status")).to_have_text("Renvoyée au site")
+
+    # The site reads why, answers "partly met", submits again.
+    page.reload()
+    expect(lieu.get_by_test_id("verdict")).to_contain_text("L'accès à la salle n'apparaît pas.")
+    _answer_in_the_page(page, "LIEU-01", "partiellement atteint")
+    page.get_by_test_id("submit-assessment").click()
+    expect(page.get_by_test_id("assessment-status")).to_have_text("Soumise à relecture")
+
+    # Every answer accepted (the photo in the page), then closed: the gap shows.
+    for criterion in applicable_criteria(assessment):
+        if criterion.code != "LIEU-01":
+            answer_review(coordinator, assessment=assessment, criterion_id=criterion.pk, verdict="accepted")
+    audit_page.reload()
+    review = audit_page.locator("[data-testid=criterion][data-code='LIEU-01']").get_by_test_id("review-form")
+    review.get_by_label("accepter").check()
+    review.get_by_role("button", name="Enregistrer l'avis").click()
+    audit_page.get_by_label("Conclusion (facultative)").fill("Bon niveau, une photo à compléter.")
+    audit_page.get_by_test_id("close-assessment").click()
+    expect(audit_page.get_by_test_id("assessment-status")).to_have_text("Close")
+    expect(audit_page.get_by_test_id("gap")).to_have_count(1)
+    expect(audit_page.get_by_test_id("gap")).to_contain_text("LIEU-01")
+    expect(audit_page.get_by_test_id("mandatory-met")).to_contain_text("/")
     assert BasePage(audit_page, live_server.url).accessibility_violations() == []

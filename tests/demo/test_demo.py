@@ -65,12 +65,27 @@ def test_demo_loads_the_territory_and_the_fictional_network_idempotently(client)
     assert OptimisationRun.objects.get().scenario == proposal
     assert not DBTaskResult.objects.filter(task_path__contains="run_optimisation").exists()
 
+    # quality: assessments in every state, with evidence, reviewed by someone not of the site
+    from maille.quality.models import Assessment, EvidenceFile
+
+    states = sorted(Assessment.objects.values_list("status", flat=True))
+    assert states == ["closed", "closed", "closed", "in_progress", "returned", "submitted"]
+    closed = Assessment.objects.filter(status="closed")
+    assert sorted(closed.values_list("mandatory_met", flat=True)) == [False, True, True]
+    assert all(
+        a.score is not None and a.reviewer.username in ("coordination55", "evaluation") for a in closed
+    )
+    assert EvidenceFile.objects.count() > 50
+    assert Assessment.objects.get(status="in_progress").created_by.username == "site-souilly"
+    assert "6 auto-évaluations" in demo_output
+
     counts = (
         Site.objects.count(),
         Professional.objects.count(),
         Commune.objects.count(),
         Cpts.objects.count(),
         Scenario.objects.count(),
+        Assessment.objects.count(),
     )
     out = io.StringIO()
     call_command("demo", stdout=out)
@@ -80,5 +95,6 @@ def test_demo_loads_the_territory_and_the_fictional_network_idempotently(client)
         Commune.objects.count(),
         Cpts.objects.count(),
         Scenario.objects.count(),
+        Assessment.objects.count(),
     ) == counts
     assert "0 compte(s) créé(s)" in out.getvalue()

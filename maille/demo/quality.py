@@ -1,0 +1,154 @@
+"""The demo's quality history: self-assessments of the network's sites in every state, with evidence files
+(fictional PDFs and photos made here), reviewed by the Meuse coordinator or the evaluator.
+
+- Stenay and the Pharmacie des Forges: closed, every mandatory criterion met;
+- the Pharmacie de la Citadelle: closed with gaps (two mandatory criteria not met);
+- Étain: submitted, waiting for its review; Fresnes-en-Woëvre: returned to the site with a challenge;
+- Souilly (the demo site account's): in progress, half answered, to resume.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from maille.directory.models import Site
+from maille.quality.assessments import (
+    answer_review,
+    answer_save,
+    applicable_criteria,
+    assessment_close,
+    assessment_return,
+    assessment_start,
+    assessment_submit,
+)
+from maille.quality.models import Assessment, Evidence
+
+from .network import FICTIONAL
+
+# site name → (final state, criteria codes answered "not met", codes answered "partly met")
+PLAN: list[tuple[str, str, list[str], list[str]]] = [
+    ("MSP 2.0 de Stenay", "closed", [], ["ACC-02"]),
+    ("Pharmacie des Forges", "closed", [], ["EQP-04", "PERS-03"]),
+    ("Pharmacie de la Citadelle", "closed", ["ACTE-03", "TRACE-02"], ["LIEU-04"]),
+    ("MSP 2.0 du Pays d'Étain", "submitted", [], ["GOUV-03"]),
+    ("Point santé de la mairie de Fresnes-en-Woëvre", "returned", [], ["LIEU-03"]),
+    ("Maison de santé de territoire de Souilly", "in_progress", [], []),
+]
+
+
+def demo_pdf(title: str) -> bytes:
+    """A one-page PDF with one line of text (written by hand: no font or layout engine needed)."""
+    text = (
+        title.encode("latin-1", "replace").replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)")
+    )
+    stream = b"BT /F1 14 Tf 60 780 Td (" + text + b") Tj 0 -24 Td (Document fictif de demonstration) Tj ET"
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
+    ]
+    out = io.BytesIO()
+    out.write(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(out.tell())
+        out.write(f"{number} 0 obj\n".encode() + body + b"\nendobj\n")
+    xref = out.tell()
+    out.write(f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode())
+    for offset in offsets:
+        out.write(f"{offset:010d} 00000 n \n".encode())
+    out.write(f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode())
+    return out.getvalue()
+
+
+def demo_photo(label: str) -> bytes:
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (640, 420), (226, 232, 240))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((40, 60, 600, 360), outline=(71, 85, 105), width=6)
+    draw.text((60, 80), f"Photo fictive : {label}", fill=(30, 41, 59))
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", quality=80)
+    return buffer.getvalue()
+
+
+def _upload(criterion: Any) -> tuple[str, bytes] | None:
+    if criterion.evidence == Evidence.DOCUMENT:
+        return (f"{criterion.code.lower()}-preuve.pdf", demo_pdf(f"{criterion.code} - piece justificative"))
+    if criterion.evidence == Evidence.PHOTO:
+        return (f"{criterion.code.lower()}-photo.jpg", demo_photo(criterion.code))
+    return None
+
+
+def _answer_all(
+    assessment: Assessment, user: Any, not_met: list[str], partial: list[str], share: float = 1.0
+) -> None:
+    criteria = applicable_criteria(assessment)
+    for criterion in criteria[: round(len(criteria) * share)]:
+        compliance = (
+            "not_met" if criterion.code in not_met else "partial" if criterion.code in partial else "met"
+        )
+        answer_save(
+            user,
+            assessment=assessment,
+            criterion_id=criterion.pk,
+            compliance=compliance,
+            figure={"ACTE-02": "94", "GOUV-01": "2", "GOUV-03": "78", "EQP-04": "12"}.get(criterion.code, "")
+            if criterion.evidence == Evidence.FIGURE
+            else "",
+            comment="" if compliance == "met" else "Mise en conformité prévue.",
+            upload=_upload(criterion) if compliance != "not_met" else None,
+        )
+
+
+def load_demo_quality() -> dict[str, int]:
+    """Idempotent: nothing is added when a demo site already has an assessment."""
+    sites = {
+        site.name.removesuffix(FICTIONAL): site
+        for site in Site.objects.filter(name__in=[row[0] + FICTIONAL for row in PLAN])
+    }
+    if Assessment.objects.filter(site__in=sites.values()).exists() or len(sites) < len(PLAN):
+        return {"assessments": 0}
+    users = get_user_model().objects.in_bulk(
+        ["admin", "site-souilly", "coordination55", "evaluation"], field_name="username"
+    )
+    coordinator, evaluator = users["coordination55"], users["evaluation"]
+    with transaction.atomic():
+        for name, state, not_met, partial in PLAN:
+            site = sites[name]
+            # The demo's site account fills in Souilly's; the others are filled by the administrator acting
+            # for the site (the demo has one site account).
+            filler = users["site-souilly"] if "Souilly" in name else users["admin"]
+            assessment = assessment_start(filler, site=site)
+            if state == "in_progress":
+                _answer_all(assessment, filler, not_met, partial, share=0.5)
+                continue
+            _answer_all(assessment, filler, not_met, partial)
+            assessment_submit(filler, assessment=assessment)
+            if state == "submitted":
+                continue
+            reviewer = evaluator if name.startswith("Pharmacie") else coordinator
+            for criterion in applicable_criteria(assessment):
+                challenged = state == "returned" and criterion.code == "LIEU-03"
+                answer_review(
+                    reviewer,
+                    assessment=assessment,
+                    criterion_id=criterion.pk,
+                    verdict="challenged" if challenged else "accepted",
+                    comment="L'accès de plain-pied n'est pas démontré : joindre une photo de l'entrée."
+                    if challenged
+                    else "",
+                )
+            if state == "returned":
+                assessment_return(reviewer, assessment=assessment, summary="Une réponse à compléter.")
+            else:
+                assessment_close(reviewer, assessment=assessment, summary="Relecture faite sur pièces.")
+    return {"assessments": len(PLAN)}
