@@ -304,3 +304,5 @@ NINJA_PAGINATION_MAX_PER_PAGE_SIZE = 500
 QUALITY_EVIDENCE_DIR = Path(os.environ.get("QUALITY_EVIDENCE_DIR", VAR_DIR / "evidence"))
 QUALITY_EVIDENCE_MAX_BYTES = int(os.environ.get("QUALITY_EVIDENCE_MAX_BYTES", str(5 * 1024 * 1024)))
 QUALITY_EVIDENCE_FILES_PER_ANSWER = 5
+# An overdue action of a quality plan is reminded to its owner by email, again every this many days.
+QUALITY_ACTION_REMINDER_DAYS = int(os.environ.get("QUALITY_ACTION_REMINDER_DAYS", "7"))

@@ -13,6 +13,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from maille.accounts.models import Role
 from maille.accounts.permissions import PERMISSION_ROLES
 from maille.diagnosis.models import OptimisationRun, RunState, Scenario, SupplyImport
+from maille.quality.actions import action_create, today
 from maille.quality.assessments import answer_save, assessment_start
 from maille.quality.services import published_version, referential_draft
 from tests.diagnosis.conftest import save_drees_bands
@@ -57,6 +58,13 @@ POST_ONLY = {
     "quality:assessment_return": {},
     "quality:assessment_close": {},
     "quality:evidence_delete": {},
+    "quality:action_status": {"etat": "in_progress"},
+}
+# Routes that take POST only and answer an invalid form with the form again (422): sent an empty title, they
+# show the role and scope checks as well as a redirect would.
+POST_FORMS = {
+    "quality:action_new": {"titre": ""},
+    "quality:action_edit": {"titre": ""},
 }
 # Namespaces with their own test suites (Django admin; /api/v1 and /fhir check tokens and roles themselves).
 OTHER_SUITES = {"admin", "api", "fhir"}
@@ -98,6 +106,12 @@ def test_every_page_route_declares_a_permission():
         if pattern.callback.required_permission not in PERMISSION_ROLES
     ]
     assert not unknown
+
+
+def in_a_month() -> str:
+    import datetime
+
+    return (today() + datetime.timedelta(days=30)).isoformat()
 
 
 @pytest.fixture
@@ -145,7 +159,9 @@ def world(db):
         assessment = assessment_start(assessor, site=site)
         answer = answer_save(assessor, assessment=assessment, criterion_id=published.criteria.get(code="ORG-01").pk,
                              compliance="met", upload=("preuve.pdf", pdf_bytes()))  # fmt: skip
-        assessments[code] = (assessment.pk, answer.evidence_files.get().pk)
+        owner = user_with_role(Role.SITE_STAFF, site=site)
+        action = action_create(owner, site=site, title="Action", owner_id=owner.pk, due_date=in_a_month())
+        assessments[code] = (assessment.pk, answer.evidence_files.get().pk, action.pk)
     draft = referential_draft(user_with_role(Role.PLATFORM_ADMIN))
     save_drees_bands()
     supplies = {
@@ -160,6 +176,8 @@ def world(db):
         "other_assessment_id": assessments["52"][0],
         "evidence_id": assessments["55"][1],
         "other_evidence_id": assessments["52"][1],
+        "action_id": assessments["55"][2],
+        "other_action_id": assessments["52"][2],
         "other_version_id": draft.pk,
         "criterion_id": draft.criteria.first().pk,
         "other_criterion_id": published.criteria.first().pk,
@@ -192,6 +210,7 @@ def _kwargs_for(pattern: URLPattern, world, in_scope: bool) -> dict[str, object]
         "section_id": world["section_id" if in_scope else "other_section_id"],
         "assessment_id": world["assessment_id" if in_scope else "other_assessment_id"],
         "evidence_id": world["evidence_id" if in_scope else "other_evidence_id"],
+        "action_id": world["action_id" if in_scope else "other_action_id"],
     }
     names = list(pattern.pattern.converters) if hasattr(pattern.pattern, "converters") else []
     missing = [name for name in names if name not in values]
@@ -218,12 +237,15 @@ def test_role_route_matrix(client, world, role, name, pattern, in_scope):
     """Role without the permission: 403; object outside the scope: 404 (the administrator has no outside)."""
     url = reverse(name, kwargs=_kwargs_for(pattern, world, in_scope))
     client.force_login(matrix_user(role, world))
-    response = client.post(url, POST_ONLY[name]) if name in POST_ONLY else client.get(url)
+    if name in POST_ONLY or name in POST_FORMS:
+        response = client.post(url, POST_ONLY[name] if name in POST_ONLY else POST_FORMS[name])
+    else:
+        response = client.get(url)
     allowed = role in PERMISSION_ROLES[pattern.callback.required_permission]
     if not allowed:
         expected = 403
     elif in_scope or role == Role.PLATFORM_ADMIN:
-        expected = 302 if name in POST_ONLY else 200
+        expected = 302 if name in POST_ONLY else 422 if name in POST_FORMS else 200
     else:
         expected = 404
     assert response.status_code == expected, f"{role} on {name} ({'in' if in_scope else 'out of'} scope)"

@@ -56,6 +56,12 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             ),
         ),
         (
+            "quality:actions",
+            _("Plans d'actions"),
+            "quality.view_assessments",
+            _("Suivre les actions qui comblent les écarts des sites : responsables, échéances, retards."),
+        ),
+        (
             "directory:site_list",
             _("Annuaire des sites"),
             "directory.view",

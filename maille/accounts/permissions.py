@@ -35,6 +35,8 @@ PERMISSION_ROLES: dict[str, frozenset[str]] = {
     ),
     "quality.assess": frozenset({Role.PLATFORM_ADMIN, Role.SITE_STAFF}),
     "quality.review": frozenset({Role.PLATFORM_ADMIN, Role.COORDINATOR, Role.EVALUATOR}),
+    # Action plans: written by the site's staff and the territory's coordinators (read: view_assessments)
+    "quality.plan_actions": frozenset({Role.PLATFORM_ADMIN, Role.COORDINATOR, Role.SITE_STAFF}),
     # Directory
     "directory.view": ALL_STAFF,
     "directory.edit_site": frozenset({Role.PLATFORM_ADMIN, Role.COORDINATOR, Role.SITE_STAFF}),

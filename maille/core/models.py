@@ -78,6 +78,10 @@ def _audit_actions() -> list[tuple[str, Any]]:
         ("assessment.review", _("réponse d'auto-évaluation relue")),
         ("assessment.return", _("auto-évaluation renvoyée au site")),
         ("assessment.close", _("auto-évaluation close")),
+        ("action.create", _("action qualité créée")),
+        ("action.update", _("action qualité modifiée")),
+        ("action.status", _("état d'une action qualité changé")),
+        ("action.remind", _("rappel d'action qualité en retard envoyé")),
     ]
     actions += [(f"appointment.{name}", label) for name, label in _APPOINTMENT_TRANSITIONS.items()]
     actions += [

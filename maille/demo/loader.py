@@ -103,7 +103,7 @@ def load_demo(stdout: TextIO) -> str:
             "\n"
             + _(
                 "Qualité : %(assessments)s auto-évaluations de démonstration (closes, soumise, renvoyée, en cours) "
-                "— Qualité → Auto-évaluations."
+                "et %(actions)s actions de leurs plans, dont deux en retard — Auto-évaluations, Plans d'actions."
             )
             % quality
             if quality["assessments"]

@@ -4,18 +4,22 @@
 - Stenay and the Pharmacie des Forges: closed, every mandatory criterion met;
 - the Pharmacie de la Citadelle: closed with gaps (two mandatory criteria not met);
 - Étain: submitted, waiting for its review; Fresnes-en-Woëvre: returned to the site with a challenge;
-- Souilly (the demo site account's): in progress, half answered, to resume.
+- Souilly (the demo site account's): in progress, half answered, to resume;
+- action plans from the closed ones' gaps, owned by the Meuse coordinator: two late, one in progress, one done.
 """
 
 from __future__ import annotations
 
+import datetime
 import io
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils import timezone
 
 from maille.directory.models import Site
+from maille.quality.actions import action_create, action_set_status
 from maille.quality.assessments import (
     answer_review,
     answer_save,
@@ -25,7 +29,7 @@ from maille.quality.assessments import (
     assessment_start,
     assessment_submit,
 )
-from maille.quality.models import Assessment, Evidence
+from maille.quality.models import Action, Assessment, Evidence
 
 from .network import FICTIONAL
 
@@ -116,7 +120,7 @@ def load_demo_quality() -> dict[str, int]:
         for site in Site.objects.filter(name__in=[row[0] + FICTIONAL for row in PLAN])
     }
     if Assessment.objects.filter(site__in=sites.values()).exists() or len(sites) < len(PLAN):
-        return {"assessments": 0}
+        return {"assessments": 0, "actions": 0}
     users = get_user_model().objects.in_bulk(
         ["admin", "site-souilly", "coordination55", "evaluation"], field_name="username"
     )
@@ -151,4 +155,35 @@ def load_demo_quality() -> dict[str, int]:
                 assessment_return(reviewer, assessment=assessment, summary="Une réponse à compléter.")
             else:
                 assessment_close(reviewer, assessment=assessment, summary="Relecture faite sur pièces.")
-    return {"assessments": len(PLAN)}
+        actions = _load_demo_actions(sites, coordinator)
+    return {"assessments": len(PLAN), "actions": actions}
+
+
+# (site, criterion code, action, days from today to its due date, state)
+ACTIONS: list[tuple[str, str, str, int, str]] = [
+    ("Pharmacie de la Citadelle", "ACTE-03", "Mettre en place l'envoi du compte rendu par messagerie sécurisée", -12,
+     "in_progress"),
+    ("Pharmacie de la Citadelle", "TRACE-02", "Équiper les médecins téléconsultants de cartes e-CPS", 45, "todo"),
+    ("Pharmacie de la Citadelle", "LIEU-04", "Aménager un espace d'attente à l'écart du comptoir", -3, "todo"),
+    ("Pharmacie des Forges", "PERS-03", "Former la seconde pharmacienne à l'assistance", -20, "done"),
+    ("MSP 2.0 de Stenay", "ACC-02", "Ouvrir la prise de rendez-vous par téléphone", 30, "todo"),
+]  # fmt: skip
+
+
+def _load_demo_actions(sites: dict[str, Site], owner: Any) -> int:
+    """Actions from the closed assessments' gaps; some already late (their due date is moved back, as the
+    passing of time would have done)."""
+    today = timezone.localdate()
+    for name, code, title, days, state in ACTIONS:
+        site = sites[name]
+        assessment = Assessment.objects.filter(site=site, status="closed").first()
+        criterion = assessment.version.criteria.get(code=code) if assessment else None
+        action = action_create(
+            owner, site=site, title=title, owner_id=owner.pk, due_date=today + datetime.timedelta(days=max(days, 1)),
+            criterion_id=criterion.pk if criterion else "", assessment=assessment,
+        )  # fmt: skip
+        if days < 1:
+            Action.objects.filter(pk=action.pk).update(due_date=today + datetime.timedelta(days=days))
+        if state != "todo":
+            action_set_status(owner, action=action, status=state)
+    return len(ACTIONS)

@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET
 
-from maille.accounts.permissions import require_permission
+from maille.accounts.permissions import has_permission, require_permission
 from maille.territory.views import map_labels
 
 from .forms import SiteSearchForm
@@ -148,6 +148,8 @@ def site_detail(request: HttpRequest, site_id: int) -> HttpResponse:
         "remote_doctors": [role for role in roles if role.kind == NetworkRoleKind.REMOTE_DOCTOR],
         "assistants": [role for role in roles if role.kind == NetworkRoleKind.ASSISTANT],
         "coordinators": [role for role in roles if role.kind == NetworkRoleKind.COORDINATOR],
+        # The quality app (above the directory) serves its own block; the page only says where to load it.
+        "shows_quality": has_permission(request.user, "quality.view_assessments"),
         "map_config": {
             "tilesUrl": settings.MAILLE_MAP_TILES_URL,
             "sites": [

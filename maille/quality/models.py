@@ -8,6 +8,8 @@ is new; a criterion of the old one that nothing carries over was withdrawn.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -257,3 +259,60 @@ class EvidenceFile(models.Model):
 
     def __str__(self) -> str:
         return self.original_name
+
+
+# --- Action plans -----------------------------------------------------------------------------------------
+
+
+class ActionStatus(models.TextChoices):
+    TODO = "todo", _("à faire")
+    IN_PROGRESS = "in_progress", _("en cours")
+    DONE = "done", _("faite")
+    CANCELLED = "cancelled", _("abandonnée")
+
+
+OPEN_ACTION_STATUSES = (ActionStatus.TODO, ActionStatus.IN_PROGRESS)
+
+
+class Action(models.Model):
+    """One thing to do to close a gap (or any improvement a site decides), with its owner and due date."""
+
+    site = models.ForeignKey("directory.Site", on_delete=models.PROTECT, related_name="quality_actions")
+    assessment = models.ForeignKey(
+        Assessment, null=True, blank=True, on_delete=models.SET_NULL, related_name="actions"
+    )
+    criterion = models.ForeignKey(
+        Criterion, null=True, blank=True, on_delete=models.PROTECT, related_name="actions"
+    )
+    title = models.CharField(_("action"), max_length=300)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="quality_actions",
+        verbose_name=_("responsable"),
+    )  # fmt: skip
+    due_date = models.DateField(_("échéance"))
+    status = models.CharField(
+        _("état"), max_length=12, choices=ActionStatus.choices, default=ActionStatus.TODO
+    )
+    progress_note = models.TextField(_("où en est-on"), blank=True, max_length=2000)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    last_reminded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["due_date", "pk"]
+        verbose_name = _("action d'amélioration")
+        indexes = [models.Index(fields=["status", "due_date"])]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_ACTION_STATUSES
+
+    def is_overdue(self, today: Any) -> bool:
+        return self.is_open and self.due_date < today

@@ -4,6 +4,7 @@
   assessments refers to them), the editors the version in preparation too.
 - Assessments: those of the sites in the user's scope (``scope_for(user).sites_q``: site staff their own sites,
   coordinators and evaluators their territory), for the roles that read assessments at all.
+- Action plans: read with the assessments; written by the site's staff and the coordinators of its territory.
 - Which sites a user may assess (their staff: ``directory.selectors.sites_managed_by``), which assessments they
   may fill in and which they may review (the own-site rule comes on top, in ``assessments.is_own_site``).
 """
@@ -17,9 +18,9 @@ from django.db.models import QuerySet
 from maille.accounts.permissions import has_permission
 from maille.accounts.scope import scope_for
 from maille.directory.models import Site
-from maille.directory.selectors import sites_managed_by
+from maille.directory.selectors import sites_managed_by, sites_visible_to
 
-from .models import FROZEN_STATUSES, Assessment, EvidenceFile, ReferentialVersion
+from .models import FROZEN_STATUSES, Action, Assessment, EvidenceFile, ReferentialVersion
 
 
 def versions_visible_to(user: Any) -> QuerySet[ReferentialVersion]:
@@ -52,3 +53,25 @@ def assessments_reviewable_by(user: Any) -> QuerySet[Assessment]:
 
 def evidence_visible_to(user: Any) -> QuerySet[EvidenceFile]:
     return EvidenceFile.objects.filter(answer__assessment__in=assessments_visible_to(user).values("pk"))
+
+
+def quality_sites_visible_to(user: Any) -> QuerySet[Site]:
+    """Sites whose quality record (assessments, plan) the user reads."""
+    if not has_permission(user, "quality.view_assessments"):
+        return Site.objects.none()
+    return sites_visible_to(user)
+
+
+def sites_plannable_by(user: Any) -> QuerySet[Site]:
+    """Sites whose action plan the user writes: their staff, the coordinators of their territory."""
+    if not has_permission(user, "quality.plan_actions"):
+        return Site.objects.none()
+    return sites_managed_by(user)
+
+
+def actions_visible_to(user: Any) -> QuerySet[Action]:
+    return Action.objects.filter(site__in=quality_sites_visible_to(user).values("pk"))
+
+
+def actions_manageable_by(user: Any) -> QuerySet[Action]:
+    return Action.objects.filter(site__in=sites_plannable_by(user).values("pk"))

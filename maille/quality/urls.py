@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_assessments
+from . import views, views_actions, views_assessments
 
 app_name = "quality"
 urlpatterns = [
@@ -34,3 +34,12 @@ urlpatterns += [
     path("preuves/<int:evidence_id>/", views_assessments.evidence_download, name="evidence"),
     path("preuves/<int:evidence_id>/retirer/", views_assessments.evidence_delete, name="evidence_delete"),
 ]  # fmt: skip
+
+urlpatterns += [
+    path("actions/", views_actions.action_list, name="actions"),
+    path("actions/<int:action_id>/", views_actions.action_edit, name="action_edit"),
+    path("actions/<int:action_id>/etat/", views_actions.action_status, name="action_status"),
+    path("sites/<int:site_id>/plan/", views_actions.site_plan, name="site_plan"),
+    path("sites/<int:site_id>/plan/ajouter/", views_actions.action_new, name="action_new"),
+    path("sites/<int:site_id>/panneau/", views_actions.site_panel, name="site_panel"),
+]

@@ -20,6 +20,7 @@ from maille.diagnosis.optimiser import OptimisationRequest
 from maille.diagnosis.scenarios import scenario_create
 from maille.diagnosis.zones import zone_for
 from maille.directory.models import Profession
+from maille.quality.actions import action_create, today
 from maille.quality.assessments import answer_save, assessment_start
 from maille.quality.services import referential_draft
 from tests.browser.conftest import PASSWORD
@@ -42,6 +43,7 @@ NOT_HTML = {
     "quality:assessment_new", "quality:answer", "quality:assessment_submit", "quality:review",
     "quality:assessment_return", "quality:assessment_close", "quality:evidence_delete",
     "quality:evidence",  # an evidence file (PDF or image), as an attachment
+    "quality:action_new", "quality:action_edit", "quality:action_status",
 }  # fmt: skip
 # HTMX fragments → (the page that loads them, the query the page sends).
 FRAGMENTS = {
@@ -51,6 +53,7 @@ FRAGMENTS = {
     "scheduling:doctor_day_list": ("scheduling:doctor_day", {}),
     "diagnosis:figures": ("diagnosis:diagnosis", {"zone": "departement:55", "ajout": "55001"}),
     "diagnosis:optimisation_state": ("diagnosis:optimisation", {}),
+    "quality:site_panel": ("directory:site_detail", {}),
 }
 # Pages audited signed out (signing in sends them elsewhere).
 SIGNED_OUT = {
@@ -84,6 +87,12 @@ def test_every_route_is_classified():
     assert {host for host, _query in FRAGMENTS.values()} <= {name for name, _ in PAGES}
 
 
+def in_a_month() -> str:
+    import datetime
+
+    return (today() + datetime.timedelta(days=30)).isoformat()
+
+
 @pytest.fixture
 def world(network):
     admin = user_with_role(Role.PLATFORM_ADMIN)
@@ -106,6 +115,10 @@ def world(network):
     assessment = assessment_start(admin, site=site)  # in progress: the page with every answer form
     answer_save(admin, assessment=assessment, criterion_id=assessment.version.criteria.get(code="ORG-01").pk,
                 compliance="partial", comment="En cours", upload=("analyse.pdf", pdf_bytes()))  # fmt: skip
+    staff = user_with_role(Role.SITE_STAFF, site=site)
+    action_create(
+        admin, site=site, title="Afficher les horaires à l'entrée", owner_id=staff.pk, due_date=in_a_month()
+    )
     return {
         "assessment_id": assessment.pk,
         "admin": admin,

@@ -7,12 +7,13 @@ import pytest
 from playwright.sync_api import expect
 
 from maille.accounts.models import Role
-from maille.quality.assessments import answer_review, answer_save, applicable_criteria
+from maille.quality.assessments import answer_review, answer_save, applicable_criteria, assessment_start
 from maille.quality.models import Assessment
 from tests.browser.conftest import PASSWORD
 from tests.browser.pages import BasePage, LoginPage
 from tests.factories import user_with_role
 from tests.quality.samples import jpeg_bytes, pdf_bytes
+from tests.test_permission_matrix import in_a_month
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -146,3 +147,36 @@ def test_a_site_fills_and_submits_its_assessment_and_a_coordinator_reviews_it(
     expect(audit_page.get_by_test_id("gap")).to_contain_text("LIEU-01")
     expect(audit_page.get_by_test_id("mandatory-met")).to_contain_text("/")
     assert BasePage(audit_page, live_server.url).accessibility_violations() == []
+
+
+def test_a_gap_becomes_an_action_which_is_then_done(audit_page, live_server, network):
+    page = audit_page
+    site = network["sites"]["MSP de Souilly"]
+    staff = user_with_role(Role.SITE_STAFF, site=site)
+    staff.first_name, staff.last_name = "Sacha", "Accueil"
+    staff.save()
+    assessment_start(staff, site=site)  # every criterion unanswered: every one is a gap
+    LoginPage(page, live_server.url).open().log_in(staff.username, PASSWORD)
+    page.goto(f"{live_server.url}/annuaire/sites/{site.pk}/")
+    expect(page.get_by_test_id("quality-panel")).to_contain_text("Pas d'action en cours.")
+    page.get_by_test_id("quality-panel").get_by_role("link", name="voir le plan").click()
+    gap = page.locator("[data-testid=gap][data-code='LIEU-01']")
+    gap.locator("summary").click()
+    form = gap.get_by_test_id("new-action-form")
+    form.get_by_label("Action").fill("Photographier la salle et son accès")
+    form.get_by_label("Responsable").select_option(label="Sacha Accueil")
+    form.get_by_label("Échéance").fill("2020-01-01")
+    form.get_by_role("button", name="Créer l'action").click()
+    expect(page.locator("text=L'échéance est déjà passée")).to_be_visible()
+    form = page.locator("[data-testid=gap][data-code='LIEU-01']").get_by_test_id("new-action-form")
+    expect(form.get_by_label("Action")).to_have_value("Photographier la salle et son accès")
+    form.get_by_label("Échéance").fill(in_a_month())
+    form.get_by_role("button", name="Créer l'action").click()
+    expect(page.get_by_test_id("flash")).to_have_text("Action ajoutée au plan.")
+    expect(page.locator("[data-testid=gap][data-code='LIEU-01']")).to_have_count(0)
+    action = page.get_by_test_id("action")
+    expect(action.get_by_test_id("action-status")).to_have_text("à faire")
+    action.get_by_test_id("status-done").click()
+    expect(page.get_by_test_id("action").get_by_test_id("action-status")).to_have_text("faite")
+    expect(page.get_by_test_id("done")).to_have_text("1 / 1")
+    assert BasePage(page, live_server.url).accessibility_violations() == []

@@ -66,7 +66,7 @@ def test_demo_loads_the_territory_and_the_fictional_network_idempotently(client)
     assert not DBTaskResult.objects.filter(task_path__contains="run_optimisation").exists()
 
     # quality: assessments in every state, with evidence, reviewed by someone not of the site
-    from maille.quality.models import Assessment, EvidenceFile
+    from maille.quality.models import Action, Assessment, EvidenceFile
 
     states = sorted(Assessment.objects.values_list("status", flat=True))
     assert states == ["closed", "closed", "closed", "in_progress", "returned", "submitted"]
@@ -78,6 +78,11 @@ def test_demo_loads_the_territory_and_the_fictional_network_idempotently(client)
     assert EvidenceFile.objects.count() > 50
     assert Assessment.objects.get(status="in_progress").created_by.username == "site-souilly"
     assert "6 auto-évaluations" in demo_output
+    from maille.quality.actions import overdue_actions
+
+    assert Action.objects.count() == 5
+    assert overdue_actions().count() == 2
+    assert Action.objects.filter(status="done").count() == 1
 
     counts = (
         Site.objects.count(),
