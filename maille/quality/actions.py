@@ -270,7 +270,7 @@ def send_overdue_reminders(*, now: datetime.datetime | None = None) -> int:
                 # Claimed under a row lock, so that two housekeeping processes never send the same reminder;
                 # sent before the claim commits, so that a refused email leaves the actions to remind next time.
                 claimed = list(
-                    Action.objects.select_for_update()
+                    Action.objects.select_for_update(of=("self",))
                     .filter(pk__in=[a.pk for a in actions])
                     .filter(Q(last_reminded_at__isnull=True) | Q(last_reminded_at__lt=since))
                     .select_related("site")

@@ -387,7 +387,12 @@ def answer_review(
             details={"field": "commentaire"},
         )
     with transaction.atomic():
-        answer = Answer.objects.select_for_update().filter(assessment=assessment, criterion=criterion).first()
+        answer = (
+            Answer.objects.select_for_update()
+            .filter(assessment=assessment, criterion=criterion)
+            .order_by("pk")
+            .first()
+        )
         if answer is None:
             raise DomainError(
                 _("Ce critère n'a pas de réponse à relire."), code="no_answer", details={"field": "critere"}
