@@ -306,3 +306,5 @@ QUALITY_EVIDENCE_MAX_BYTES = int(os.environ.get("QUALITY_EVIDENCE_MAX_BYTES", st
 QUALITY_EVIDENCE_FILES_PER_ANSWER = 5
 # An overdue action of a quality plan is reminded to its owner by email, again every this many days.
 QUALITY_ACTION_REMINDER_DAYS = int(os.environ.get("QUALITY_ACTION_REMINDER_DAYS", "7"))
+# How long a quality label stays valid once granted (days).
+QUALITY_LABEL_VALIDITY_DAYS = int(os.environ.get("QUALITY_LABEL_VALIDITY_DAYS", "1095"))

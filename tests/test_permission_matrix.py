@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from maille.accounts.models import Role
 from maille.accounts.permissions import PERMISSION_ROLES
 from maille.diagnosis.models import OptimisationRun, RunState, Scenario, SupplyImport
 from maille.quality.actions import action_create, today
 from maille.quality.assessments import answer_save, assessment_start
+from maille.quality.models import Assessment, Label
 from maille.quality.services import published_version, referential_draft
 from tests.diagnosis.conftest import save_drees_bands
 from tests.factories import DepartementFactory, NetworkRoleFactory, RegionFactory, SiteFactory, user_with_role
@@ -59,6 +61,8 @@ POST_ONLY = {
     "quality:assessment_close": {},
     "quality:evidence_delete": {},
     "quality:action_status": {"etat": "in_progress"},
+    "quality:label_decision": {"decision": "under_review"},
+    "quality:label_request": {},
 }
 # Routes that take POST only and answer an invalid form with the form again (422): sent an empty title, they
 # show the role and scope checks as well as a redirect would.
@@ -156,12 +160,17 @@ def world(db):
     assessor = user_with_role(Role.PLATFORM_ADMIN)
     assessments = {}
     for code, site in (("55", inside), ("52", outside)):
+        # a closed assessment and its label request (written directly: the matrix checks access, the quality
+        # suite the rules), then the next assessment in progress
+        owner = user_with_role(Role.SITE_STAFF, site=site)
+        closed = Assessment.objects.create(site=site, version=published, site_level=site.level, status="closed",
+                                           score=100, mandatory_met=True, closed_at=timezone.now())  # fmt: skip
+        label = Label.objects.create(site=site, assessment=closed, requested_by=owner)
         assessment = assessment_start(assessor, site=site)
         answer = answer_save(assessor, assessment=assessment, criterion_id=published.criteria.get(code="ORG-01").pk,
                              compliance="met", upload=("preuve.pdf", pdf_bytes()))  # fmt: skip
-        owner = user_with_role(Role.SITE_STAFF, site=site)
         action = action_create(owner, site=site, title="Action", owner_id=owner.pk, due_date=in_a_month())
-        assessments[code] = (assessment.pk, answer.evidence_files.get().pk, action.pk)
+        assessments[code] = (assessment.pk, answer.evidence_files.get().pk, action.pk, label.pk)
     draft = referential_draft(user_with_role(Role.PLATFORM_ADMIN))
     save_drees_bands()
     supplies = {
@@ -178,6 +187,8 @@ def world(db):
         "other_evidence_id": assessments["52"][1],
         "action_id": assessments["55"][2],
         "other_action_id": assessments["52"][2],
+        "label_id": assessments["55"][3],
+        "other_label_id": assessments["52"][3],
         "other_version_id": draft.pk,
         "criterion_id": draft.criteria.first().pk,
         "other_criterion_id": published.criteria.first().pk,
@@ -211,6 +222,7 @@ def _kwargs_for(pattern: URLPattern, world, in_scope: bool) -> dict[str, object]
         "assessment_id": world["assessment_id" if in_scope else "other_assessment_id"],
         "evidence_id": world["evidence_id" if in_scope else "other_evidence_id"],
         "action_id": world["action_id" if in_scope else "other_action_id"],
+        "label_id": world["label_id" if in_scope else "other_label_id"],
     }
     names = list(pattern.pattern.converters) if hasattr(pattern.pattern, "converters") else []
     missing = [name for name in names if name not in values]

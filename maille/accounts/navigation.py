@@ -62,6 +62,14 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             _("Suivre les actions qui comblent les écarts des sites : responsables, échéances, retards."),
         ),
         (
+            "quality:labels",
+            _("Labels qualité"),
+            "quality.view_assessments",
+            _(
+                "Demander, instruire et suivre le label qualité des sites, qui conditionne leurs financements."
+            ),
+        ),
+        (
             "directory:site_list",
             _("Annuaire des sites"),
             "directory.view",

@@ -37,6 +37,10 @@ PERMISSION_ROLES: dict[str, frozenset[str]] = {
     "quality.review": frozenset({Role.PLATFORM_ADMIN, Role.COORDINATOR, Role.EVALUATOR}),
     # Action plans: written by the site's staff and the territory's coordinators (read: view_assessments)
     "quality.plan_actions": frozenset({Role.PLATFORM_ADMIN, Role.COORDINATOR, Role.SITE_STAFF}),
+    # Labels: requested by the site's staff, decided by a coordinator of the territory not of the site (read by
+    # whoever reads the assessments; that a label is in force is public in the directory)
+    "quality.request_label": frozenset({Role.PLATFORM_ADMIN, Role.SITE_STAFF}),
+    "quality.decide_label": frozenset({Role.PLATFORM_ADMIN, Role.COORDINATOR}),
     # Directory
     "directory.view": ALL_STAFF,
     "directory.edit_site": frozenset({Role.PLATFORM_ADMIN, Role.COORDINATOR, Role.SITE_STAFF}),

@@ -82,6 +82,14 @@ def _audit_actions() -> list[tuple[str, Any]]:
         ("action.update", _("action qualité modifiée")),
         ("action.status", _("état d'une action qualité changé")),
         ("action.remind", _("rappel d'action qualité en retard envoyé")),
+        ("label.request", _("label qualité demandé")),
+        ("label.review", _("demande de label mise en instruction")),
+        ("label.grant", _("label qualité accordé")),
+        ("label.refuse", _("label qualité refusé")),
+        ("label.suspend", _("label qualité suspendu")),
+        ("label.reinstate", _("label qualité rétabli")),
+        ("label.renewed", _("label qualité renouvelé")),
+        ("label.expire", _("label qualité expiré")),
     ]
     actions += [(f"appointment.{name}", label) for name, label in _APPOINTMENT_TRANSITIONS.items()]
     actions += [

@@ -103,7 +103,8 @@ def load_demo(stdout: TextIO) -> str:
             "\n"
             + _(
                 "Qualité : %(assessments)s auto-évaluations de démonstration (closes, soumise, renvoyée, en cours) "
-                "et %(actions)s actions de leurs plans, dont deux en retard — Auto-évaluations, Plans d'actions."
+                "et %(actions)s actions de leurs plans, dont deux en retard ; %(labels)s labels (deux en vigueur, un "
+                "suspendu) — Auto-évaluations, Plans d'actions, Labels qualité."
             )
             % quality
             if quality["assessments"]

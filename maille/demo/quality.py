@@ -1,7 +1,8 @@
 """The demo's quality history: self-assessments of the network's sites in every state, with evidence files
 (fictional PDFs and photos made here), reviewed by the Meuse coordinator or the evaluator.
 
-- Stenay and the Pharmacie des Forges: closed, every mandatory criterion met;
+- Stenay, the Pharmacie des Forges and the Pharmacie des Côtes: closed, every mandatory criterion met, each
+  labelled (the Côtes' label then suspended: works make the room's step-free access fail);
 - the Pharmacie de la Citadelle: closed with gaps (two mandatory criteria not met);
 - Étain: submitted, waiting for its review; Fresnes-en-Woëvre: returned to the site with a challenge;
 - Souilly (the demo site account's): in progress, half answered, to resume;
@@ -29,7 +30,8 @@ from maille.quality.assessments import (
     assessment_start,
     assessment_submit,
 )
-from maille.quality.models import Action, Assessment, Evidence
+from maille.quality.labels import label_decide, label_request
+from maille.quality.models import Action, Assessment, Evidence, LabelStatus
 
 from .network import FICTIONAL
 
@@ -37,6 +39,7 @@ from .network import FICTIONAL
 PLAN: list[tuple[str, str, list[str], list[str]]] = [
     ("MSP 2.0 de Stenay", "closed", [], ["ACC-02"]),
     ("Pharmacie des Forges", "closed", [], ["EQP-04", "PERS-03"]),
+    ("Pharmacie des Côtes", "closed", [], []),
     ("Pharmacie de la Citadelle", "closed", ["ACTE-03", "TRACE-02"], ["LIEU-04"]),
     ("MSP 2.0 du Pays d'Étain", "submitted", [], ["GOUV-03"]),
     ("Point santé de la mairie de Fresnes-en-Woëvre", "returned", [], ["LIEU-03"]),
@@ -120,7 +123,7 @@ def load_demo_quality() -> dict[str, int]:
         for site in Site.objects.filter(name__in=[row[0] + FICTIONAL for row in PLAN])
     }
     if Assessment.objects.filter(site__in=sites.values()).exists() or len(sites) < len(PLAN):
-        return {"assessments": 0, "actions": 0}
+        return {"assessments": 0, "actions": 0, "labels": 0}
     users = get_user_model().objects.in_bulk(
         ["admin", "site-souilly", "coordination55", "evaluation"], field_name="username"
     )
@@ -156,7 +159,29 @@ def load_demo_quality() -> dict[str, int]:
             else:
                 assessment_close(reviewer, assessment=assessment, summary="Relecture faite sur pièces.")
         actions = _load_demo_actions(sites, coordinator)
-    return {"assessments": len(PLAN), "actions": actions}
+        labels = _load_demo_labels(sites, users["admin"], coordinator)
+    return {"assessments": len(PLAN), "actions": actions, "labels": labels}
+
+
+# site → (decision, reason)
+LABELS: list[tuple[str, str, str]] = [
+    ("MSP 2.0 de Stenay", "granted", ""),
+    ("Pharmacie des Forges", "granted", ""),
+    ("Pharmacie des Côtes", "suspended",
+     "Salle de téléconsultation en travaux : l'accès de plain-pied n'est plus assuré jusqu'à leur fin."),
+]  # fmt: skip
+
+
+def _load_demo_labels(sites: dict[str, Site], requester: Any, decider: Any) -> int:
+    """Two labelled sites and one whose label is suspended, each on its closed assessment."""
+    for name, decision, reason in LABELS:
+        assessment = Assessment.objects.get(site=sites[name], status="closed")
+        label = label_request(requester, site=sites[name], assessment_id=assessment.pk)
+        label = label_decide(decider, label=label, status=LabelStatus.UNDER_REVIEW)
+        label = label_decide(decider, label=label, status=LabelStatus.GRANTED)
+        if decision == "suspended":
+            label_decide(decider, label=label, status=LabelStatus.SUSPENDED, reason=reason)
+    return len(LABELS)
 
 
 # (site, criterion code, action, days from today to its due date, state)

@@ -5,6 +5,7 @@ Visibility comes only from ``selectors`` (one rule for pages, API and FHIR).
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable
 from typing import Any
 
@@ -15,6 +16,7 @@ from ninja import Field, Query, Router, Schema
 
 from maille.core.api_pagination import Page, PageQuery, paginate
 
+from .attestations import attach_attestations, site_attestations
 from .models import (
     EquipmentType,
     NetworkRoleKind,
@@ -91,6 +93,13 @@ class SiteUseOut(Schema):
     duration_minutes: int
 
 
+class AttestationOut(Schema):
+    code: str = Field(description="« quality-label » : le label qualité du réseau, en vigueur")
+    display: str
+    valid_from: datetime.date | None
+    valid_until: datetime.date | None
+
+
 class SiteOut(Schema):
     id: int
     name: str
@@ -111,6 +120,9 @@ class SiteOut(Schema):
     rooms: list[RoomOut]
     opening_hours: list[OpeningHoursOut]
     uses: list[SiteUseOut]
+    attestations: list[AttestationOut] = Field(
+        description="Ce qui est attesté du site et en vigueur (son label qualité) : les financements du réseau le suivent"
+    )
 
 
 class SiteQuery(Schema):
@@ -246,6 +258,10 @@ def sites_for_api(user: Any) -> Any:
 def site_dict(site: Site) -> dict[str, Any]:
     host = site.host_organisation
     return {
+        "attestations": [
+            {"code": a.code, "display": a.display, "valid_from": a.valid_from, "valid_until": a.valid_until}
+            for a in site_attestations(site)
+        ],
         "id": site.id,
         "name": site.name,
         "level": site.level,
@@ -300,7 +316,15 @@ def list_sites(request: HttpRequest, query: Query[SiteQuery], paging: Query[Page
         reduced_mobility_access=query.reduced_mobility_access,
     )
     sites = filter_sites(sites_for_api(request.user), filters).order_by("name", "id")
-    return paginate(request, sites, paging, lambda items: [site_dict(site) for site in items])
+    return paginate(
+        request, sites, paging, lambda items: [site_dict(site) for site in _with_attestations(items)]
+    )
+
+
+def _with_attestations(items: Any) -> list[Any]:
+    sites = list(items)
+    attach_attestations(sites)
+    return sites
 
 
 @router.get("/sites/{site_id}", response=SiteOut, summary="Un site")

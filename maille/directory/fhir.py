@@ -27,6 +27,7 @@ from maille.core.identifiers import (
     OID_IDNAT_STRUCT,
 )
 
+from .attestations import SiteAttestation, site_attestations
 from .models import NetworkRole, OpeningHours, Organisation, Professional, Room, Sex, Site, SiteUse
 
 MAILLE_FHIR_BASE = "https://maille.example.org/fhir"
@@ -41,6 +42,7 @@ USE_KIND_SYSTEM = CODE_SYSTEM + "use-kind"
 CARE_MODE_SYSTEM = CODE_SYSTEM + "care-delivery-mode"
 EQUIPMENT_SYSTEM = CODE_SYSTEM + "equipment-type"
 SPECIALTY_SYSTEM = CODE_SYSTEM + "specialty"
+ATTESTATION_SYSTEM = CODE_SYSTEM + "site-attestation"
 PROFESSION_SYSTEM = CODE_SYSTEM + "profession"
 NETWORK_ROLE_SYSTEM = CODE_SYSTEM + "network-role"
 # NOS TRE_R38 (ordinal specialties) where a Maille specialty carries its code.
@@ -54,6 +56,7 @@ COMMUNE_EXTENSION = EXTENSION + "commune-insee"
 ROOM_EQUIPMENT_EXTENSION = EXTENSION + "room-equipment"
 SITE_LEVEL_EXTENSION = EXTENSION + "site-level"
 REDUCED_MOBILITY_EXTENSION = EXTENSION + "reduced-mobility-access"
+ATTESTATION_EXTENSION = EXTENSION + "site-attestation"
 
 ASSISTED_TELECONSULTATION = {
     "system": CARE_MODE_SYSTEM,
@@ -169,6 +172,15 @@ def hours_of_operation(opening_hours: Iterable[OpeningHours]) -> list[dict[str, 
     ]
 
 
+def _period_extension(attestation: SiteAttestation) -> list[dict[str, Any]]:
+    period = {}
+    if attestation.valid_from:
+        period["start"] = attestation.valid_from.isoformat()
+    if attestation.valid_until:
+        period["end"] = attestation.valid_until.isoformat()
+    return [{"url": "period", "valuePeriod": period}] if period else []
+
+
 def location_from_site(site: Site) -> Location:
     """``site`` needs commune__departement and opening_hours loaded."""
     data: dict[str, Any] = {
@@ -193,6 +205,20 @@ def location_from_site(site: Site) -> Location:
             {"url": REDUCED_MOBILITY_EXTENSION, "valueBoolean": site.reduced_mobility_access},
         ],
     }
+    for attestation in site_attestations(site):
+        # Location has no "characteristic" in R4B: an extension, with the attestation's period.
+        data["extension"].append(
+            {
+                "url": ATTESTATION_EXTENSION,
+                "extension": [
+                    {
+                        "url": "code",
+                        "valueCoding": _coding(ATTESTATION_SYSTEM, attestation.code, attestation.display),
+                    },
+                    *_period_extension(attestation),
+                ],
+            }
+        )
     if site.access_notes:
         data["description"] = site.access_notes
     if telecom := _telecom(site.public_phone, site.public_email):
@@ -247,8 +273,11 @@ def healthcare_service_from(site_use: SiteUse) -> HealthcareService:
     if use.remote_specialty is not None:
         data["specialty"] = [_specialty_concept(use.remote_specialty)]
     equipment = sorted(use.required_equipment.all(), key=lambda item: item.code)
-    if equipment:
-        data["characteristic"] = [_concept(EQUIPMENT_SYSTEM, item.code, item.label) for item in equipment]
+    characteristics = [_concept(EQUIPMENT_SYSTEM, item.code, item.label) for item in equipment]
+    # The site's attestations in force (its quality label) are characteristics of each service it offers.
+    characteristics += [_concept(ATTESTATION_SYSTEM, a.code, a.display) for a in site_attestations(site)]
+    if characteristics:
+        data["characteristic"] = characteristics
     if use.description:
         data["comment"] = use.description
     return HealthcareService.model_validate(data)

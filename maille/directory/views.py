@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET
 from maille.accounts.permissions import has_permission, require_permission
 from maille.territory.views import map_labels
 
+from .attestations import attach_attestations
 from .forms import SiteSearchForm
 from .models import (
     EquipmentType,
@@ -45,6 +46,8 @@ def site_list(request: HttpRequest) -> HttpResponse:
     sites = filter_sites(sites_visible_to(request.user), form.to_filters()).order_by("name", "pk")
     paginator = Paginator(sites.with_directory_relations(), form.page_size)
     page = paginator.get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    attach_attestations(page.object_list)
     markers = [
         {
             "name": row["name"],
@@ -141,6 +144,7 @@ def site_detail(request: HttpRequest, site_id: int) -> HttpResponse:
         pk=site_id,
     )
     roles = site.active_network_roles  # type: ignore[attr-defined]
+    attach_attestations([site])
     context = {
         "site": site,
         "offered_uses": _offered_uses(site),

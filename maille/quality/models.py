@@ -316,3 +316,83 @@ class Action(models.Model):
 
     def is_overdue(self, today: Any) -> bool:
         return self.is_open and self.due_date < today
+
+
+# --- Labels -----------------------------------------------------------------------------------------------
+
+
+class LabelStatus(models.TextChoices):
+    REQUESTED = "requested", _("demandé")
+    UNDER_REVIEW = "under_review", _("en instruction")
+    GRANTED = "granted", _("accordé")
+    REFUSED = "refused", _("refusé")
+    SUSPENDED = "suspended", _("suspendu")
+    EXPIRED = "expired", _("expiré")
+    RENEWED = "renewed", _("renouvelé")
+
+
+PENDING_LABEL_STATUSES = (LabelStatus.REQUESTED, LabelStatus.UNDER_REVIEW)
+# A site holds at most one label "alive" (pending, granted or suspended) at a time, except a renewal request
+# beside the granted label it renews.
+LIVE_LABEL_STATUSES = (LabelStatus.GRANTED, LabelStatus.SUSPENDED)
+
+
+class Label(models.Model):
+    """The network's quality label of a site: requested on a reviewed assessment, decided, then valid until it
+    expires, is suspended, or is renewed by the next one. Its events (who, when, why) are ``LabelEvent`` rows."""
+
+    site = models.ForeignKey("directory.Site", on_delete=models.PROTECT, related_name="quality_labels")
+    assessment = models.ForeignKey(Assessment, on_delete=models.PROTECT, related_name="labels")
+    status = models.CharField(
+        _("état"), max_length=14, choices=LabelStatus.choices, default=LabelStatus.REQUESTED
+    )
+    renews = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="renewals"
+    )
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    requested_at = models.DateTimeField(auto_now_add=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    granted_on = models.DateField(_("accordé le"), null=True, blank=True)
+    expires_on = models.DateField(_("valable jusqu'au"), null=True, blank=True)
+    reason = models.TextField(_("motif"), blank=True, max_length=2000)
+    verification_code = models.CharField(max_length=16, unique=True, null=True, blank=True)
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        verbose_name = _("label qualité")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["site"],
+                condition=models.Q(status__in=["granted", "suspended"]),
+                name="one_live_label_per_site",
+            ),
+            models.UniqueConstraint(
+                fields=["site"],
+                condition=models.Q(status__in=["requested", "under_review"]),
+                name="one_pending_label_per_site",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "expires_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.site} — {self.get_status_display()}"
+
+
+class LabelEvent(models.Model):
+    label = models.ForeignKey(Label, on_delete=models.CASCADE, related_name="events")
+    status = models.CharField(max_length=14, choices=LabelStatus.choices)
+    at = models.DateTimeField(auto_now_add=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.TextField(blank=True, max_length=2000)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.label_id} → {self.status}"

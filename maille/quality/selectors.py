@@ -20,7 +20,7 @@ from maille.accounts.scope import scope_for
 from maille.directory.models import Site
 from maille.directory.selectors import sites_managed_by, sites_visible_to
 
-from .models import FROZEN_STATUSES, Action, Assessment, EvidenceFile, ReferentialVersion
+from .models import FROZEN_STATUSES, Action, Assessment, EvidenceFile, Label, ReferentialVersion
 
 
 def versions_visible_to(user: Any) -> QuerySet[ReferentialVersion]:
@@ -75,3 +75,22 @@ def actions_visible_to(user: Any) -> QuerySet[Action]:
 
 def actions_manageable_by(user: Any) -> QuerySet[Action]:
     return Action.objects.filter(site__in=sites_plannable_by(user).values("pk"))
+
+
+def labels_visible_to(user: Any) -> QuerySet[Label]:
+    return Label.objects.filter(site__in=quality_sites_visible_to(user).values("pk"))
+
+
+def labels_decidable_by(user: Any) -> QuerySet[Label]:
+    """Labels a coordinator instructs and decides: those of the sites of their territory (the own-site rule
+    comes on top, in ``labels.label_decide``)."""
+    if not has_permission(user, "quality.decide_label"):
+        return Label.objects.none()
+    return Label.objects.filter(site__in=sites_managed_by(user).values("pk"))
+
+
+def assessments_label_requestable_by(user: Any) -> QuerySet[Assessment]:
+    """Assessments on which the user may request their site's label (its staff)."""
+    if not has_permission(user, "quality.request_label"):
+        return Assessment.objects.none()
+    return assessments_visible_to(user).filter(site__in=sites_managed_by(user).values("pk"))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_actions, views_assessments
+from . import views, views_actions, views_assessments, views_labels
 
 app_name = "quality"
 urlpatterns = [
@@ -42,4 +42,11 @@ urlpatterns += [
     path("sites/<int:site_id>/plan/", views_actions.site_plan, name="site_plan"),
     path("sites/<int:site_id>/plan/ajouter/", views_actions.action_new, name="action_new"),
     path("sites/<int:site_id>/panneau/", views_actions.site_panel, name="site_panel"),
+]
+
+urlpatterns += [
+    path("labels/", views_labels.label_list, name="labels"),
+    path("labels/<int:label_id>/", views_labels.label_detail, name="label"),
+    path("labels/<int:label_id>/decision/", views_labels.label_decision, name="label_decision"),
+    path("evaluations/<int:assessment_id>/label/", views_labels.label_request_view, name="label_request"),
 ]

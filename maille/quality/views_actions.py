@@ -31,11 +31,12 @@ from .actions import (
     today,
 )
 from .assessments import assessment_scores
-from .models import OPEN_ACTION_STATUSES, ActionStatus, AssessmentStatus
+from .models import OPEN_ACTION_STATUSES, ActionStatus, AssessmentStatus, LabelStatus
 from .selectors import (
     actions_manageable_by,
     actions_visible_to,
     assessments_visible_to,
+    labels_visible_to,
     quality_sites_visible_to,
     sites_plannable_by,
 )
@@ -274,5 +275,12 @@ def site_panel(request: HttpRequest, site_id: int) -> HttpResponse:
         "closed": assessments.filter(status=AssessmentStatus.CLOSED).order_by("-closed_at", "-pk").first(),
         "open": assessments.exclude(status=AssessmentStatus.CLOSED).first(),
         "progress": plan_progress(actions_visible_to(request.user).filter(site=site)),
+        "label": labels_visible_to(request.user)
+        .filter(site=site, status__in=[LabelStatus.GRANTED, LabelStatus.SUSPENDED])
+        .first(),
+        "pending_label": labels_visible_to(request.user)
+        .filter(site=site, status__in=[LabelStatus.REQUESTED, LabelStatus.UNDER_REVIEW])
+        .first(),
+        "today": today(),
     }
     return render(request, "quality/_site_panel.html", context)

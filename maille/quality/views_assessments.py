@@ -39,9 +39,11 @@ from .assessments import (
 from .models import AssessmentStatus, Compliance, Evidence, Verdict
 from .selectors import (
     assessments_fillable_by,
+    assessments_label_requestable_by,
     assessments_reviewable_by,
     assessments_visible_to,
     evidence_visible_to,
+    labels_visible_to,
     sites_assessable_by,
 )
 from .views import FieldErrors
@@ -177,6 +179,9 @@ def _context(request: HttpRequest, assessment: Any, **given: Any) -> dict[str, A
         )
     return {
         "assessment": assessment,
+        "can_request_label": assessment.status == AssessmentStatus.CLOSED
+        and assessments_label_requestable_by(request.user).filter(pk=assessment.pk).exists(),
+        "labels": list(labels_visible_to(request.user).filter(assessment=assessment)),
         "sections": sections,
         "scores": scores,
         "gaps": [{"gap": gap, "label": GAP_LABELS[gap.state]} for gap in scores.gaps],

@@ -22,11 +22,13 @@ from maille.diagnosis.zones import zone_for
 from maille.directory.models import Profession
 from maille.quality.actions import action_create, today
 from maille.quality.assessments import answer_save, assessment_start
+from maille.quality.labels import label_request
 from maille.quality.services import referential_draft
 from tests.browser.conftest import PASSWORD
 from tests.browser.pages import BasePage, LoginPage
 from tests.diagnosis.conftest import save_drees_bands
 from tests.factories import ProfessionalFactory, user_with_role
+from tests.quality.helpers import closed_assessment
 from tests.quality.samples import pdf_bytes
 from tests.scheduling.test_views_support import appointment_at
 from tests.test_permission_matrix import _named_routes
@@ -43,7 +45,8 @@ NOT_HTML = {
     "quality:assessment_new", "quality:answer", "quality:assessment_submit", "quality:review",
     "quality:assessment_return", "quality:assessment_close", "quality:evidence_delete",
     "quality:evidence",  # an evidence file (PDF or image), as an attachment
-    "quality:action_new", "quality:action_edit", "quality:action_status",
+    "quality:action_new", "quality:action_edit", "quality:action_status", "quality:label_decision",
+    "quality:label_request",
 }  # fmt: skip
 # HTMX fragments → (the page that loads them, the query the page sends).
 FRAGMENTS = {
@@ -112,14 +115,17 @@ def world(network):
     supply = SupplyImport.objects.create(name="Médecins", sha256="0" * 64, departements=["55"],
                                          communes={"55009": {"gps": 2, "activity": 9000.0}}, practitioners=2)  # fmt: skip
     draft = referential_draft(admin)
+    staff = user_with_role(Role.SITE_STAFF, site=site)
+    closed = closed_assessment(site, staff=staff)
+    label = label_request(staff, site=site, assessment_id=closed.pk)  # requested: the page with the decisions
     assessment = assessment_start(admin, site=site)  # in progress: the page with every answer form
     answer_save(admin, assessment=assessment, criterion_id=assessment.version.criteria.get(code="ORG-01").pk,
                 compliance="partial", comment="En cours", upload=("analyse.pdf", pdf_bytes()))  # fmt: skip
-    staff = user_with_role(Role.SITE_STAFF, site=site)
     action_create(
         admin, site=site, title="Afficher les horaires à l'entrée", owner_id=staff.pk, due_date=in_a_month()
     )
     return {
+        "label_id": label.pk,
         "assessment_id": assessment.pk,
         "admin": admin,
         "doctor": doctor.user,

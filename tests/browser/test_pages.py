@@ -53,6 +53,7 @@ def test_login_leads_to_the_tasks_of_the_role(page, live_server, network, consol
             "Référentiel qualité",
             "Auto-évaluations",
             "Plans d'actions",
+            "Labels qualité",
             "Annuaire des sites",
             "Agendas",
             "Prendre un rendez-vous",

@@ -3,6 +3,8 @@ refused attempt), submits and publishes it; a coordinator reads what changed, fi
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import expect
 
@@ -12,6 +14,7 @@ from maille.quality.models import Assessment
 from tests.browser.conftest import PASSWORD
 from tests.browser.pages import BasePage, LoginPage
 from tests.factories import user_with_role
+from tests.quality.helpers import closed_assessment
 from tests.quality.samples import jpeg_bytes, pdf_bytes
 from tests.test_permission_matrix import in_a_month
 
@@ -180,3 +183,36 @@ def test_a_gap_becomes_an_action_which_is_then_done(audit_page, live_server, net
     expect(page.get_by_test_id("action").get_by_test_id("action-status")).to_have_text("faite")
     expect(page.get_by_test_id("done")).to_have_text("1 / 1")
     assert BasePage(page, live_server.url).accessibility_violations() == []
+
+
+def test_a_site_requests_its_label_a_coordinator_grants_it_and_the_directory_shows_it(
+    page, live_server, network, audit_page
+):
+    site = network["sites"]["MSP de Souilly"]
+    staff = user_with_role(Role.SITE_STAFF, site=site)
+    assessment = closed_assessment(site, staff=staff)
+    LoginPage(page, live_server.url).open().log_in(staff.username, PASSWORD)
+    page.goto(f"{live_server.url}/qualite/evaluations/{assessment.pk}/")
+    page.get_by_role("button", name="Demander le label sur cette auto-évaluation").click()
+    expect(page.get_by_test_id("label-status")).to_have_text("Demandé")
+    expect(page.get_by_test_id("decision-box")).to_have_count(0)
+
+    coordinator = user_with_role(Role.COORDINATOR, departement_id="55")
+    LoginPage(audit_page, live_server.url).open().log_in(coordinator.username, PASSWORD)
+    audit_page.goto(f"{live_server.url}/qualite/labels/")
+    audit_page.get_by_test_id("label-row").get_by_role("link").click()
+    audit_page.get_by_label("refuser").check()
+    audit_page.get_by_test_id("decide").click()
+    expect(audit_page.get_by_test_id("motif-error")).to_contain_text("se motive")
+    audit_page.get_by_label("accorder").check()
+    audit_page.get_by_test_id("decide").click()
+    expect(audit_page.get_by_test_id("label-status")).to_have_text("Accordé")
+    expect(audit_page.get_by_test_id("eligibility")).to_have_text("éligible")
+    expect(audit_page.get_by_test_id("verification-code")).to_have_text(
+        re.compile(r"^[2-9A-Z]{4}-[2-9A-Z]{4}-[2-9A-Z]{4}$")
+    )
+    assert BasePage(audit_page, live_server.url).accessibility_violations() == []
+
+    page.goto(f"{live_server.url}/annuaire/sites/{site.pk}/")
+    expect(page.get_by_test_id("attestation")).to_contain_text("Labellisé qualité")
+    expect(page.get_by_test_id("panel-label")).to_contain_text("éligible aux financements du réseau")

@@ -69,15 +69,20 @@ def test_demo_loads_the_territory_and_the_fictional_network_idempotently(client)
     from maille.quality.models import Action, Assessment, EvidenceFile
 
     states = sorted(Assessment.objects.values_list("status", flat=True))
-    assert states == ["closed", "closed", "closed", "in_progress", "returned", "submitted"]
+    assert states == ["closed", "closed", "closed", "closed", "in_progress", "returned", "submitted"]
     closed = Assessment.objects.filter(status="closed")
-    assert sorted(closed.values_list("mandatory_met", flat=True)) == [False, True, True]
+    assert sorted(closed.values_list("mandatory_met", flat=True)) == [False, True, True, True]
+    from maille.quality.labels import valid_labels
+    from maille.quality.models import Label
+
+    assert valid_labels().count() == 2
+    assert Label.objects.filter(status="suspended").count() == 1
     assert all(
         a.score is not None and a.reviewer.username in ("coordination55", "evaluation") for a in closed
     )
     assert EvidenceFile.objects.count() > 50
     assert Assessment.objects.get(status="in_progress").created_by.username == "site-souilly"
-    assert "6 auto-évaluations" in demo_output
+    assert "7 auto-évaluations" in demo_output
     from maille.quality.actions import overdue_actions
 
     assert Action.objects.count() == 5

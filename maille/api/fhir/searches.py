@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from maille.core.identifiers import FINESS_SYSTEM, OID_IDNAT_PS, OID_IDNAT_STRUCT, RPPS_SYSTEM
 from maille.directory import fhir as mapping
+from maille.directory.attestations import attach_attestations
 from maille.directory.models import OpeningHours, Room, SiteUse
 from maille.directory.selectors import (
     network_roles_visible_to,
@@ -44,6 +45,7 @@ class Part:
     to_resource: Callable[[Any, Any], Any]  # (row, user) -> FHIR resource
     parameters: dict[str, Filter]  # name -> filter for the parameters this part supports
     read_id: Callable[[str], int | None]  # FHIR id -> primary key, None when not this part's id
+    prepare: Callable[[list[Any]], None] | None = None  # loads what the page's rows need, in one batch
 
 
 @dataclass(frozen=True)
@@ -339,6 +341,7 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
                 lambda row, user: mapping.location_from_site(row),
                 _filters(_SITE_PARAMS),
                 _prefixed_id("site-"),
+                attach_attestations,
             ),
             Part(
                 _rooms,
@@ -357,6 +360,7 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
                 lambda row, user: mapping.healthcare_service_from(row),
                 _filters(_SERVICE_PARAMS),
                 _plain_id,
+                lambda rows: attach_attestations([row.site for row in rows]),
             )
         ],
         _declared(_SERVICE_PARAMS),

@@ -140,7 +140,10 @@ def search(request: HttpRequest, resource_type_name: str) -> HttpResponse:
         if start >= size:
             start -= size
             continue
-        for row in rows[start : start + remaining]:
+        page_rows = list(rows[start : start + remaining])
+        if part.prepare is not None:
+            part.prepare(page_rows)  # one batch of lookups for the page, not one per row
+        for row in page_rows:
             resources.append(part.to_resource(row, user))
         remaining -= min(size - start, remaining)
         start = 0
