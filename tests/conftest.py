@@ -67,9 +67,11 @@ def _reference_catalogues_in_transactional_tests(request):
     from maille.directory.reference_data import load_reference_data
 
     load_reference_data(EquipmentType, Specialty, Use)
-    from maille.quality.shipped import load_shipped_referential
+    from maille.quality.shipped import load_shipped_charter, load_shipped_referential, mark_checked_criteria
 
     load_shipped_referential()
+    mark_checked_criteria()
+    load_shipped_charter()
 
 
 @pytest.fixture(scope="session")

@@ -16,6 +16,7 @@ from maille.accounts.permissions import PERMISSION_ROLES
 from maille.diagnosis.models import OptimisationRun, RunState, Scenario, SupplyImport
 from maille.quality.actions import action_create, today
 from maille.quality.assessments import answer_save, assessment_start
+from maille.quality.charter import charter_draft, published_charter
 from maille.quality.models import Assessment, Label
 from maille.quality.services import published_version, referential_draft
 from tests.diagnosis.conftest import save_drees_bands
@@ -63,12 +64,16 @@ POST_ONLY = {
     "quality:action_status": {"etat": "in_progress"},
     "quality:label_decision": {"decision": "under_review"},
     "quality:label_request": {},
+    "quality:charter_new": {"titre": "Charte 2027"},
+    "quality:charter_publish": {},
 }
 # Routes that take POST only and answer an invalid form with the form again (422): sent an empty title, they
 # show the role and scope checks as well as a redirect would.
 POST_FORMS = {
     "quality:action_new": {"titre": ""},
     "quality:action_edit": {"titre": ""},
+    "quality:charter_sign": {},
+    "quality:charter_edit": {},
 }
 # Namespaces with their own test suites (Django admin; /api/v1 and /fhir check tokens and roles themselves).
 OTHER_SUITES = {"admin", "api", "fhir"}
@@ -172,6 +177,8 @@ def world(db):
         action = action_create(owner, site=site, title="Action", owner_id=owner.pk, due_date=in_a_month())
         assessments[code] = (assessment.pk, answer.evidence_files.get().pk, action.pk, label.pk)
     draft = referential_draft(user_with_role(Role.PLATFORM_ADMIN))
+    charter = published_charter()
+    charter_in_preparation = charter_draft(user_with_role(Role.PLATFORM_ADMIN))
     save_drees_bands()
     supplies = {
         code: SupplyImport.objects.create(name=code, sha256="0" * 64, departements=[code],
@@ -187,6 +194,9 @@ def world(db):
         "other_evidence_id": assessments["52"][1],
         "action_id": assessments["55"][2],
         "other_action_id": assessments["52"][2],
+        # the charter in force is everyone's; the draft only its editors'
+        "charter_id": charter.pk,
+        "other_charter_id": charter_in_preparation.pk,
         "label_id": assessments["55"][3],
         "other_label_id": assessments["52"][3],
         "other_version_id": draft.pk,
@@ -223,6 +233,7 @@ def _kwargs_for(pattern: URLPattern, world, in_scope: bool) -> dict[str, object]
         "evidence_id": world["evidence_id" if in_scope else "other_evidence_id"],
         "action_id": world["action_id" if in_scope else "other_action_id"],
         "label_id": world["label_id" if in_scope else "other_label_id"],
+        "charter_id": world["charter_id" if in_scope else "other_charter_id"],
     }
     names = list(pattern.pattern.converters) if hasattr(pattern.pattern, "converters") else []
     missing = [name for name in names if name not in values]

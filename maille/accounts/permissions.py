@@ -41,6 +41,10 @@ PERMISSION_ROLES: dict[str, frozenset[str]] = {
     # whoever reads the assessments; that a label is in force is public in the directory)
     "quality.request_label": frozenset({Role.PLATFORM_ADMIN, Role.SITE_STAFF}),
     "quality.decide_label": frozenset({Role.PLATFORM_ADMIN, Role.COORDINATOR}),
+    # The charter: read by every staff member (quality.view), signed by a site's staff for their site and by
+    # professionals for themselves, written by administrators
+    "quality.sign_charter": frozenset({Role.PLATFORM_ADMIN, Role.SITE_STAFF, Role.REMOTE_DOCTOR}),
+    "quality.edit_charter": frozenset({Role.PLATFORM_ADMIN}),
     # Directory
     "directory.view": ALL_STAFF,
     "directory.edit_site": frozenset({Role.PLATFORM_ADMIN, Role.COORDINATOR, Role.SITE_STAFF}),

@@ -90,6 +90,10 @@ def _audit_actions() -> list[tuple[str, Any]]:
         ("label.reinstate", _("label qualité rétabli")),
         ("label.renewed", _("label qualité renouvelé")),
         ("label.expire", _("label qualité expiré")),
+        ("charter.draft", _("nouvelle version de la charte préparée")),
+        ("charter.update", _("projet de charte modifié")),
+        ("charter.publish", _("version de la charte publiée")),
+        ("charter.sign", _("charte signée")),
     ]
     actions += [(f"appointment.{name}", label) for name, label in _APPOINTMENT_TRANSITIONS.items()]
     actions += [

@@ -30,6 +30,7 @@ from maille.quality.assessments import (
     assessment_start,
     assessment_submit,
 )
+from maille.quality.charter import charter_sign
 from maille.quality.labels import label_decide, label_request
 from maille.quality.models import Action, Assessment, Evidence, LabelStatus
 
@@ -45,6 +46,9 @@ PLAN: list[tuple[str, str, list[str], list[str]]] = [
     ("Point santé de la mairie de Fresnes-en-Woëvre", "returned", [], ["LIEU-03"]),
     ("Maison de santé de territoire de Souilly", "in_progress", [], []),
 ]
+
+
+SIGNATORIES = {"Maison de santé de territoire de Souilly": "Sacha Exemple (fictif)"}
 
 
 def demo_pdf(title: str) -> bytes:
@@ -135,6 +139,10 @@ def load_demo_quality() -> dict[str, int]:
             # for the site (the demo has one site account).
             filler = users["site-souilly"] if "Souilly" in name else users["admin"]
             assessment = assessment_start(filler, site=site)
+            # Each of these sites has signed the charter in force (criterion ORG-04); the network's other sites
+            # have not yet.
+            charter_sign(filler, site=site, signatory_name=SIGNATORIES.get(name, "Référent du site (fictif)"),
+                         signatory_role="référent du site")  # fmt: skip
             if state == "in_progress":
                 _answer_all(assessment, filler, not_met, partial, share=0.5)
                 continue

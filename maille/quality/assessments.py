@@ -23,6 +23,7 @@ from maille.core.audit import audit_record
 from maille.core.errors import ConflictError, DomainError
 
 from . import evidence as evidence_files
+from .charter import published_charter, site_signature
 from .models import (
     Answer,
     Assessment,
@@ -179,6 +180,18 @@ def answer_save(
             code="invalid_compliance",
             details={"field": "reponse"},
         )
+    if (
+        criterion.checks == "charter"
+        and compliance != Compliance.NOT_MET
+        and site_signature(assessment.site) is None
+    ):
+        charter = published_charter()
+        raise DomainError(
+            _("La charte en vigueur (version %(number)s) n'est pas signée pour ce site : signez-la d'abord "
+              "(Qualité → Charte), ou répondez « non atteint ».") % {"number": charter.number if charter else "?"},
+            code="charter_unsigned",
+            details={"field": "reponse"},
+        )  # fmt: skip
     value = parse_figure(figure)
     if criterion.evidence == Evidence.FIGURE and value is None and compliance != Compliance.NOT_MET:
         raise DomainError(

@@ -113,6 +113,8 @@ class Criterion(models.Model):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="carried_to"
     )
     change = models.CharField(max_length=10, choices=Change.choices, default=Change.NEW)
+    # What Maille checks itself for this criterion: "charter", the site's signature of the charter in force.
+    checks = models.CharField(max_length=12, blank=True, choices=[("charter", _("signature de la charte"))])
 
     class Meta:
         ordering = ["version", "section__order", "order", "code"]
@@ -396,3 +398,91 @@ class LabelEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.label_id} → {self.status}"
+
+
+# --- Charter of good practice -------------------------------------------------------------------------------
+
+
+class CharterVersion(models.Model):
+    """The network's charter of good practice, versioned like the referential: drafted, published, then frozen;
+    the published one is the one in force, the one sites and professionals sign."""
+
+    number = models.PositiveSmallIntegerField(_("numéro"), unique=True)
+    title = models.CharField(_("titre"), max_length=200)
+    body = models.TextField(_("texte"), max_length=20000)
+    status = models.CharField(
+        _("état"), max_length=12, choices=VersionStatus.choices, default=VersionStatus.DRAFT
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-number"]
+        verbose_name = _("version de la charte")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["status"], condition=models.Q(status="published"), name="one_published_charter"
+            ),
+            models.UniqueConstraint(
+                fields=["status"],
+                condition=models.Q(status__in=["draft", "review"]),
+                name="one_charter_draft",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"v{self.number} — {self.title}"
+
+    def paragraphs(self) -> list[str]:
+        return [part.strip() for part in self.body.split("\n\n") if part.strip()]
+
+
+class CharterSignature(models.Model):
+    """Who signed which version of the charter, and when: a site (signed for it by one of its staff) or a
+    professional (signed by themself)."""
+
+    version = models.ForeignKey(CharterVersion, on_delete=models.PROTECT, related_name="signatures")
+    site = models.ForeignKey(
+        "directory.Site", null=True, blank=True, on_delete=models.PROTECT, related_name="charter_signatures"
+    )
+    professional = models.ForeignKey(
+        "directory.Professional",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="charter_signatures",
+    )
+    signed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    signatory_name = models.CharField(_("signataire"), max_length=200)
+    signatory_role = models.CharField(_("qualité du signataire"), max_length=200, blank=True)
+    signed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-signed_at", "-pk"]
+        verbose_name = _("signature de la charte")
+        constraints = [
+            models.CheckConstraint(
+                name="charter_signature_site_or_professional",
+                condition=models.Q(site__isnull=False, professional__isnull=True)
+                | models.Q(site__isnull=True, professional__isnull=False),
+            ),
+            models.UniqueConstraint(
+                fields=["version", "site"],
+                condition=models.Q(site__isnull=False),
+                name="one_signature_per_site",
+            ),
+            models.UniqueConstraint(
+                fields=["version", "professional"],
+                condition=models.Q(professional__isnull=False),
+                name="one_signature_per_professional",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.signatory_name} — v{self.version.number}"

@@ -68,6 +68,7 @@ def referential_draft(user: Any, *, title: str = "") -> ReferentialVersion:
                 order=c.order,
                 carried_from=c,
                 change=Change.UNCHANGED,
+                checks=c.checks,
             )  # fmt: skip
             for c in base.criteria.all()
         )

@@ -135,6 +135,76 @@ SECTIONS: list[tuple[str, str, list[tuple[str, str, str, list[str], str, str]]]]
 ]  # fmt: skip
 
 
+# Criteria whose answer Maille checks itself (``Criterion.checks``): the charter's signature.
+CHECKS = {"ORG-04": "charter"}
+
+CHARTER_TITLE = "Charte de bonnes pratiques de la téléconsultation de territoire"
+# Written in our own words from the seeds (recommendation 2, measures 3, 12 and 27) and the HAS guide (2019).
+CHARTER_BODY = """\
+Les sites de téléconsultation assistée du réseau, les professionnels qui y accompagnent les patients et les \
+médecins qui consultent à distance s'engagent à respecter cette charte. Elle conditionne le label qualité du \
+réseau et, avec lui, ses financements.
+
+1. Le patient d'abord. La téléconsultation assistée répond à un besoin de soins que l'offre locale ne couvre \
+pas ; elle ne remplace pas une consultation en présence quand l'état du patient ou l'examen la demandent, et \
+le patient est alors orienté.
+
+2. Le libre choix. Le patient choisit de recourir à la téléconsultation, son site et, autant que possible, son \
+médecin ; il reste libre de choisir sa pharmacie. Aucune sollicitation commerciale n'accompagne l'acte.
+
+3. L'information et le consentement. Le patient est informé de ce qu'est l'acte, de qui y participe et de ce \
+que deviennent ses données ; son consentement est recueilli avant la séance.
+
+4. L'identité. L'identité du patient est vérifiée au début de chaque séance, avec l'INS quand elle existe.
+
+5. Un lieu digne du soin. La salle est calme, fermée, réservée à l'acte pendant sa durée, accessible aux \
+personnes à mobilité réduite ; la confidentialité y est assurée et le matériel est nettoyé entre deux patients.
+
+6. Un acte de qualité. Le matériel et la liaison sont vérifiés avant la séance ; un repli est prévu si la \
+liaison tombe ; les incidents sont notés.
+
+7. La continuité des soins. Le compte rendu est transmis au patient et à son médecin traitant par messagerie \
+sécurisée, et versé au DMP quand il existe ; les ordonnances sont remises de façon sûre.
+
+8. La sécurité des données. Les outils utilisés sont hébergés chez un hébergeur de données de santé certifié ; \
+les professionnels s'authentifient fortement ; rien ne sort du dossier sans raison.
+
+9. Des professionnels formés et reconnus. Les assistants sont formés à l'accompagnement et aux dispositifs \
+connectés ; leur rôle dans l'accès aux soins est reconnu par le réseau.
+
+10. L'accueil et la communication. Le site est signalé, ses horaires et la façon de prendre rendez-vous sont \
+affichés, y compris par téléphone ; une information adaptée est remise aux patients éloignés du numérique.
+
+11. L'évaluation. Le site suit son activité, mesure la satisfaction des patients et la partage avec le réseau ; \
+il s'auto-évalue au référentiel qualité et mène les actions qui en découlent.
+"""
+
+
+def load_shipped_charter(*, actor: Any = None, apps: Any = None) -> bool:
+    """Publish the charter's version 1 when none exists (the data migration and the tests call it)."""
+    from django.utils import timezone
+
+    if apps is None:
+        from django.apps import apps
+    CharterVersion = apps.get_model("quality", "CharterVersion")
+    if CharterVersion.objects.exists():
+        return False
+    CharterVersion.objects.create(
+        number=1, title=CHARTER_TITLE, body=CHARTER_BODY.strip(), status="published", published_at=timezone.now(),
+        created_by=actor, published_by=actor,
+    )  # fmt: skip
+    return True
+
+
+def mark_checked_criteria(*, apps: Any = None) -> None:
+    """Mark the criteria Maille checks itself (on every version carrying them, by code)."""
+    if apps is None:
+        from django.apps import apps
+    Criterion = apps.get_model("quality", "Criterion")
+    for code, check in CHECKS.items():
+        Criterion.objects.filter(code=code).update(checks=check)
+
+
 def shipped_criteria_count() -> int:
     return sum(len(criteria) for _code, _title, criteria in SECTIONS)
 

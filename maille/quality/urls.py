@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_actions, views_assessments, views_labels
+from . import views, views_actions, views_assessments, views_charter, views_labels
 
 app_name = "quality"
 urlpatterns = [
@@ -49,4 +49,18 @@ urlpatterns += [
     path("labels/<int:label_id>/", views_labels.label_detail, name="label"),
     path("labels/<int:label_id>/decision/", views_labels.label_decision, name="label_decision"),
     path("evaluations/<int:assessment_id>/label/", views_labels.label_request_view, name="label_request"),
+]
+
+urlpatterns += [
+    path("charte/", views_charter.charter, name="charter"),
+    path("charte/signer/", views_charter.charter_sign_view, name="charter_sign"),
+    path("charte/versions/", views_charter.charter_versions, name="charter_versions"),
+    path("charte/versions/nouvelle/", views_charter.charter_new, name="charter_new"),
+    path("charte/versions/<int:charter_id>/", views_charter.charter_version, name="charter_version"),
+    path("charte/versions/<int:charter_id>/modifier/", views_charter.charter_edit, name="charter_edit"),
+    path(
+        "charte/versions/<int:charter_id>/publier/",
+        views_charter.charter_publish_view,
+        name="charter_publish",
+    ),
 ]

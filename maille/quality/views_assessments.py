@@ -36,6 +36,7 @@ from .assessments import (
     is_own_site,
     missing_items,
 )
+from .charter import site_signature
 from .models import AssessmentStatus, Compliance, Evidence, Verdict
 from .selectors import (
     assessments_fillable_by,
@@ -149,6 +150,9 @@ def _context(request: HttpRequest, assessment: Any, **given: Any) -> dict[str, A
     own_site = may_review and is_own_site(request.user, assessment)
     can_review = may_review and not own_site and assessment.status == AssessmentStatus.SUBMITTED
     section_scores = {section.code: section for section in scores.sections}
+    charter_signature = (
+        site_signature(assessment.site) if any(c.checks == "charter" for c in criteria) else None
+    )
     sections: list[dict[str, Any]] = []
     for criterion in criteria:
         if not sections or sections[-1]["section"].pk != criterion.section_id:
@@ -175,10 +179,12 @@ def _context(request: HttpRequest, assessment: Any, **given: Any) -> dict[str, A
                 "missing_evidence": criterion.code in missing["without_evidence"],
                 "needs_file": criterion.evidence in (Evidence.DOCUMENT, Evidence.PHOTO),
                 "needs_figure": criterion.evidence == Evidence.FIGURE,
+                "checks_charter": criterion.checks == "charter",
             }
         )
     return {
         "assessment": assessment,
+        "charter_signature": charter_signature,
         "can_request_label": assessment.status == AssessmentStatus.CLOSED
         and assessments_label_requestable_by(request.user).filter(pk=assessment.pk).exists(),
         "labels": list(labels_visible_to(request.user).filter(assessment=assessment)),

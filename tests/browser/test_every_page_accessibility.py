@@ -22,6 +22,7 @@ from maille.diagnosis.zones import zone_for
 from maille.directory.models import Profession
 from maille.quality.actions import action_create, today
 from maille.quality.assessments import answer_save, assessment_start
+from maille.quality.charter import charter_draft
 from maille.quality.labels import label_request
 from maille.quality.services import referential_draft
 from tests.browser.conftest import PASSWORD
@@ -46,7 +47,8 @@ NOT_HTML = {
     "quality:assessment_return", "quality:assessment_close", "quality:evidence_delete",
     "quality:evidence",  # an evidence file (PDF or image), as an attachment
     "quality:action_new", "quality:action_edit", "quality:action_status", "quality:label_decision",
-    "quality:label_request",
+    "quality:label_request", "quality:charter_sign", "quality:charter_new", "quality:charter_edit",
+    "quality:charter_publish",
 }  # fmt: skip
 # HTMX fragments → (the page that loads them, the query the page sends).
 FRAGMENTS = {
@@ -125,6 +127,7 @@ def world(network):
         admin, site=site, title="Afficher les horaires à l'entrée", owner_id=staff.pk, due_date=in_a_month()
     )
     return {
+        "charter_id": charter_draft(admin).pk,  # the draft: the page with the editing form
         "label_id": label.pk,
         "assessment_id": assessment.pk,
         "admin": admin,

@@ -14,7 +14,7 @@ from maille.quality.models import Assessment
 from tests.browser.conftest import PASSWORD
 from tests.browser.pages import BasePage, LoginPage
 from tests.factories import user_with_role
-from tests.quality.helpers import closed_assessment
+from tests.quality.helpers import closed_assessment, sign_charter
 from tests.quality.samples import jpeg_bytes, pdf_bytes
 from tests.test_permission_matrix import in_a_month
 
@@ -102,6 +102,7 @@ def test_a_site_fills_and_submits_its_assessment_and_a_coordinator_reviews_it(
 
     # The other criteria are answered the same way (through the services, to keep the test short).
     assessment = Assessment.objects.get(site=site)
+    sign_charter(site, staff)
     for criterion in applicable_criteria(assessment):
         if criterion.code != "LIEU-01":
             upload = ("preuve.pdf", pdf_bytes()) if criterion.evidence in ("document", "photo") else None
@@ -216,3 +217,31 @@ def test_a_site_requests_its_label_a_coordinator_grants_it_and_the_directory_sho
     page.goto(f"{live_server.url}/annuaire/sites/{site.pk}/")
     expect(page.get_by_test_id("attestation")).to_contain_text("Labellisé qualité")
     expect(page.get_by_test_id("panel-label")).to_contain_text("éligible aux financements du réseau")
+
+
+def test_a_site_signs_the_charter_and_the_criterion_reads_the_register(page, live_server, network):
+    site = network["sites"]["MSP de Souilly"]
+    staff = user_with_role(Role.SITE_STAFF, site=site)
+    assessment = assessment_start(staff, site=site)
+    LoginPage(page, live_server.url).open().log_in(staff.username, PASSWORD)
+    page.goto(f"{live_server.url}/qualite/evaluations/{assessment.pk}/")
+    org04 = page.locator("[data-testid=criterion][data-code='ORG-04']")
+    expect(org04.get_by_test_id("charter-register")).to_contain_text("n'est pas signée")
+    _answer_in_the_page(page, "ORG-04", "atteint")
+    expect(page.locator("text=n'est pas signée pour ce site : signez-la d'abord")).to_be_visible()
+    page.locator("[data-testid=criterion][data-code='ORG-04']").get_by_role(
+        "link", name="La lire et la signer"
+    ).click()
+    expect(page.get_by_test_id("charter-text")).to_contain_text("Le libre choix")
+    form = page.get_by_test_id("sign-site-form")
+    form.get_by_label("Nom de la personne qui signe").fill("Sacha Exemple")
+    form.get_by_label("Sa qualité").fill("référente du site")
+    form.get_by_role("button", name="Signer pour ce site").click()
+    expect(page.get_by_test_id("flash")).to_contain_text("Charte signée")
+    expect(page.get_by_test_id("site-signature")).to_contain_text("Sacha Exemple, référente du site")
+    page.goto(f"{live_server.url}/qualite/evaluations/{assessment.pk}/")
+    _answer_in_the_page(page, "ORG-04", "atteint")
+    expect(page.get_by_test_id("flash")).to_have_text("Réponse enregistrée.")
+    expect(
+        page.locator("[data-testid=criterion][data-code='ORG-04']").get_by_test_id("charter-register")
+    ).to_contain_text("signée le")

@@ -11,15 +11,27 @@ from maille.quality.assessments import (
     assessment_start,
     assessment_submit,
 )
+from maille.quality.charter import charter_sign, site_signature
 from maille.quality.models import Evidence
 from tests.factories import user_with_role
 from tests.quality.samples import jpeg_bytes, pdf_bytes
 
 
+def sign_charter(site, user):
+    """The site signs the charter in force (once)."""
+    if site_signature(site) is None:
+        charter_sign(
+            user, site=site, signatory_name="Dominique Référente", signatory_role="référente du site"
+        )
+
+
 def fill_in(assessment, user, *, not_met=()):
-    """Answer every applicable criterion (met, or not met for the codes given), with a file where expected."""
+    """Answer every applicable criterion (met, or not met for the codes given), with a file where expected;
+    the site signs the charter first when its criterion is to be met."""
     for criterion in applicable_criteria(assessment):
         compliance = "not_met" if criterion.code in not_met else "met"
+        if criterion.checks == "charter" and compliance == "met":
+            sign_charter(assessment.site, user)
         upload = None
         if compliance == "met" and criterion.evidence == Evidence.DOCUMENT:
             upload = ("preuve.pdf", pdf_bytes())

@@ -38,6 +38,7 @@ from maille.quality.services import (
     referential_submit,
 )
 from tests.factories import SiteFactory, user_with_role
+from tests.quality.helpers import sign_charter
 from tests.quality.samples import (
     encrypted_pdf,
     image_bytes,
@@ -178,7 +179,8 @@ def reviewer(site):
 
 
 def fill_in(assessment, user, compliance="met"):
-    """Answer every applicable criterion, with a file where one is expected."""
+    """Answer every applicable criterion, with a file where one is expected (the site signs the charter)."""
+    sign_charter(assessment.site, user)
     for criterion in applicable_criteria(assessment):
         upload = None
         if criterion.evidence == Evidence.DOCUMENT:
@@ -318,6 +320,7 @@ def test_submission_needs_every_answer_and_every_expected_file(site, staff):
     with pytest.raises(DomainError) as refused:
         assessment_submit(staff, assessment=assessment)
     assert refused.value.code == "unanswered_criteria"
+    sign_charter(site, staff)
     for criterion in applicable_criteria(assessment):
         figure = "3" if criterion.evidence == Evidence.FIGURE else ""
         answer_save(staff, assessment=assessment, criterion_id=criterion.pk, compliance="met", figure=figure)
