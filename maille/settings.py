@@ -308,3 +308,5 @@ QUALITY_EVIDENCE_FILES_PER_ANSWER = 5
 QUALITY_ACTION_REMINDER_DAYS = int(os.environ.get("QUALITY_ACTION_REMINDER_DAYS", "7"))
 # How long a quality label stays valid once granted (days).
 QUALITY_LABEL_VALIDITY_DAYS = int(os.environ.get("QUALITY_LABEL_VALIDITY_DAYS", "1095"))
+# The public page that checks a quality document's code: lookups per client address (count, seconds).
+QUALITY_VERIFY_RATE_LIMIT = (30, 3600)

@@ -33,6 +33,7 @@ PUBLIC_ROUTES = {
     "accounts:password_reset_confirm",
     "accounts:password_reset_complete",
     "core:healthz",
+    "quality:verify",  # the quality documents' verification page: anyone, rate-limited (tests/quality)
 }
 # The public booking pages (patients without an account): their own suite (tests/public) checks that a
 # booking in progress opens only in its browser session and an appointment only through its signed link.
@@ -170,7 +171,9 @@ def world(db):
         owner = user_with_role(Role.SITE_STAFF, site=site)
         closed = Assessment.objects.create(site=site, version=published, site_level=site.level, status="closed",
                                            score=100, mandatory_met=True, closed_at=timezone.now())  # fmt: skip
-        label = Label.objects.create(site=site, assessment=closed, requested_by=owner)
+        label = Label.objects.create(site=site, assessment=closed, requested_by=owner, status="granted",
+                                     granted_on=timezone.localdate(), expires_on=timezone.localdate(),
+                                     verification_code=f"MATR-IXCD-{code}XX")  # fmt: skip
         assessment = assessment_start(assessor, site=site)
         answer = answer_save(assessor, assessment=assessment, criterion_id=published.criteria.get(code="ORG-01").pk,
                              compliance="met", upload=("preuve.pdf", pdf_bytes()))  # fmt: skip

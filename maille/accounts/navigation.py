@@ -47,6 +47,14 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             ),
         ),
         (
+            "quality:maturity",
+            _("Maturité qualité"),
+            "quality.view_maturity",
+            _(
+                "Voir la maturité qualité des sites du territoire sur une carte, les écarts les plus fréquents et leur tendance."
+            ),
+        ),
+        (
             "quality:assessments",
             _("Auto-évaluations"),
             "quality.view_assessments",

@@ -43,6 +43,8 @@ PERMISSION_ROLES: dict[str, frozenset[str]] = {
     "quality.decide_label": frozenset({Role.PLATFORM_ADMIN, Role.COORDINATOR}),
     # The charter: read by every staff member (quality.view), signed by a site's staff for their site and by
     # professionals for themselves, written by administrators
+    # The maturity dashboard of a territory (aggregates per site, no patient)
+    "quality.view_maturity": frozenset({Role.PLATFORM_ADMIN, Role.COORDINATOR, Role.EVALUATOR}),
     "quality.sign_charter": frozenset({Role.PLATFORM_ADMIN, Role.SITE_STAFF, Role.REMOTE_DOCTOR}),
     "quality.edit_charter": frozenset({Role.PLATFORM_ADMIN}),
     # Directory

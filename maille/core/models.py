@@ -141,3 +141,26 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         raise PermissionError("Audit events cannot be deleted (retention is enforced by a dedicated job).")
+
+
+class RateCounter(models.Model):
+    """Requests of one kind from one key (a hashed address or contact) in one fixed window
+    (``maille.core.ratelimits``). Moved here from the public pages, which counted them first: its table keeps
+    its name."""
+
+    scope = models.CharField(max_length=40)
+    key = models.CharField(max_length=64)  # HMAC of the address or contact: no personal data stored
+    window_start = models.DateTimeField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        db_table = "public_ratecounter"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["scope", "key", "window_start"], name="rate_counter_once_per_window"
+            )
+        ]
+        indexes = [models.Index(fields=["window_start"], name="public_rate_window__229d6e_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.scope} × {self.count}"

@@ -2,7 +2,7 @@
 
 A ``PublicBooking`` follows one such booking from the held slot to the confirmed appointment: the identity
 typed in, the contact the code went to, the code's hash and the tries left. Once confirmed (or abandoned) the
-identity is blanked here; it lives on in the patient record only. ``RateCounter`` counts requests per client
+identity is blanked here; it lives on in the patient record only. The rate counters (``core.RateCounter``) count requests per client
 address and per contact in fixed windows, in the database, so that every server process sees the same counts.
 """
 
@@ -70,23 +70,3 @@ class PublicBooking(models.Model):
 
     def __str__(self) -> str:
         return f"réservation en ligne #{self.pk} ({self.get_state_display()})"
-
-
-class RateCounter(models.Model):
-    """Requests of one kind from one key (a hashed address or contact) in one fixed window."""
-
-    scope = models.CharField(max_length=40)
-    key = models.CharField(max_length=64)  # HMAC of the address or contact: no personal data stored
-    window_start = models.DateTimeField()
-    count = models.PositiveIntegerField(default=0)
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["scope", "key", "window_start"], name="rate_counter_once_per_window"
-            )
-        ]
-        indexes = [models.Index(fields=["window_start"])]
-
-    def __str__(self) -> str:
-        return f"{self.scope} × {self.count}"

@@ -24,6 +24,7 @@ from maille.core.errors import ConflictError, DomainError
 
 from . import evidence as evidence_files
 from .charter import published_charter, site_signature
+from .codes import new_verification_code
 from .models import (
     Answer,
     Assessment,
@@ -466,8 +467,10 @@ def assessment_close(user: Any, *, assessment: Assessment, summary: str = "") ->
             s.code: float(s.percent) for s in scores.sections if s.percent is not None
         }
         assessment.mandatory_met = scores.every_mandatory_met
+        assessment.verification_code = new_verification_code()
         assessment.save(
             update_fields=[
+                "verification_code",
                 "status",
                 "reviewer",
                 "closed_at",

@@ -14,7 +14,6 @@ Transitions (``TRANSITIONS``), each recorded as a ``LabelEvent`` with its date, 
 from __future__ import annotations
 
 import datetime
-import secrets
 from typing import Any
 
 from django.conf import settings
@@ -30,6 +29,7 @@ from maille.core.errors import ConflictError, DomainError
 from maille.directory.attestations import SiteAttestation
 
 from .assessments import assessment_scores
+from .codes import new_verification_code
 from .models import (
     LIVE_LABEL_STATUSES,
     Assessment,
@@ -56,8 +56,6 @@ VERBS = {
     LabelStatus.EXPIRED: gettext_lazy("déclarer expiré"),
     LabelStatus.RENEWED: gettext_lazy("renouveler"),
 }
-# Code characters a person reads aloud or types without confusion (no 0/O, 1/I/L).
-CODE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 
 
 def today() -> datetime.date:
@@ -89,11 +87,6 @@ def label_attestations(site_ids: Any) -> dict[int, list[SiteAttestation]]:
             )
         )
     return found
-
-
-def new_verification_code() -> str:
-    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(12))
-    return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
 
 
 def _record(label: Label, status: str, user: Any, reason: str, *, action: str) -> None:

@@ -179,6 +179,8 @@ class Assessment(models.Model):
     score = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
     section_scores = models.JSONField(default=dict, blank=True)
     mandatory_met = models.BooleanField(default=False)
+    # Printed on its PDF report: anyone may check it on the public verification page.
+    verification_code = models.CharField(max_length=16, unique=True, null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]

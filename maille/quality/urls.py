@@ -1,6 +1,14 @@
 from django.urls import path
 
-from . import views, views_actions, views_assessments, views_charter, views_labels
+from . import (
+    views,
+    views_actions,
+    views_assessments,
+    views_charter,
+    views_documents,
+    views_labels,
+    views_maturity,
+)
 
 app_name = "quality"
 urlpatterns = [
@@ -64,3 +72,16 @@ urlpatterns += [
         name="charter_publish",
     ),
 ]
+
+urlpatterns += [
+    path("maturite/", views_maturity.maturity, name="maturity"),
+    path("maturite/sites.csv", views_maturity.maturity_csv, name="maturity_csv"),
+    path("maturite/ecarts.csv", views_maturity.maturity_gaps_csv, name="maturity_gaps_csv"),
+]
+
+urlpatterns += [
+    path("evaluations/<int:assessment_id>/rapport.pdf", views_documents.assessment_report_pdf,
+         name="assessment_report_pdf"),
+    path("labels/<int:label_id>/certificat.pdf", views_documents.label_certificate_pdf, name="label_certificate_pdf"),
+    path("verifier/", views_documents.verify, name="verify"),
+]  # fmt: skip

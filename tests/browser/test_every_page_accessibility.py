@@ -48,7 +48,8 @@ NOT_HTML = {
     "quality:evidence",  # an evidence file (PDF or image), as an attachment
     "quality:action_new", "quality:action_edit", "quality:action_status", "quality:label_decision",
     "quality:label_request", "quality:charter_sign", "quality:charter_new", "quality:charter_edit",
-    "quality:charter_publish",
+    "quality:charter_publish", "quality:maturity_csv", "quality:maturity_gaps_csv",
+    "quality:assessment_report_pdf", "quality:label_certificate_pdf",
 }  # fmt: skip
 # HTMX fragments → (the page that loads them, the query the page sends).
 FRAGMENTS = {
@@ -62,6 +63,7 @@ FRAGMENTS = {
 }
 # Pages audited signed out (signing in sends them elsewhere).
 SIGNED_OUT = {
+    "quality:verify",
     "accounts:login",
     "accounts:password_reset",
     "accounts:password_reset_done",

@@ -21,6 +21,15 @@ from tests.test_permission_matrix import in_a_month
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
+@pytest.fixture
+def console_errors(page):
+    """Errors the page reports (a CSP refusal, a failed script)."""
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    return errors
+
+
 def test_a_new_version_is_prepared_reviewed_published_and_read(page, live_server, territory, audit_page):
     admin = user_with_role(Role.PLATFORM_ADMIN)
     LoginPage(page, live_server.url).open().log_in(admin.username, PASSWORD)
@@ -218,6 +227,15 @@ def test_a_site_requests_its_label_a_coordinator_grants_it_and_the_directory_sho
     expect(page.get_by_test_id("attestation")).to_contain_text("Labellisé qualité")
     expect(page.get_by_test_id("panel-label")).to_contain_text("éligible aux financements du réseau")
 
+    # Anyone, without an account, checks the certificate's code as typed from the paper.
+    code = audit_page.get_by_test_id("verification-code").inner_text()
+    anonymous = page.context.browser.new_context().new_page()
+    anonymous.goto(f"{live_server.url}/qualite/verifier/")
+    anonymous.get_by_label("Code de vérification").fill(code.lower().replace("-", " "))
+    anonymous.get_by_role("button", name="Vérifier").click()
+    expect(anonymous.get_by_test_id("verify-state")).to_have_text("en vigueur")
+    expect(anonymous.get_by_test_id("verify-result")).to_contain_text(site.name)
+
 
 def test_a_site_signs_the_charter_and_the_criterion_reads_the_register(page, live_server, network):
     site = network["sites"]["MSP de Souilly"]
@@ -245,3 +263,23 @@ def test_a_site_signs_the_charter_and_the_criterion_reads_the_register(page, liv
     expect(
         page.locator("[data-testid=criterion][data-code='ORG-04']").get_by_test_id("charter-register")
     ).to_contain_text("signée le")
+
+
+def test_the_maturity_dashboard_maps_the_sites_by_level(page, live_server, network, console_errors):
+    sites = network["sites"]
+    closed_assessment(sites["MSP de Souilly"], not_met=("LIEU-02",))
+    coordinator = user_with_role(Role.COORDINATOR, departement_id="55")
+    LoginPage(page, live_server.url).open().log_in(coordinator.username, PASSWORD)
+    page.goto(f"{live_server.url}/qualite/maturite/")
+    maturity_map = page.locator("[data-testid=maturity-map][data-state=ready]")
+    expect(maturity_map).to_have_count(1)
+    visible = page.get_by_test_id("maturity-site").count()
+    assert visible >= 2
+    expect(maturity_map).to_have_attribute("data-markers", str(visible))
+    expect(page.locator(".leaflet-interactive")).to_have_count(visible)
+    expect(page.get_by_test_id("level-2")).to_have_text("1")
+    expect(page.get_by_test_id("frequent-gap").first).to_contain_text("LIEU-02")
+    with page.expect_download() as download:
+        page.get_by_test_id("sites-csv").click()
+    assert download.value.suggested_filename == "maturite-sites.csv"
+    assert console_errors == []

@@ -10,8 +10,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from maille.core.models import RateCounter
 from maille.notifications.models import Message, MessageKind
-from maille.public.models import PublicBooking, PublicBookingState, RateCounter
+from maille.public.models import PublicBooking, PublicBookingState
 from maille.public.places import communes_matching, normalised
 from maille.public.ratelimits import RateLimited, rate_counters_forget, rate_hit
 from maille.public.services import public_bookings_forget
