@@ -133,16 +133,19 @@ def load_demo_quality() -> dict[str, int]:
     )
     coordinator, evaluator = users["coordination55"], users["evaluation"]
     with transaction.atomic():
+        # Each of these sites has signed the charter in force (criterion ORG-04); the network's other sites
+        # have not yet.
+        for name, *_plan in PLAN:
+            charter_sign(users["site-souilly"] if "Souilly" in name else users["admin"], site=sites[name],
+                         signatory_name=SIGNATORIES.get(name, "Référent du site (fictif)"),
+                         signatory_role="référent du site")  # fmt: skip
+        _load_demo_history(sites, users["admin"], coordinator)
         for name, state, not_met, partial in PLAN:
             site = sites[name]
             # The demo's site account fills in Souilly's; the others are filled by the administrator acting
             # for the site (the demo has one site account).
             filler = users["site-souilly"] if "Souilly" in name else users["admin"]
             assessment = assessment_start(filler, site=site)
-            # Each of these sites has signed the charter in force (criterion ORG-04); the network's other sites
-            # have not yet.
-            charter_sign(filler, site=site, signatory_name=SIGNATORIES.get(name, "Référent du site (fictif)"),
-                         signatory_role="référent du site")  # fmt: skip
             if state == "in_progress":
                 _answer_all(assessment, filler, not_met, partial, share=0.5)
                 continue
@@ -168,7 +171,29 @@ def load_demo_quality() -> dict[str, int]:
                 assessment_close(reviewer, assessment=assessment, summary="Relecture faite sur pièces.")
         actions = _load_demo_actions(sites, coordinator)
         labels = _load_demo_labels(sites, users["admin"], coordinator)
-    return {"assessments": len(PLAN), "actions": actions, "labels": labels}
+    return {"assessments": len(PLAN) + len(HISTORY), "actions": actions, "labels": labels}
+
+
+# Earlier closed assessments (months ago, criteria not met then), so that the dashboard's trend has a past.
+HISTORY: list[tuple[str, int, list[str]]] = [
+    ("Pharmacie de la Citadelle", 14, ["ACTE-03", "TRACE-02", "LIEU-05", "ORG-04"]),
+    ("Pharmacie des Forges", 9, ["ACTE-03", "PERS-02"]),
+    ("MSP 2.0 de Stenay", 5, ["ACTE-03"]),
+]
+
+
+def _load_demo_history(sites: dict[str, Site], filler: Any, reviewer: Any) -> None:
+    for name, months_ago, not_met in HISTORY:
+        assessment = assessment_start(filler, site=sites[name])
+        _answer_all(assessment, filler, not_met, [])
+        assessment_submit(filler, assessment=assessment)
+        for criterion in applicable_criteria(assessment):
+            answer_review(reviewer, assessment=assessment, criterion_id=criterion.pk, verdict="accepted")
+        assessment_close(reviewer, assessment=assessment, summary="Première auto-évaluation du site.")
+        # Dated back as the passing of time would have (demo data only).
+        closed_at = timezone.now() - datetime.timedelta(days=30 * months_ago)
+        Assessment.objects.filter(pk=assessment.pk).update(created_at=closed_at, submitted_at=closed_at,
+                                                           closed_at=closed_at)  # fmt: skip
 
 
 # site → (decision, reason)
@@ -183,7 +208,9 @@ LABELS: list[tuple[str, str, str]] = [
 def _load_demo_labels(sites: dict[str, Site], requester: Any, decider: Any) -> int:
     """Two labelled sites and one whose label is suspended, each on its closed assessment."""
     for name, decision, reason in LABELS:
-        assessment = Assessment.objects.get(site=sites[name], status="closed")
+        assessment = (
+            Assessment.objects.filter(site=sites[name], status="closed").order_by("-closed_at").first()
+        )
         label = label_request(requester, site=sites[name], assessment_id=assessment.pk)
         label = label_decide(decider, label=label, status=LabelStatus.UNDER_REVIEW)
         label = label_decide(decider, label=label, status=LabelStatus.GRANTED)
@@ -209,7 +236,7 @@ def _load_demo_actions(sites: dict[str, Site], owner: Any) -> int:
     today = timezone.localdate()
     for name, code, title, days, state in ACTIONS:
         site = sites[name]
-        assessment = Assessment.objects.filter(site=site, status="closed").first()
+        assessment = Assessment.objects.filter(site=site, status="closed").order_by("-closed_at").first()
         criterion = assessment.version.criteria.get(code=code) if assessment else None
         action = action_create(
             owner, site=site, title=title, owner_id=owner.pk, due_date=today + datetime.timedelta(days=max(days, 1)),

@@ -59,6 +59,10 @@ def maturity(request: HttpRequest) -> HttpResponse:
         for site in dashboard.sites
     ]
     context = {
+        "gap_rows": [
+            {"gap": gap, "trend": _sparkline(gap.trend, dashboard.quarters)} for gap in dashboard.gaps
+        ],
+        "quarter_totals": list(zip(dashboard.quarters, dashboard.quarter_assessments, strict=True)),
         "site_rows": _site_rows(dashboard),
         "dashboard": dashboard,
         "departements": departements,
@@ -70,6 +74,39 @@ def maturity(request: HttpRequest) -> HttpResponse:
         "query": f"?departement={chosen}" if chosen else "",
     }
     return render(request, "quality/maturity.html", context)
+
+
+def _sparkline(trend: list[float | None], quarters: list[Any]) -> str:
+    """A gap's trend as a small SVG line (quarters without a closed assessment leave a hole), with the same
+    figures in words for screen readers and as its tooltip."""
+    width, height, step = 128, 28, 128 / max(1, len(trend) - 1)
+    words = "; ".join(
+        f"{date_format(quarter, 'M Y')} : {'—' if share is None else f'{round(share * 100)} %'}"
+        for quarter, share in zip(quarters, trend, strict=True)
+    )
+    segments: list[list[str]] = [[]]
+    dots = []
+    for index, share in enumerate(trend):
+        if share is None:
+            segments.append([])
+            continue
+        x, y = round(index * step, 1), round(height - 3 - share * (height - 6), 1)
+        segments[-1].append(f"{x},{y}")
+        dots.append(format_html('<circle cx="{}" cy="{}" r="2.2" fill="#b00020"></circle>', x, y))
+    lines = [
+        format_html(
+            '<polyline points="{}" fill="none" stroke="#b00020" stroke-width="1.5"></polyline>',
+            " ".join(points),
+        )
+        for points in segments
+        if len(points) > 1
+    ]
+    return format_html(
+        '<svg class="sparkline" width="{}" height="{}" viewBox="0 0 {} {}" role="img" aria-label="{}"><title>{}</title>'
+        '<line x1="0" y1="{}" x2="{}" y2="{}" stroke="#ccc"></line>{}{}</svg>',
+        width, height, width, height, words, words, height - 3, width, height - 3,
+        mark_safe("".join(lines)), mark_safe("".join(dots)),
+    )  # fmt: skip
 
 
 def _url_pattern(name: str) -> str:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime
 import io
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.utils import timezone
 
 from maille.accounts.models import Role
 from maille.accounts.permissions import has_permission
@@ -69,9 +71,11 @@ def test_demo_loads_the_territory_and_the_fictional_network_idempotently(client)
     from maille.quality.models import Action, Assessment, EvidenceFile
 
     states = sorted(Assessment.objects.values_list("status", flat=True))
-    assert states == ["closed", "closed", "closed", "closed", "in_progress", "returned", "submitted"]
+    assert states == ["closed"] * 7 + ["in_progress", "returned", "submitted"]
     closed = Assessment.objects.filter(status="closed")
-    assert sorted(closed.values_list("mandatory_met", flat=True)) == [False, True, True, True]
+    # three earlier ones (months ago, with gaps) and four of today, three of them with every mandatory criterion
+    assert sorted(closed.values_list("mandatory_met", flat=True)) == [False] * 4 + [True] * 3
+    assert closed.filter(closed_at__lt=timezone.now() - datetime.timedelta(days=100)).count() == 3
     from maille.quality.labels import valid_labels
     from maille.quality.models import Label
 
@@ -82,7 +86,7 @@ def test_demo_loads_the_territory_and_the_fictional_network_idempotently(client)
     )
     assert EvidenceFile.objects.count() > 50
     assert Assessment.objects.get(status="in_progress").created_by.username == "site-souilly"
-    assert "7 auto-évaluations" in demo_output
+    assert "10 auto-évaluations" in demo_output
     from maille.quality.actions import overdue_actions
 
     assert Action.objects.count() == 5
