@@ -229,12 +229,14 @@ def test_a_site_requests_its_label_a_coordinator_grants_it_and_the_directory_sho
 
     # Anyone, without an account, checks the certificate's code as typed from the paper.
     code = audit_page.get_by_test_id("verification-code").inner_text()
-    anonymous = page.context.browser.new_context().new_page()
+    anonymous_context = page.context.browser.new_context()
+    anonymous = anonymous_context.new_page()
     anonymous.goto(f"{live_server.url}/qualite/verifier/")
     anonymous.get_by_label("Code de vérification").fill(code.lower().replace("-", " "))
     anonymous.get_by_role("button", name="Vérifier").click()
     expect(anonymous.get_by_test_id("verify-state")).to_have_text("en vigueur")
     expect(anonymous.get_by_test_id("verify-result")).to_contain_text(site.name)
+    anonymous_context.close()
 
 
 def test_a_site_signs_the_charter_and_the_criterion_reads_the_register(page, live_server, network):
