@@ -39,42 +39,12 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             ),
         ),
         (
-            "quality:referential",
-            _("Référentiel qualité"),
+            "quality:hub",
+            _("Qualité"),
             "quality.view",
             _(
-                "Lire les critères de qualité d'un site de téléconsultation, par section et niveau de site, et leurs versions."
-            ),
-        ),
-        (
-            "quality:maturity",
-            _("Maturité qualité"),
-            "quality.view_maturity",
-            _(
-                "Voir la maturité qualité des sites du territoire sur une carte, les écarts les plus fréquents et leur tendance."
-            ),
-        ),
-        (
-            "quality:assessments",
-            _("Auto-évaluations"),
-            "quality.view_assessments",
-            _(
-                "Mesurer un site aux critères du référentiel, preuves à l'appui, puis relire et clore ses "
-                "auto-évaluations ; voir les scores et les écarts à combler."
-            ),
-        ),
-        (
-            "quality:actions",
-            _("Plans d'actions"),
-            "quality.view_assessments",
-            _("Suivre les actions qui comblent les écarts des sites : responsables, échéances, retards."),
-        ),
-        (
-            "quality:labels",
-            _("Labels qualité"),
-            "quality.view_assessments",
-            _(
-                "Demander, instruire et suivre le label qualité des sites, qui conditionne leurs financements."
+                "Le référentiel et la charte, les auto-évaluations des sites, leurs plans d'actions, leurs labels "
+                "et, pour le territoire, leur maturité."
             ),
         ),
         (

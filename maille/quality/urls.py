@@ -6,12 +6,14 @@ from . import (
     views_assessments,
     views_charter,
     views_documents,
+    views_hub,
     views_labels,
     views_maturity,
 )
 
 app_name = "quality"
 urlpatterns = [
+    path("", views_hub.hub, name="hub"),
     path("referentiel/", views.referential, name="referential"),
     path("referentiel/versions/", views.version_list, name="versions"),
     path("referentiel/versions/nouvelle/", views.version_draft, name="version_draft"),

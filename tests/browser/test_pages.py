@@ -50,11 +50,7 @@ def test_login_leads_to_the_tasks_of_the_role(page, live_server, network, consol
         [
             "Carte du territoire",
             "Diagnostic",
-            "Référentiel qualité",
-            "Maturité qualité",
-            "Auto-évaluations",
-            "Plans d'actions",
-            "Labels qualité",
+            "Qualité",
             "Annuaire des sites",
             "Agendas",
             "Prendre un rendez-vous",
