@@ -8,10 +8,10 @@ import datetime as dt
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from maille.core.ratelimits import RateLimited, hashed, rate_counters_forget
+from maille.core.ratelimits import RateLimited, rate_counters_forget
 from maille.core.ratelimits import rate_hit as count_hit
 
-__all__ = ["RateLimited", "hashed", "rate_counters_forget", "rate_hit"]
+__all__ = ["RateLimited", "rate_counters_forget", "rate_hit"]
 
 
 def rate_hit(scope: str, value: str, *, now: dt.datetime | None = None) -> None:

@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from maille.accounts.models import RoleGrant
+from maille.accounts.scope import scope_for
 from maille.core.audit import audit_record
 from maille.core.errors import ConflictError, DomainError
 
@@ -88,18 +88,30 @@ def criterion_rows(criteria: list[Criterion]) -> list[CriterionRow]:
     ]
 
 
-def assessment_scores(assessment: Assessment, criteria: list[Criterion] | None = None) -> Scores:
+def assessment_scores(
+    assessment: Assessment, criteria: list[Criterion] | None = None, answers: list[Answer] | None = None
+) -> Scores:
+    """Scores and gaps; ``criteria`` and ``answers``, when the caller has already read them, are not read again."""
     criteria = applicable_criteria(assessment) if criteria is None else criteria
-    answers = {
-        row["criterion_id"]: AnswerState(row["compliance"], row["verdict"])
-        for row in assessment.answers.values("criterion_id", "compliance", "verdict")
-    }
-    return score(criterion_rows(criteria), answers, closed=assessment.status == AssessmentStatus.CLOSED)
+    if answers is None:
+        states = {
+            row["criterion_id"]: AnswerState(row["compliance"], row["verdict"])
+            for row in assessment.answers.values("criterion_id", "compliance", "verdict")
+        }
+    else:
+        states = {a.criterion_id: AnswerState(a.compliance, a.verdict) for a in answers}
+    return score(criterion_rows(criteria), states, closed=assessment.status == AssessmentStatus.CLOSED)
+
+
+def works_at(user: Any, site_id: int) -> bool:
+    """Whether the user holds a grant on the site (read from the one scoping helper): the own-site rule of
+    reviews and label decisions."""
+    return site_id in scope_for(user).site_ids
 
 
 def is_own_site(user: Any, assessment: Assessment) -> bool:
     """A reviewer may not review a site they work at, nor an assessment they filled in."""
-    if RoleGrant.objects.filter(user=user, site_id=assessment.site_id).exists():
+    if works_at(user, assessment.site_id):
         return True
     if user.pk in (assessment.created_by_id, assessment.submitted_by_id):
         return True
@@ -155,6 +167,18 @@ def parse_figure(raw: str) -> Decimal | None:
     return value.quantize(Decimal("0.01"))
 
 
+def _clean_comment(comment: str) -> str:
+    """A comment of the site or of the reviewer: trimmed, at most 2,000 characters (the field names it)."""
+    comment = (comment or "").strip()
+    if len(comment) > 2000:
+        raise DomainError(
+            _("Le commentaire dépasse 2 000 caractères."),
+            code="comment_too_long",
+            details={"field": "commentaire"},
+        )
+    return comment
+
+
 def answer_save(
     user: Any,
     *,
@@ -200,13 +224,7 @@ def answer_save(
             code="figure_required",
             details={"field": "chiffre"},
         )
-    comment = (comment or "").strip()
-    if len(comment) > 2000:
-        raise DomainError(
-            _("Le commentaire dépasse 2 000 caractères."),
-            code="comment_too_long",
-            details={"field": "commentaire"},
-        )
+    comment = _clean_comment(comment)
     checked = evidence_files.check_upload(*upload) if upload is not None else None
     stored_name = evidence_files.store(checked) if checked is not None else None
     try:
@@ -300,15 +318,16 @@ def _criterion_of(assessment: Assessment, criterion_id: Any) -> Criterion:
 
 
 def evidence_remove(user: Any, *, evidence: EvidenceFile) -> None:
-    assessment = evidence.answer.assessment
-    if assessment.status not in FILLABLE_STATUSES:
-        raise ConflictError(
-            _("Cette auto-évaluation est %(status)s : ses pièces ne se retirent plus.")
-            % {"status": assessment.get_status_display()},
-            code="assessment_locked",
-        )
     stored_name = evidence.stored_name
     with transaction.atomic():
+        # Read under the assessment's lock, as answer_save does: a file is never removed from a submitted one.
+        assessment = Assessment.objects.select_for_update().get(pk=evidence.answer.assessment_id)
+        if assessment.status not in FILLABLE_STATUSES:
+            raise ConflictError(
+                _("Cette auto-évaluation est %(status)s : ses pièces ne se retirent plus.")
+                % {"status": assessment.get_status_display()},
+                code="assessment_locked",
+            )
         audit_record(
             actor=user,
             action="assessment.evidence_remove",
@@ -322,23 +341,24 @@ def evidence_remove(user: Any, *, evidence: EvidenceFile) -> None:
         transaction.on_commit(lambda: evidence_files.discard(stored_name))
 
 
-def missing_items(assessment: Assessment, criteria: list[Criterion] | None = None) -> dict[str, list[str]]:
+def missing_items(
+    assessment: Assessment, criteria: list[Criterion] | None = None, answers: list[Answer] | None = None
+) -> dict[str, list[str]]:
     """What keeps the assessment from being submitted: criteria without an answer, and criteria answered
-    (fully or partly) met whose document or photo is missing."""
+    (fully or partly) met whose document or photo is missing. ``answers``, when given, carry their evidence
+    files prefetched."""
     criteria = applicable_criteria(assessment) if criteria is None else criteria
-    answers = {a.criterion_id: a for a in assessment.answers.all()}
-    with_files = set(
-        EvidenceFile.objects.filter(answer__assessment=assessment).values_list(
-            "answer__criterion_id", flat=True
-        )
-    )
-    unanswered = [c.code for c in criteria if c.pk not in answers]
+    if answers is None:
+        answers = list(assessment.answers.prefetch_related("evidence_files"))
+    by_criterion = {a.criterion_id: a for a in answers}
+    with_files = {a.criterion_id for a in answers if a.evidence_files.all()}
+    unanswered = [c.code for c in criteria if c.pk not in by_criterion]
     without_evidence = [
         c.code
         for c in criteria
-        if c.pk in answers
+        if c.pk in by_criterion
         and c.evidence in (Evidence.DOCUMENT, Evidence.PHOTO)
-        and answers[c.pk].compliance != Compliance.NOT_MET
+        and by_criterion[c.pk].compliance != Compliance.NOT_MET
         and c.pk not in with_files
     ]
     return {"unanswered": unanswered, "without_evidence": without_evidence}
@@ -387,17 +407,11 @@ def answer_review(
         raise DomainError(
             _("Choisissez « accepter » ou « contester »."), code="invalid_verdict", details={"field": "avis"}
         )
-    comment = (comment or "").strip()
+    comment = _clean_comment(comment)
     if verdict == Verdict.CHALLENGED and not comment:
         raise DomainError(
             _("Dites au site pourquoi vous contestez cette réponse."),
             code="challenge_reason_required",
-            details={"field": "commentaire"},
-        )
-    if len(comment) > 2000:
-        raise DomainError(
-            _("Le commentaire dépasse 2 000 caractères."),
-            code="comment_too_long",
             details={"field": "commentaire"},
         )
     with transaction.atomic():

@@ -23,12 +23,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from maille.accounts.models import RoleGrant
 from maille.core.audit import audit_record
 from maille.core.errors import ConflictError, DomainError
 from maille.directory.attestations import SiteAttestation
 
-from .assessments import assessment_scores
+from .assessments import assessment_scores, works_at
 from .codes import new_verification_code
 from .models import (
     LIVE_LABEL_STATUSES,
@@ -96,11 +95,13 @@ def _record(label: Label, status: str, user: Any, reason: str, *, action: str) -
     audit_record(actor=user, action=action, target=label, details={"status": status})
 
 
+def is_own_label(user: Any, label: Label) -> bool:
+    """A coordinator may not decide the label of a site they work at, nor one they requested."""
+    return works_at(user, label.site_id) or label.requested_by_id == user.pk
+
+
 def _decider_not_of_site(user: Any, label: Label) -> None:
-    if (
-        RoleGrant.objects.filter(user=user, site_id=label.site_id).exists()
-        or label.requested_by_id == user.pk
-    ):
+    if is_own_label(user, label):
         raise DomainError(
             _("Vous ne pouvez pas instruire le label d'un site où vous travaillez ou que vous avez demandé."),
             code="own_site",

@@ -36,7 +36,6 @@ from .models import (
     Compliance,
     Criterion,
     Label,
-    LabelStatus,
     Requirement,
     Verdict,
 )
@@ -137,8 +136,8 @@ def territory_maturity(sites: QuerySet[Any], *, today: datetime.date | None = No
     ):
         latest.setdefault(row["site_id"], row)
     labels = {
-        row["site_id"]: row
-        for row in Label.objects.filter(site__in=site_ids, status__in=LIVE_LABEL_STATUSES).values(
+        label.site_id: label
+        for label in Label.objects.filter(site__in=site_ids, status__in=LIVE_LABEL_STATUSES).only(
             "site_id", "status", "expires_on"
         )
     }
@@ -158,10 +157,8 @@ def territory_maturity(sites: QuerySet[Any], *, today: datetime.date | None = No
             site.score, site.mandatory_met = assessment["score"], assessment["mandatory_met"]
             site.closed_at, site.assessment_id = assessment["closed_at"], assessment["pk"]
         if label is not None:
-            site.label_status, site.label_expires = label["status"], label["expires_on"]
-        in_force = (
-            label is not None and label["status"] == LabelStatus.GRANTED and label["expires_on"] >= today
-        )
+            site.label_status, site.label_expires = label.status, label.expires_on
+        in_force = label is not None and label.is_in_force(today)
         site.level = maturity_level(
             score=site.score, mandatory_met=site.mandatory_met, label_in_force=in_force
         )

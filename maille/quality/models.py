@@ -385,6 +385,14 @@ class Label(models.Model):
     def __str__(self) -> str:
         return f"{self.site} — {self.get_status_display()}"
 
+    def is_in_force(self, on: Any = None) -> bool:
+        """Granted and not past its date: the rule of ``labels.valid_labels``, for one label (a suspended label is
+        not in force)."""
+        from django.utils import timezone
+
+        day = on or timezone.localdate()
+        return self.status == LabelStatus.GRANTED and self.expires_on is not None and self.expires_on >= day
+
 
 class LabelEvent(models.Model):
     label = models.ForeignKey(Label, on_delete=models.CASCADE, related_name="events")

@@ -1,7 +1,7 @@
 """Who reads what in the quality app.
 
-- Versions of the referential: every staff member the published and superseded ones (the history of
-  assessments refers to them), the editors the version in preparation too.
+- Versions of the referential and of the charter: every staff member the published and superseded ones (the
+  history refers to them), the editors the version in preparation too.
 - Assessments: those of the sites in the user's scope (``scope_for(user).sites_q``: site staff their own sites,
   coordinators and evaluators their territory), for the roles that read assessments at all.
 - Action plans: read with the assessments; written by the site's staff and the coordinators of its territory.
@@ -20,13 +20,30 @@ from maille.accounts.scope import scope_for
 from maille.directory.models import Site
 from maille.directory.selectors import sites_managed_by, sites_visible_to
 
-from .models import FROZEN_STATUSES, Action, Assessment, EvidenceFile, Label, ReferentialVersion
+from .models import (
+    FROZEN_STATUSES,
+    Action,
+    Assessment,
+    CharterVersion,
+    EvidenceFile,
+    Label,
+    ReferentialVersion,
+    VersionStatus,
+)
 
 
 def versions_visible_to(user: Any) -> QuerySet[ReferentialVersion]:
     if has_permission(user, "quality.edit_referential"):
         return ReferentialVersion.objects.all()
     return ReferentialVersion.objects.filter(status__in=FROZEN_STATUSES)
+
+
+def charter_versions_visible_to(user: Any) -> QuerySet[CharterVersion]:
+    """The charter's versions: a draft only to its editors, like the referential's."""
+    versions = CharterVersion.objects.all()
+    if not has_permission(user, "quality.edit_charter"):
+        versions = versions.exclude(status=VersionStatus.DRAFT)
+    return versions
 
 
 def assessments_visible_to(user: Any) -> QuerySet[Assessment]:

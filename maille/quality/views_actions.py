@@ -281,6 +281,6 @@ def site_panel(request: HttpRequest, site_id: int) -> HttpResponse:
         "pending_label": labels_visible_to(request.user)
         .filter(site=site, status__in=[LabelStatus.REQUESTED, LabelStatus.UNDER_REVIEW])
         .first(),
-        "today": today(),
     }
+    context["label_in_force"] = context["label"] is not None and context["label"].is_in_force()
     return render(request, "quality/_site_panel.html", context)

@@ -37,7 +37,7 @@ from .assessments import (
     missing_items,
 )
 from .charter import site_signature
-from .models import AssessmentStatus, Compliance, Evidence, Verdict
+from .models import OPEN_ASSESSMENT_STATUSES, AssessmentStatus, Compliance, Evidence, Verdict
 from .selectors import (
     assessments_fillable_by,
     assessments_label_requestable_by,
@@ -68,7 +68,7 @@ def assessment_list(request: HttpRequest) -> HttpResponse:
         assessments = assessments.filter(status=status)
     open_sites = set(
         assessments_visible_to(request.user)
-        .filter(status__in=[s for s in AssessmentStatus.values if s != AssessmentStatus.CLOSED])
+        .filter(status__in=OPEN_ASSESSMENT_STATUSES)
         .values_list("site_id", flat=True)
     )
     startable = [
@@ -140,8 +140,8 @@ def _context(request: HttpRequest, assessment: Any, **given: Any) -> dict[str, A
             "evidence_files"
         )
     }
-    scores = assessment_scores(assessment, criteria)
-    missing = missing_items(assessment, criteria)
+    scores = assessment_scores(assessment, criteria, list(answers.values()))
+    missing = missing_items(assessment, criteria, list(answers.values()))
     can_fill = (
         assessment.status in FILLABLE_STATUSES
         and assessments_fillable_by(request.user).filter(pk=assessment.pk).exists()

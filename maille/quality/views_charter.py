@@ -18,14 +18,8 @@ from maille.directory.selectors import professionals_visible_to, sites_managed_b
 
 from .charter import charter_draft, charter_publish, charter_sign, charter_update, published_charter
 from .models import CharterSignature, CharterVersion, VersionStatus
+from .selectors import charter_versions_visible_to
 from .views import FieldErrors
-
-
-def _versions_for(user: Any) -> Any:
-    versions = CharterVersion.objects.all()
-    if not has_permission(user, "quality.edit_charter"):
-        versions = versions.exclude(status=VersionStatus.DRAFT)
-    return versions
 
 
 def _charter_context(request: HttpRequest, **given: Any) -> dict[str, Any]:
@@ -125,7 +119,7 @@ def charter_sign_view(request: HttpRequest) -> HttpResponse:
 @require_GET
 @require_permission("quality.view")
 def charter_versions(request: HttpRequest) -> HttpResponse:
-    versions = list(_versions_for(request.user).select_related("published_by"))
+    versions = list(charter_versions_visible_to(request.user).select_related("published_by"))
     context = {
         "versions": versions,
         "can_draft": has_permission(request.user, "quality.edit_charter")
@@ -148,7 +142,7 @@ def _version_context(request: HttpRequest, version: CharterVersion, **given: Any
 @require_GET
 @require_permission("quality.view")
 def charter_version(request: HttpRequest, charter_id: int) -> HttpResponse:
-    version = get_object_or_404(_versions_for(request.user), pk=charter_id)
+    version = get_object_or_404(charter_versions_visible_to(request.user), pk=charter_id)
     return render(request, "quality/charter_version.html", _version_context(request, version))
 
 
@@ -170,7 +164,7 @@ def charter_new(request: HttpRequest) -> HttpResponse:
 @require_permission("quality.edit_charter")
 @require_POST
 def charter_edit(request: HttpRequest, charter_id: int) -> HttpResponse:
-    version = get_object_or_404(CharterVersion, pk=charter_id)
+    version = get_object_or_404(charter_versions_visible_to(request.user), pk=charter_id)
     values = {"titre": request.POST.get("titre", ""), "texte": request.POST.get("texte", "")}
     try:
         charter_update(request.user, version=version, title=values["titre"], body=values["texte"])
@@ -190,7 +184,7 @@ def charter_edit(request: HttpRequest, charter_id: int) -> HttpResponse:
 @require_permission("quality.edit_charter")
 @require_POST
 def charter_publish_view(request: HttpRequest, charter_id: int) -> HttpResponse:
-    version = get_object_or_404(CharterVersion, pk=charter_id)
+    version = get_object_or_404(charter_versions_visible_to(request.user), pk=charter_id)
     try:
         charter_publish(request.user, version=version)
     except DomainError as error:

@@ -23,7 +23,6 @@ from maille.core.ratelimits import RateLimited, rate_hit
 
 from .assessments import applicable_criteria, assessment_scores
 from .codes import normalise_code
-from .labels import today
 from .models import Assessment, AssessmentStatus, Label, LabelStatus
 from .selectors import assessments_visible_to, labels_visible_to
 
@@ -59,7 +58,7 @@ def assessment_report_pdf(request: HttpRequest, assessment_id: int) -> HttpRespo
     answers = {a.criterion_id: a for a in assessment.answers.prefetch_related("evidence_files")}
     context = {
         "assessment": assessment,
-        "scores": assessment_scores(assessment, criteria),
+        "scores": assessment_scores(assessment, criteria, list(answers.values())),
         "rows": [{"criterion": c, "answer": answers.get(c.pk)} for c in criteria],
         "verify_url": _verify_url(assessment.verification_code) if assessment.verification_code else "",
         "closed": assessment.status == AssessmentStatus.CLOSED,
@@ -83,9 +82,7 @@ def label_certificate_pdf(request: HttpRequest, label_id: int) -> HttpResponse:
     )
     context = {
         "label": label,
-        "in_force": label.status == LabelStatus.GRANTED
-        and label.expires_on is not None
-        and label.expires_on >= today(),
+        "in_force": label.is_in_force(),
         "verify_url": _verify_url(label.verification_code or ""),
         "generated_at": timezone.now(),
     }
@@ -95,7 +92,7 @@ def label_certificate_pdf(request: HttpRequest, label_id: int) -> HttpResponse:
 
 
 def _label_state(label: Label) -> str:
-    if label.status == LabelStatus.GRANTED and label.expires_on is not None and label.expires_on >= today():
+    if label.is_in_force():
         return _("en vigueur")
     if label.status == LabelStatus.GRANTED:
         return _("échu")

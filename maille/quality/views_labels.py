@@ -12,11 +12,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from maille.accounts.models import RoleGrant
 from maille.accounts.permissions import require_permission
 from maille.core.errors import DomainError
 
-from .labels import TRANSITIONS, label_decide, label_request, today
+from .labels import TRANSITIONS, is_own_label, label_decide, label_request, today
 from .models import LabelStatus
 from .selectors import assessments_label_requestable_by, labels_decidable_by, labels_visible_to
 from .views import FieldErrors
@@ -45,11 +44,7 @@ def label_list(request: HttpRequest) -> HttpResponse:
     if status:
         labels = labels.filter(status=status)
     day = today()
-    rows = [
-        {"label": label, "in_force": label.status == LabelStatus.GRANTED and label.expires_on is not None
-         and label.expires_on >= day}
-        for label in labels[:1000]
-    ]  # fmt: skip
+    rows = [{"label": label, "in_force": label.is_in_force(day)} for label in labels[:1000]]
     return render(
         request,
         "quality/label_list.html",
@@ -64,19 +59,14 @@ def label_list(request: HttpRequest) -> HttpResponse:
 
 def _detail_context(request: HttpRequest, label: Any, **given: Any) -> dict[str, Any]:
     may_decide = labels_decidable_by(request.user).filter(pk=label.pk).exists()
-    own_site = may_decide and (
-        RoleGrant.objects.filter(user=request.user, site_id=label.site_id).exists()
-        or label.requested_by_id == request.user.pk
-    )
+    own_site = may_decide and is_own_label(request.user, label)
     choices = [(s, LabelStatus(s).label) for s in DECISIONS if s in TRANSITIONS[label.status]]
     return {
         "label": label,
         "events": list(label.events.select_related("by")),
         "decisions": choices if may_decide and not own_site else [],
         "own_site": own_site and bool(choices),
-        "in_force": label.status == LabelStatus.GRANTED
-        and label.expires_on is not None
-        and label.expires_on >= today(),
+        "in_force": label.is_in_force(),
         "errors": given.get("errors", FieldErrors()),
         "values": given.get("values", {"decision": "", "motif": ""}),
     }
