@@ -6,6 +6,7 @@ See docs/deploy.md for the production checklist.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
 from pathlib import Path
 
@@ -59,6 +60,7 @@ INSTALLED_APPS = [
     "maille.api",
     "maille.diagnosis",
     "maille.quality",
+    "maille.evaluation",
     "maille.demo",
     "axes",
 ]
@@ -310,3 +312,11 @@ QUALITY_ACTION_REMINDER_DAYS = int(os.environ.get("QUALITY_ACTION_REMINDER_DAYS"
 QUALITY_LABEL_VALIDITY_DAYS = int(os.environ.get("QUALITY_LABEL_VALIDITY_DAYS", "1095"))
 # The public page that checks a quality document's code: lookups per client address (count, seconds).
 QUALITY_VERIFY_RATE_LIMIT = (30, 3600)
+
+# Evaluation (maille.evaluation): the key of the patients' pseudonyms in the activity ledger. Set it in production
+# and never change it (a new key makes every patient a new one for the indicators); by default it is derived from
+# SECRET_KEY.
+EVALUATION_PSEUDONYM_KEY = (
+    os.environ.get("EVALUATION_PSEUDONYM_KEY")
+    or hashlib.sha256(f"maille.evaluation.pseudonym:{SECRET_KEY}".encode()).hexdigest()
+)

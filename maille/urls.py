@@ -19,6 +19,7 @@ urlpatterns = [
     path("territoire/", include("maille.territory.urls")),
     path("territoire/", include("maille.diagnosis.urls")),
     path("qualite/", include("maille.quality.urls")),
+    path("evaluation/", include("maille.evaluation.urls")),
     path("annuaire/", include("maille.directory.urls")),
     path("agendas/", include("maille.scheduling.urls")),
     path("messages/", include("maille.notifications.urls")),

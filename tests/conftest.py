@@ -72,6 +72,11 @@ def _reference_catalogues_in_transactional_tests(request):
     load_shipped_referential()
     mark_checked_criteria()
     load_shipped_charter()
+    from django.apps import apps
+
+    from maille.evaluation.shipped import load_shipped_tariffs
+
+    load_shipped_tariffs(apps, None)
 
 
 @pytest.fixture(scope="session")

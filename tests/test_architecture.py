@@ -25,6 +25,8 @@ ALLOWED: dict[str, set[str]] = {
     "diagnosis": {"core", "accounts", "territory", "directory", "planning", "scheduling"},
     "quality": {"core", "accounts", "territory", "directory"},
     "api": {"core", "accounts", "territory", "directory", "patients", "scheduling", "diagnosis"},
+    # the activity ledger reads completed appointments (its subscriber) and sits above quality (labels)
+    "evaluation": {"core", "accounts", "territory", "directory", "patients", "scheduling", "quality"},
     "demo": {
         "core",
         "accounts",
@@ -35,6 +37,7 @@ ALLOWED: dict[str, set[str]] = {
         "notifications",
         "diagnosis",
         "quality",
+        "evaluation",
     },
 }
 TOP_LEVEL_MODULES = {"settings", "urls", "wsgi", "asgi", "cli", "__init__"}

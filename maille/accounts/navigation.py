@@ -48,6 +48,15 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             ),
         ),
         (
+            "evaluation:hub",
+            _("Évaluation"),
+            "evaluation.view_activity",
+            _(
+                "Le registre d'activité (chaque acte réalisé, ses codes et leur montant au tarif du jour), les "
+                "imports d'actes réalisés hors de Maille et les tarifs des actes."
+            ),
+        ),
+        (
             "directory:site_list",
             _("Annuaire des sites"),
             "directory.view",

@@ -47,6 +47,14 @@ PERMISSION_ROLES: dict[str, frozenset[str]] = {
     "quality.view_maturity": frozenset({Role.PLATFORM_ADMIN, Role.COORDINATOR, Role.EVALUATOR}),
     "quality.sign_charter": frozenset({Role.PLATFORM_ADMIN, Role.SITE_STAFF, Role.REMOTE_DOCTOR}),
     "quality.edit_charter": frozenset({Role.PLATFORM_ADMIN}),
+    # Evaluation: the activity ledger of the scope (acts, pseudonymised: no patient identity) and the tariffs
+    "evaluation.view_activity": frozenset(
+        {Role.PLATFORM_ADMIN, Role.COORDINATOR, Role.EVALUATOR, Role.SITE_STAFF}
+    ),
+    # Importing acts done outside Maille (for the sites and communes the coordinator manages)
+    "evaluation.import_acts": frozenset({Role.PLATFORM_ADMIN, Role.COORDINATOR}),
+    # A new period of a billing code's tariff
+    "evaluation.manage_tariffs": frozenset({Role.PLATFORM_ADMIN}),
     # Directory
     "directory.view": ALL_STAFF,
     "directory.edit_site": frozenset({Role.PLATFORM_ADMIN, Role.COORDINATOR, Role.SITE_STAFF}),

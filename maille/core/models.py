@@ -94,6 +94,8 @@ def _audit_actions() -> list[tuple[str, Any]]:
         ("charter.update", _("projet de charte modifié")),
         ("charter.publish", _("version de la charte publiée")),
         ("charter.sign", _("charte signée")),
+        ("tariff.add", _("nouveau tarif d'un code de facturation")),
+        ("acts.import", _("actes importés au registre d'activité")),
     ]
     actions += [(f"appointment.{name}", label) for name, label in _APPOINTMENT_TRANSITIONS.items()]
     actions += [

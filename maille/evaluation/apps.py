@@ -1,0 +1,20 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class EvaluationConfig(AppConfig):
+    name = "maille.evaluation"
+    label = "evaluation"
+    verbose_name = "Évaluation"
+
+    def ready(self) -> None:
+        from maille.core.housekeeping import Job, register
+        from maille.scheduling.transitions import subscribe_to_transitions
+
+        from .ledger import act_for_transition, acts_backfill
+
+        # A completion writes its act in the same transaction (scheduling calls us, without importing us).
+        subscribe_to_transitions("evaluation", act_for_transition)
+        register(
+            Job("evaluation_acts_backfill", _("actes enregistrés au registre d'activité"), acts_backfill)
+        )

@@ -1,0 +1,240 @@
+"""The activity ledger: billing codes and their tariffs over time, every completed act with its billing lines,
+and the imports of acts done outside Maille.
+
+A tariff is data with an effective period, never a constant: an act is priced by the tariff in force on the
+day it was performed, and its billing lines keep the amount, so a later change of tariff never rewrites
+history. Acts carry the patient's attributes that indicators need, pseudonymised (a keyed hash, no identity).
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from maille.directory.models import Profession, Sex
+
+
+class ActCategory(models.TextChoices):
+    TELECONSULTATION = "teleconsultation", _("Téléconsultation")
+    TELEEXPERTISE = "teleexpertise", _("Téléexpertise")
+    TELEMONITORING = "telesurveillance", _("Télésurveillance")
+    PREVENTION = "prevention", _("Prévention et dépistage à distance")
+    IN_PERSON = "presentiel", _("Consultation en présentiel")
+
+
+# Acts of telehealth (the regional indicators' "actes de télésanté"); in-person consultations are in the
+# ledger only as the denominator of the doctors' appropriation rate.
+TELEHEALTH_CATEGORIES = (
+    ActCategory.TELECONSULTATION,
+    ActCategory.TELEEXPERTISE,
+    ActCategory.TELEMONITORING,
+    ActCategory.PREVENTION,
+)
+
+
+class BillingRole(models.TextChoices):
+    """Who bills the code in an act."""
+
+    REMOTE = "distant", _("professionnel à distance (téléconsultant, requis)")
+    REQUESTER = "requerant", _("professionnel requérant (téléexpertise)")
+    ASSISTANT = "accompagnant", _("professionnel qui accompagne le patient")
+    IN_PERSON = "presentiel", _("médecin en présentiel")
+
+
+class BillingCode(models.Model):
+    """A code of the NGAP (or of a convention) that an act of the network may bill."""
+
+    code = models.CharField(_("code"), max_length=8, primary_key=True)
+    label = models.CharField(_("libellé"), max_length=200)
+    category = models.CharField(_("type d'acte"), max_length=20, choices=ActCategory.choices)
+    role = models.CharField(_("facturé par"), max_length=16, choices=BillingRole.choices)
+    professions = models.JSONField(_("professions"), default=list)  # Profession values allowed to bill it
+    snds_code = models.CharField(_("code prestation SNDS (PS5)"), max_length=8, blank=True)
+    source = models.CharField(_("source"), max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("code de facturation")
+        verbose_name_plural = _("codes de facturation")
+
+    def __str__(self) -> str:
+        return f"{self.code} — {self.label}"
+
+
+class Tariff(models.Model):
+    """The amount of a code over a period (``valid_until`` empty: still in force)."""
+
+    code = models.ForeignKey(BillingCode, on_delete=models.PROTECT, related_name="tariffs")
+    amount = models.DecimalField(_("montant (€)"), max_digits=8, decimal_places=2)
+    valid_from = models.DateField(_("en vigueur du"))
+    valid_until = models.DateField(_("jusqu'au"), null=True, blank=True)
+    source = models.CharField(_("source"), max_length=300)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["code", "valid_from"]
+        verbose_name = _("tarif")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["code", "valid_from"], name="evaluation_tariff_one_start_per_code"
+            ),
+            models.CheckConstraint(
+                condition=Q(valid_until__isnull=True) | Q(valid_until__gte=F("valid_from")),
+                name="evaluation_tariff_period_in_order",
+            ),
+            models.CheckConstraint(condition=Q(amount__gte=0), name="evaluation_tariff_amount_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code_id} {self.amount} € ({self.valid_from}→{self.valid_until or '…'})"
+
+
+class ActSource(models.TextChoices):
+    BOOKING = "rdv", _("rendez-vous Maille")
+    IMPORT = "import", _("import")
+
+
+class DoctorPractice(models.TextChoices):
+    """How the doctor practises (the appropriation rate counts liberal doctors and health centres)."""
+
+    LIBERAL = "liberal", _("libéral")
+    HEALTH_CENTRE = "centre_sante", _("centre de santé")
+    SALARIED = "salarie", _("salarié (hôpital, autre)")
+
+
+class ActImport(models.Model):
+    """A file of acts done outside Maille, imported whole (one bad row and nothing is saved)."""
+
+    file_name = models.CharField(_("fichier"), max_length=200, blank=True)
+    sha256 = models.CharField(max_length=64)
+    rows_created = models.PositiveIntegerField(_("actes ajoutés"), default=0)
+    rows_already_present = models.PositiveIntegerField(_("actes déjà présents"), default=0)
+    first_day = models.DateField(_("premier acte"), null=True, blank=True)
+    last_day = models.DateField(_("dernier acte"), null=True, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    is_fictional = models.BooleanField(_("fictif (démonstration)"), default=False)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("import d'actes")
+
+    def __str__(self) -> str:
+        return self.file_name or f"import {self.pk}"
+
+
+class Act(models.Model):
+    """One act performed (a teleconsultation, a téléexpertise…, or an in-person consultation imported for the
+    appropriation rate), with what indicators need and nothing that identifies the patient."""
+
+    source = models.CharField(_("origine"), max_length=8, choices=ActSource.choices)
+    appointment = models.OneToOneField(
+        "scheduling.Appointment", null=True, blank=True, on_delete=models.PROTECT, related_name="act"
+    )
+    batch = models.ForeignKey(ActImport, null=True, blank=True, on_delete=models.PROTECT, related_name="acts")
+    external_id = models.CharField(_("identifiant d'origine"), max_length=64, blank=True)
+    performed_on = models.DateField(_("date de l'acte"))
+    performed_at = models.DateTimeField(_("heure de l'acte"), null=True, blank=True)
+    category = models.CharField(_("type d'acte"), max_length=20, choices=ActCategory.choices)
+    site = models.ForeignKey(
+        "directory.Site", null=True, blank=True, on_delete=models.PROTECT, related_name="acts"
+    )
+    # Where the act took place (the site's commune; the practice's for an in-person consultation): the scope.
+    commune = models.ForeignKey("territory.Commune", on_delete=models.PROTECT, related_name="acts")
+    use = models.ForeignKey(
+        "directory.Use", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    doctor = models.ForeignKey(
+        "directory.Professional",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="acts_as_doctor",
+    )
+    doctor_rpps = models.CharField(_("RPPS du médecin"), max_length=11, blank=True, db_index=True)
+    doctor_practice = models.CharField(
+        _("exercice du médecin"),
+        max_length=16,
+        choices=DoctorPractice.choices,
+        default=DoctorPractice.LIBERAL,
+    )
+    assistant = models.ForeignKey(
+        "directory.Professional",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="acts_assisted",
+    )
+    assistant_profession = models.CharField(
+        _("profession de l'accompagnant"), max_length=16, choices=Profession.choices, blank=True
+    )
+    duration_minutes = models.PositiveSmallIntegerField(_("durée (minutes)"), null=True, blank=True)
+    booked_at = models.DateTimeField(_("rendez-vous pris le"), null=True, blank=True)
+    declared_code = models.CharField(_("acte déclaré"), max_length=40, blank=True)
+    # The patient, pseudonymised: a keyed hash (settings.EVALUATION_PSEUDONYM_KEY), and attributes only.
+    patient_key = models.CharField(max_length=64, db_index=True)
+    patient_commune = models.ForeignKey(
+        "territory.Commune", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    patient_sex = models.CharField(_("sexe"), max_length=1, choices=Sex.choices, default=Sex.OTHER)
+    patient_age = models.PositiveSmallIntegerField(_("âge à la date de l'acte"), null=True, blank=True)
+    has_medecin_traitant = models.BooleanField(_("a un médecin traitant"), null=True, blank=True)
+    is_ald = models.BooleanField(_("en ALD"), default=False)
+    report_sent_to_medecin_traitant = models.BooleanField(
+        _("compte rendu envoyé au médecin traitant"), default=False
+    )
+    amount = models.DecimalField(_("montant facturé (€)"), max_digits=9, decimal_places=2, default=0)
+    unpriced_lines = models.PositiveSmallIntegerField(default=0)  # lines without a tariff in force that day
+    is_fictional = models.BooleanField(_("fictif (démonstration)"), default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-performed_on", "-pk"]
+        verbose_name = _("acte")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["external_id"], condition=~Q(external_id=""), name="evaluation_act_external_id_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(source=ActSource.BOOKING, appointment__isnull=False)
+                | Q(source=ActSource.IMPORT, batch__isnull=False),
+                name="evaluation_act_has_its_origin",
+            ),
+            models.CheckConstraint(
+                condition=Q(duration_minutes__isnull=True)
+                | Q(duration_minutes__gte=1, duration_minutes__lte=240),
+                name="evaluation_act_duration_possible",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["performed_on", "category"], name="evaluation_act_day_category"),
+            models.Index(fields=["site", "performed_on"], name="evaluation_act_site_day"),
+            models.Index(fields=["commune", "performed_on"], name="evaluation_act_commune_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_category_display()} {self.performed_on}"
+
+
+class BillingLine(models.Model):
+    """One code billed for an act, priced by the tariff in force on the act's day (the amount is kept)."""
+
+    act = models.ForeignKey(Act, on_delete=models.CASCADE, related_name="lines")
+    code = models.ForeignKey(BillingCode, on_delete=models.PROTECT, related_name="+")
+    tariff = models.ForeignKey(Tariff, null=True, blank=True, on_delete=models.PROTECT, related_name="lines")
+    amount = models.DecimalField(_("montant (€)"), max_digits=8, decimal_places=2, null=True, blank=True)
+    professional_rpps = models.CharField(max_length=11, blank=True)
+
+    class Meta:
+        ordering = ["act", "pk"]
+        verbose_name = _("ligne de facturation")
+
+    def __str__(self) -> str:
+        return f"{self.code_id} {self.amount if self.amount is not None else '—'} €"

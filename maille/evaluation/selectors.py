@@ -1,0 +1,34 @@
+"""Who reads which part of the activity ledger: the one rule, built on ``accounts.scope``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from maille.accounts.scope import scope_for
+
+from .models import Act, ActImport
+
+
+def acts_visible_to(user: Any) -> QuerySet[Act]:
+    """Acts that took place in the user's territory or at their sites (a remote doctor: their own acts)."""
+    scope = scope_for(user)
+    if scope.is_empty:
+        return Act.objects.none()
+    if scope.everywhere:
+        return Act.objects.all()
+    visible = scope.communes_q("commune")
+    if scope.site_ids:
+        visible |= Q(site_id__in=sorted(scope.site_ids))
+    if scope.professional_id is not None:
+        visible |= Q(doctor_id=scope.professional_id)
+    return Act.objects.filter(visible)
+
+
+def act_imports_visible_to(user: Any) -> QuerySet[ActImport]:
+    """Imports the user made, or that brought acts the user may read."""
+    if scope_for(user).is_empty:
+        return ActImport.objects.none()
+    readable = acts_visible_to(user).filter(batch_id=OuterRef("pk"))
+    return ActImport.objects.filter(Q(uploaded_by_id=user.pk) | Exists(readable))

@@ -1,0 +1,182 @@
+"""The ledger's pages: scope, filters, totals, CSV, the tariff form and the import form with its report."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import html
+import io
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from maille.accounts.models import Role
+from maille.evaluation.models import Act, Tariff
+from tests.accounts.factories import user_with_role
+from tests.patients.factories import PatientFactory
+from tests.scheduling.factories import make_network, paris
+from tests.territory.factories import DepartementFactory
+
+from .helpers import completed
+from .test_imports import HEADER, csv_file, row
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def acts():
+    """Two completed teleconsultations in the Meuse (one site), one in the Haute-Marne."""
+    meuse = make_network()
+    marne = make_network(use=meuse.use, departement="52", latitude=47.8, longitude=5.3)
+    patient = PatientFactory(last_name="Identifiable", first_name="Personne")
+    completed(meuse, at=paris(2026, 11, 2, 9), patient=patient)
+    completed(meuse, at=paris(2026, 11, 3, 9), patient=patient)
+    completed(marne, at=paris(2026, 11, 2, 9))
+    return {"meuse": meuse, "marne": marne}
+
+
+@pytest.fixture(autouse=True)
+def _meuse():
+    DepartementFactory(code="55", name="Meuse")
+
+
+def page(client, user, name="evaluation:activity", **query):
+    client.force_login(user)
+    return client.get(reverse(name), query)
+
+
+def test_a_coordinator_reads_the_acts_and_totals_of_their_territory_only(client, acts):
+    coordinator = user_with_role(Role.COORDINATOR, departement_id="55")
+    response = page(client, coordinator, du="2026-11-01", au="2026-11-30")
+    assert response.status_code == 200
+    assert response.context["totals"] == {"acts": 2, "patients": 1, "amount": Decimal("74.00")}
+    assert {(r["code_id"], r["lines"], r["amount"]) for r in response.context["per_code"]} == {
+        ("TCG", 2, Decimal("50.00")), ("TLL", 2, Decimal("24.00"))}  # fmt: skip
+    body = html.unescape(response.content.decode())
+    assert body.count('data-testid="act-row"') == 2
+    assert "Identifiable" not in body  # no patient identity on the ledger
+    assert acts["marne"].site.name not in body.split('id="acts-title"')[1]
+
+
+def test_site_staff_read_their_sites_acts(client, acts):
+    staff = user_with_role(Role.SITE_STAFF, site=acts["marne"].site)
+    response = page(client, staff, du="2026-11-01", au="2026-11-30")
+    assert response.context["totals"]["acts"] == 1
+
+
+@pytest.mark.parametrize(("role", "status"), [(Role.OPERATOR, 403), (Role.REMOTE_DOCTOR, 403)])
+def test_operators_and_doctors_do_not_read_the_ledger(client, acts, role, status):
+    user = user_with_role(role, departement_id="55") if role == Role.OPERATOR else user_with_role(role)
+    assert page(client, user).status_code == status
+
+
+def test_filters_narrow_the_acts_and_a_wrong_date_is_named(client, acts):
+    admin = user_with_role(Role.PLATFORM_ADMIN)
+    assert page(client, admin, du="2026-11-01", au="2026-11-30").context["totals"]["acts"] == 3
+    assert (
+        page(client, admin, du="2026-11-01", au="2026-11-30", departement="52").context["totals"]["acts"] == 1
+    )
+    site = acts["meuse"].site.pk
+    assert page(client, admin, du="2026-11-03", au="2026-11-30", site=site).context["totals"]["acts"] == 1
+    assert (
+        page(client, admin, du="2026-11-01", au="2026-11-30", type="teleexpertise").context["totals"]["acts"]
+        == 0
+    )
+    refused = page(client, admin, du="2026-13-45", au="2026-11-30")
+    assert refused.status_code == 400
+    assert "Date illisible" in html.unescape(refused.content.decode())
+    reversed_period = page(client, admin, du="2026-11-30", au="2026-11-01")
+    assert "doit précéder" in html.unescape(reversed_period.content.decode())
+
+
+def test_the_csv_lists_every_act_of_the_filters_with_a_pseudonym(client, acts):
+    coordinator = user_with_role(Role.COORDINATOR, departement_id="55")
+    response = page(client, coordinator, "evaluation:activity_csv", du="2026-11-01", au="2026-11-30")
+    assert response.status_code == 200
+    assert (
+        response["Content-Disposition"]
+        == 'attachment; filename="registre-activite-2026-11-01-2026-11-30.csv"'
+    )
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    assert rows[0][:3] == ["date", "type d'acte", "origine"]
+    assert [r[0] for r in rows[1:]] == ["2026-11-02", "2026-11-03"]
+    assert {r[7] for r in rows[1:]} == {"TCG+TLL"}
+    assert {r[8] for r in rows[1:]} == {"37,00"}
+    assert (
+        rows[1][12]
+        == rows[2][12]
+        == Act.objects.filter(commune__departement_id="55").first().patient_key[:16]
+    )
+    assert "Identifiable" not in text
+
+
+def test_an_administrator_opens_a_new_tariff_period_and_a_bad_amount_is_named(client):
+    admin = user_with_role(Role.PLATFORM_ADMIN)
+    client.force_login(admin)
+    url = reverse("evaluation:tariffs")
+    tomorrow = (dt.date.today() + dt.timedelta(days=30)).isoformat()
+    refused = client.post(url, {"code": "TLL", "amount": "-2", "valid_from": tomorrow, "source": "Avenant"})
+    assert refused.status_code == 422
+    body = html.unescape(refused.content.decode())
+    assert "ne peut pas être négatif" in body
+    assert 'value="Avenant"' in body
+    assert Tariff.objects.filter(code_id="TLL").count() == 1
+    accepted = client.post(
+        url, {"code": "TLL", "amount": "13,50", "valid_from": tomorrow, "source": "Avenant"}
+    )
+    assert accepted.status_code == 302
+    assert Tariff.objects.get(code_id="TLL", valid_from=tomorrow).amount == Decimal("13.50")
+
+
+def test_a_coordinator_reads_the_tariffs_but_cannot_change_them(client):
+    coordinator = user_with_role(Role.COORDINATOR, departement_id="55")
+    client.force_login(coordinator)
+    response = client.get(reverse("evaluation:tariffs"))
+    assert response.status_code == 200
+    assert 'data-testid="tariff-form"' not in response.content.decode()
+    tomorrow = (dt.date.today() + dt.timedelta(days=30)).isoformat()
+    refused = client.post(reverse("evaluation:tariffs"), {"code": "TLL", "amount": "13", "valid_from": tomorrow,
+                                                          "source": "x"})  # fmt: skip
+    assert refused.status_code == 403
+
+
+def test_the_import_page_takes_a_file_and_shows_each_wrong_row(client, acts):
+    coordinator = user_with_role(Role.COORDINATOR, departement_id="55")
+    client.force_login(coordinator)
+    world = {"site": acts["meuse"].site}
+    bad = csv_file(
+        row(world, commune_patient="", date_acte="02/11/2026"),
+        row(world, identifiant="A-2", duree_minutes="500", commune_patient="", date_acte="02/11/2026"),
+    )
+    upload = io.BytesIO(bad)
+    upload.name = "actes.csv"
+    refused = client.post(reverse("evaluation:imports"), {"fichier": upload})
+    assert refused.status_code == 422
+    body = html.unescape(refused.content.decode())
+    assert "Rien n'a été importé : 1 erreur." in body
+    assert "Durée impossible" in body
+    assert not Act.objects.filter(source="import").exists()
+    good = io.BytesIO(csv_file(row(world, commune_patient="", date_acte="02/11/2026")))
+    good.name = "actes.csv"
+    accepted = client.post(reverse("evaluation:imports"), {"fichier": good}, follow=True)
+    assert "1 acte(s) ajouté(s), 0 déjà présent(s)" in html.unescape(accepted.content.decode())
+    assert Act.objects.filter(source="import").count() == 1
+
+
+def test_an_evaluator_reads_the_imports_but_cannot_send_one(client):
+    evaluator = user_with_role(Role.EVALUATOR, departement_id="55")
+    client.force_login(evaluator)
+    response = client.get(reverse("evaluation:imports"))
+    assert response.status_code == 200
+    assert 'data-testid="import-form"' not in response.content.decode()
+    upload = io.BytesIO(HEADER.encode())
+    upload.name = "x.csv"
+    assert client.post(reverse("evaluation:imports"), {"fichier": upload}).status_code == 403
+
+
+def test_the_hub_lists_the_evaluation_pages(client):
+    response = page(client, user_with_role(Role.EVALUATOR, departement_id="55"), "evaluation:hub")
+    assert [p["title"] for p in response.context["pages"]] == ["Registre d'activité", "Imports d'actes",
+                                                              "Tarifs des actes"]  # fmt: skip
