@@ -73,6 +73,9 @@ def load_demo(stdout: TextIO) -> str:
     network = load_demo_network()
     created = create_demo_accounts()
     agendas = load_demo_scheduling()
+    from maille.evaluation.ledger import acts_backfill
+
+    acts = acts_backfill()  # the completed appointments' acts (the demo writes its history in bulk)
     from .scenarios import load_demo_scenarios
 
     scenarios = load_demo_scenarios()
@@ -97,6 +100,15 @@ def load_demo(stdout: TextIO) -> str:
                 "fictifs, %(appointments)s rendez-vous."
             )
             % agendas
+        )
+        + (
+            "\n"
+            + _(
+                "Registre d'activité : %(acts)s actes enregistrés depuis les rendez-vous terminés (Évaluation)."
+            )
+            % {"acts": acts}
+            if acts
+            else ""
         )
         + ("\n" + scenario_line if "proposal" in scenarios else "")
         + (

@@ -27,6 +27,7 @@ from django.db import models, transaction
 
 from maille.core.models import AuditEvent, Channel
 from maille.directory.models import NetworkRole, NetworkRoleKind, Professional, Room, Site, SiteLevel, Use
+from maille.evaluation.models import Act
 from maille.notifications.services import LIVE_STATUSES as LIVE
 from maille.notifications.services import messages_for_booked
 from maille.patients.models import Patient, name_key
@@ -277,6 +278,8 @@ def _demo_anchor_loaded(anchor: dt.date, room_ids: list[int]) -> bool:
 def _clear(site_ids: list[int], room_ids: list[int], professional_ids: list[int]) -> None:
     """Replace an earlier demo's agendas (loaded on another day): they are anchored on their own day."""
     appointments = Appointment.objects.filter(site_id__in=site_ids)
+    # Their acts go first (the ledger protects the appointments it was written from).
+    Act.objects.filter(appointment__site_id__in=site_ids).delete()
     appointment_ids = [str(pk) for pk in appointments.values_list("pk", flat=True)]
     appointments.update(rescheduled_from=None)
     appointments.delete()

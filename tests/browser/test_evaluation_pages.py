@@ -1,0 +1,67 @@
+"""The activity ledger in Chromium: a coordinator imports acts (a refused file first, its report read), reads
+the ledger of their territory filtered by site, and downloads its CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from playwright.sync_api import expect
+
+from maille.evaluation.models import Act
+from tests.browser.conftest import PASSWORD
+from tests.browser.pages import BasePage, LoginPage
+from tests.evaluation.test_imports import csv_file, row
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_a_coordinator_imports_acts_then_reads_and_downloads_the_ledger(
+    page, live_server, network, audit_page
+):
+    souilly = network["sites"]["MSP de Souilly"]
+    world = {"site": souilly}
+    common = {"commune_patient": "", "date_acte": "02/11/2026", "date_rdv": "28/10/2026"}
+    LoginPage(page, live_server.url).open().log_in(network["coordinator"].username, PASSWORD)
+    page.goto(f"{live_server.url}/")
+    page.get_by_role("link", name="Évaluation", exact=True).first.click()
+    page.get_by_role("link", name="Imports d'actes").click()
+
+    bad = csv_file(row(world, **common), row(world, identifiant="A-2", codes="TCG+XYZ", **common))
+    page.get_by_label("Fichier CSV").set_input_files(
+        {"name": "actes.csv", "mimeType": "text/csv", "buffer": bad}
+    )
+    page.get_by_role("button", name="Importer").click()
+    expect(page.get_by_test_id("import-report")).to_contain_text("Rien n'a été importé : 1 erreur.")
+    expect(page.get_by_test_id("import-error")).to_contain_text("Code d'acte inconnu : XYZ")
+    assert not Act.objects.exists()
+
+    good = csv_file(
+        row(world, **common), row(world, identifiant="A-2", codes="TCG", rpps_accompagnant="", **common)
+    )
+    page.get_by_label("Fichier CSV").set_input_files(
+        {"name": "actes.csv", "mimeType": "text/csv", "buffer": good}
+    )
+    page.get_by_role("button", name="Importer").click()
+    expect(page.locator(".message-success")).to_contain_text("2 acte(s) ajouté(s)")
+    page.get_by_test_id("import-row").get_by_role("link").click()
+    expect(page.get_by_test_id("total-acts")).to_have_text("2")
+    expect(page.get_by_test_id("total-amount")).to_contain_text("62,00")
+
+    page.goto(f"{live_server.url}/evaluation/activite/")
+    page.get_by_label("Du", exact=True).fill("2026-11-01")
+    page.get_by_label("Au", exact=True).fill("2026-11-30")
+    page.get_by_label("Site", exact=True).select_option(label="MSP de Souilly")
+    page.get_by_role("button", name="Filtrer").click()
+    expect(page.get_by_test_id("act-row")).to_have_count(2)
+    expect(page.get_by_test_id("per-code").locator("[data-code=TLL]")).to_contain_text("12,00")
+    with page.expect_download() as download:
+        page.get_by_test_id("activity-csv").click()
+    text = download.value.path().read_bytes().decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
+    assert sorted(r[3] for r in rows[1:]) == ["A-1", "A-2"]
+
+    LoginPage(audit_page, live_server.url).open().log_in(network["coordinator"].username, PASSWORD)
+    audit_page.goto(f"{live_server.url}/evaluation/activite/?du=2026-11-01&au=2026-11-30")
+    assert BasePage(audit_page, live_server.url).accessibility_violations() == []
