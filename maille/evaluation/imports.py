@@ -199,6 +199,10 @@ def _check_row(line: int, cell: Any, checker: _Checker) -> tuple[ParsedRow | Non
             error("codes", code, _("Code d'acte inconnu : %(code)s (codes connus : %(known)s).")
                   % {"code": code, "known": ", ".join(sorted(checker.book.codes))})  # fmt: skip
             continue
+        if billing_code.is_forfait:
+            error("codes", code, _("%(code)s est un forfait annuel de l'officine, pas le code d'un acte.")
+                  % {"code": code})  # fmt: skip
+            continue
         if codes.count(code) > 1:
             error("codes", code, _("Le code %(code)s figure deux fois.") % {"code": code})
             continue

@@ -53,6 +53,18 @@ class BillingCode(models.Model):
     professions = models.JSONField(_("professions"), default=list)  # Profession values allowed to bill it
     snds_code = models.CharField(_("code prestation SNDS (PS5)"), max_length=8, blank=True)
     source = models.CharField(_("source"), max_length=300, blank=True)
+    # A forfait is paid per professional and year, not per act (the pharmacist's equipment and activity
+    # forfaits): the cost model computes it from the ledger; an act never bills it.
+    is_forfait = models.BooleanField(_("forfait (pas un acte)"), default=False)
+    forfait_acts_per_tranche = models.PositiveSmallIntegerField(
+        _("actes par tranche"),
+        null=True,
+        blank=True,
+        help_text=_("Forfait d'activité : une tranche par N actes."),
+    )
+    forfait_yearly_cap = models.DecimalField(
+        _("plafond annuel (€)"), max_digits=9, decimal_places=2, null=True, blank=True
+    )
 
     class Meta:
         ordering = ["code"]

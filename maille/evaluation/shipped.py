@@ -32,6 +32,14 @@ CODES: list[tuple[str, str, str, str, list[str], str, str]] = [
      "NGAP ; convention médicale"),
 ]  # fmt: skip
 
+# The pharmacist's forfaits (per pharmacy and year, not per act): code, label, acts per tranche, yearly cap, source
+FORFAITS: list[tuple[str, str, int | None, str | None, str]] = [
+    ("FTE", "Forfait d'équipement de téléconsultation de l'officine (première année)", None, None,
+     "Avenant 15 à la convention pharmaceutique (JO du 6/09/2019) ; convention du 9/03/2022, art. V.I"),
+    ("FTA", "Forfait d'activité de téléconsultation de l'officine, par tranche de 5 téléconsultations", 5, "750.00",
+     "Convention pharmaceutique du 9/03/2022 (Moniteur des pharmacies, 20/06/2025) ; date d'effet à vérifier"),
+]  # fmt: skip
+
 # code, amount, valid from, valid until (None: in force), source of the amount
 TARIFFS: list[tuple[str, str, str, str | None, str]] = [
     ("TCG", "25.00", "2018-09-15", None,
@@ -52,6 +60,8 @@ TARIFFS: list[tuple[str, str, str, str | None, str]] = [
     ("G", "25.00", "2017-05-01", "2023-10-31", "NGAP, convention médicale 2016"),
     ("G", "26.50", "2023-11-01", "2024-12-21", "Hausse du G de novembre 2023"),
     ("G", "30.00", "2024-12-22", None, "Convention médicale 2024-2029, mesures tarifaires du 22/12/2024"),
+    ("FTE", "1225.00", "2019-09-07", None, "Avenant 15 ; montant repris par la convention de 2022 (Moniteur 2025)"),
+    ("FTA", "25.00", "2022-03-09", None, "25 € par tranche de 5 téléconsultations, 750 € par an au plus"),
 ]  # fmt: skip
 
 
@@ -66,6 +76,14 @@ def load_shipped_tariffs(apps: Any, schema_editor: Any) -> None:
             code=code,
             defaults={"label": label, "category": category, "role": role, "professions": professions,
                       "snds_code": snds, "source": source},
+        )  # fmt: skip
+    for code, label, per_tranche, cap, source in FORFAITS:
+        billing_code.objects.update_or_create(
+            code=code,
+            defaults={"label": label, "category": "teleconsultation", "role": "accompagnant",
+                      "professions": ["pharmacien"], "source": source, "is_forfait": True,
+                      "forfait_acts_per_tranche": per_tranche,
+                      "forfait_yearly_cap": Decimal(cap) if cap else None},
         )  # fmt: skip
     for code, amount, starts, ends, source in TARIFFS:
         tariff.objects.update_or_create(

@@ -124,6 +124,7 @@ def test_an_identifier_imported_before_with_other_values_is_an_error(world):
         ({"site": "999999"}, "site", "Site inconnu"),
         ({"codes": "TCG+XYZ"}, "codes", "Code d'acte inconnu : XYZ"),
         ({"codes": "TCG+TCG"}, "codes", "deux fois"),
+        ({"codes": "TCG+FTA"}, "codes", "FTA est un forfait annuel de l'officine, pas le code d'un acte"),
         ({"codes": "TCG+G"}, "codes", "ne se combine pas"),
         ({"codes": "TCG+TC"}, "codes", "Un seul code du médecin"),
         (

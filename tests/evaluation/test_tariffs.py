@@ -116,3 +116,13 @@ def test_amounts_are_read_the_french_way(raw, expected):
 def test_impossible_amounts_are_named(raw, words):
     with pytest.raises(DomainError, match=words):
         parse_amount(raw)
+
+
+def test_the_pharmacists_forfaits_are_tariffs_with_their_tranche_and_cap_not_act_codes():
+    activity = BillingCode.objects.get(code="FTA")
+    assert (activity.is_forfait, activity.forfait_acts_per_tranche, activity.forfait_yearly_cap) == (
+        True, 5, Decimal("750.00"))  # fmt: skip
+    book = TariffBook()
+    assert book.in_force("FTA", dt.date(2026, 6, 1)).amount == Decimal("25.00")
+    assert book.in_force("FTE", dt.date(2026, 6, 1)).amount == Decimal("1225.00")
+    assert not BillingCode.objects.filter(is_forfait=False, code__in=["FTA", "FTE"]).exists()
