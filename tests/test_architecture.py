@@ -26,7 +26,16 @@ ALLOWED: dict[str, set[str]] = {
     "quality": {"core", "accounts", "territory", "directory"},
     "api": {"core", "accounts", "territory", "directory", "patients", "scheduling", "diagnosis"},
     # the activity ledger reads completed appointments (its subscriber) and sits above quality (labels)
-    "evaluation": {"core", "accounts", "territory", "directory", "patients", "scheduling", "quality"},
+    "evaluation": {
+        "core",
+        "accounts",
+        "territory",
+        "directory",
+        "patients",
+        "scheduling",
+        "quality",
+        "diagnosis",
+    },
     "demo": {
         "core",
         "accounts",

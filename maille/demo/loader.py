@@ -73,9 +73,10 @@ def load_demo(stdout: TextIO) -> str:
     network = load_demo_network()
     created = create_demo_accounts()
     agendas = load_demo_scheduling()
-    from maille.evaluation.ledger import acts_backfill
+    from .evaluation import load_demo_evaluation
 
-    acts = acts_backfill()  # the completed appointments' acts (the demo writes its history in bulk)
+    # the completed appointments' acts (the demo writes its history in bulk), then the in-person activity file
+    evaluation = load_demo_evaluation()
     from .scenarios import load_demo_scenarios
 
     scenarios = load_demo_scenarios()
@@ -104,10 +105,11 @@ def load_demo(stdout: TextIO) -> str:
         + (
             "\n"
             + _(
-                "Registre d'activité : %(acts)s actes enregistrés depuis les rendez-vous terminés (Évaluation)."
+                "Registre d'activité : %(acts)s actes enregistrés depuis les rendez-vous terminés et %(in_person)s "
+                "consultations en présentiel importées (Évaluation → Indicateurs)."
             )
-            % {"acts": acts}
-            if acts
+            % evaluation
+            if evaluation["acts"] or evaluation["in_person"]
             else ""
         )
         + ("\n" + scenario_line if "proposal" in scenarios else "")

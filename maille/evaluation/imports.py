@@ -310,6 +310,7 @@ def _check_row(line: int, cell: Any, checker: _Checker) -> tuple[ParsedRow | Non
         else:
             duration = int(raw_duration)
     booked_at = None
+    booking_delay = None
     raw_booked = cell("date_rdv")
     if raw_booked:
         booked_day = _parse_date(raw_booked)
@@ -319,6 +320,7 @@ def _check_row(line: int, cell: Any, checker: _Checker) -> tuple[ParsedRow | Non
             error("date_rdv", raw_booked, _("Le rendez-vous ne peut pas avoir été pris après l'acte."))
         else:
             booked_at = timezone.make_aware(dt.datetime.combine(booked_day, dt.time(12)))
+            booking_delay = (day - booked_day).days if day is not None else None
 
     patient_ref = cell("patient")
     if not patient_ref:
@@ -365,8 +367,9 @@ def _check_row(line: int, cell: Any, checker: _Checker) -> tuple[ParsedRow | Non
         assistant_profession=assistant_profession,
         duration_minutes=duration,
         booked_at=booked_at,
+        booking_delay_days=booking_delay,
         declared_code="+".join(codes)[:40],
-        patient_key=pseudonym("import", patient_ref),
+        patient_pseudonym=pseudonym("import", patient_ref),
         patient_commune_id=patient_commune or None,
         patient_sex=sex,
         patient_age=age,

@@ -54,10 +54,13 @@ PRACTICE_OF_ORGANISATION = {
 BACKFILL_BATCH = 2000
 
 
-def pseudonym(namespace: str, value: object) -> str:
-    """A keyed hash of a patient reference: the same patient gets the same key, nobody can reverse it."""
+def pseudonym(namespace: str, value: object) -> int:
+    """A keyed hash of a patient reference, its first 64 bits as a signed integer (what the database counts
+    fastest): the same patient gets the same number, nobody can reverse it; two patients share one with a
+    probability of about n²/2⁶⁵ (one in ten million for 2 million patients)."""
     key = settings.EVALUATION_PSEUDONYM_KEY.encode()
-    return hmac.new(key, f"{namespace}:{value}".encode(), hashlib.sha256).hexdigest()
+    digest = hmac.new(key, f"{namespace}:{value}".encode(), hashlib.sha256).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
 
 
 def age_on(birth_date: dt.date | None, day: dt.date) -> int | None:
@@ -130,8 +133,9 @@ def _build(
         assistant_profession=appointment.assistant.profession if appointment.assistant else "",
         duration_minutes=appointment.duration_minutes,
         booked_at=appointment.created_at,
+        booking_delay_days=max(0, (day - appointment.created_at.astimezone(PARIS).date()).days),
         declared_code=appointment.act_code[:40],
-        patient_key=pseudonym("patient", patient.pk),
+        patient_pseudonym=pseudonym("patient", patient.pk),
         patient_commune_id=patient.commune_id,
         patient_sex=patient.sex,
         patient_age=age_on(patient.birth_date, day),

@@ -16,6 +16,10 @@ from django.utils.translation import gettext_lazy as _
 from maille.directory.models import Profession, Sex
 
 
+def pseudonym_label(value: int) -> str:
+    return f"{value & 0xFFFFFFFFFFFFFFFF:016x}"
+
+
 class ActCategory(models.TextChoices):
     TELECONSULTATION = "teleconsultation", _("Téléconsultation")
     TELEEXPERTISE = "teleexpertise", _("Téléexpertise")
@@ -189,9 +193,11 @@ class Act(models.Model):
     )
     duration_minutes = models.PositiveSmallIntegerField(_("durée (minutes)"), null=True, blank=True)
     booked_at = models.DateTimeField(_("rendez-vous pris le"), null=True, blank=True)
+    # Days from booking to the act (0: the same day), kept for the delay indicators' median and 90th percentile.
+    booking_delay_days = models.PositiveSmallIntegerField(_("délai (jours)"), null=True, blank=True)
     declared_code = models.CharField(_("acte déclaré"), max_length=40, blank=True)
     # The patient, pseudonymised: a keyed hash (settings.EVALUATION_PSEUDONYM_KEY), and attributes only.
-    patient_key = models.CharField(max_length=64, db_index=True)
+    patient_pseudonym = models.BigIntegerField(db_index=True)  # 64 bits of the keyed hash (counted distinct)
     patient_commune = models.ForeignKey(
         "territory.Commune", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -233,6 +239,11 @@ class Act(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_category_display()} {self.performed_on}"
+
+    @property
+    def patient_label(self) -> str:
+        """The pseudonym as shown on pages and in files (16 hexadecimal characters)."""
+        return pseudonym_label(self.patient_pseudonym)
 
 
 class BillingLine(models.Model):

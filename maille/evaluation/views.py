@@ -8,6 +8,7 @@ import csv
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -23,6 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from maille.accounts.permissions import has_permission, require_permission
 from maille.core.errors import DomainError
+from maille.diagnosis.zones import Zone, zone_communes, zone_for
 from maille.directory.selectors import sites_visible_to
 from maille.quality.views import FieldErrors
 from maille.territory.selectors import departements_visible_to
@@ -39,6 +41,9 @@ EVALUATION_PAGES = [
     ("evaluation:activity", gettext_lazy("Registre d'activité"), "evaluation.view_activity",
      gettext_lazy("Chaque acte réalisé (rendez-vous terminés et actes importés), ses codes et leur montant, filtré "
                   "par période, territoire, site et type d'acte ; export CSV.")),
+    ("evaluation:indicators", gettext_lazy("Indicateurs"), "evaluation.view_activity",
+     gettext_lazy("Téléconsultations par mois et par site, occupation, délais, absences et annulations tardives, "
+                  "patients sans médecin traitant ou en ALD, comptes rendus, indicateurs régionaux ; CSV et XLSX.")),
     ("evaluation:imports", gettext_lazy("Imports d'actes"), "evaluation.view_activity",
      gettext_lazy("Verser l'activité réalisée hors de Maille (fichier CSV, rapport ligne par ligne) et retrouver "
                   "les imports passés.")),
@@ -69,13 +74,17 @@ class ActivityFilters:
     category: str = ""
     source: str = ""
     batch: int | None = None
+    zone: Zone | None = None
+    medecin_traitant: str = ""  # "oui", "non" or "" (all)
+    ald: str = ""
     errors: FieldErrors | None = None
 
     def query(self) -> str:
         params = {"du": self.start.isoformat(), "au": self.end.isoformat(), "departement": self.departement,
                   "site": self.site or "", "type": self.category, "origine": self.source,
-                  "import": self.batch or ""}  # fmt: skip
-        return "&".join(f"{key}={value}" for key, value in params.items() if value)
+                  "import": self.batch or "", "zone": self.zone.key if self.zone else "",
+                  "mt": self.medecin_traitant, "ald": self.ald}  # fmt: skip
+        return urlencode({key: value for key, value in params.items() if value})
 
 
 def _date(raw: str | None, default: dt.date) -> tuple[dt.date, bool]:
@@ -104,7 +113,18 @@ def _filters(request: HttpRequest) -> ActivityFilters:
     batch_raw = request.GET.get("import", "")
     category = request.GET.get("type", "")
     source = request.GET.get("origine", "")
+    zone = None
+    zone_key = request.GET.get("zone", "")[:600]
+    if zone_key:
+        zone = zone_for(request.user, zone_key)
+        if zone is None:
+            errors["zone"] = _("Zone inconnue ou hors de votre territoire.")
+    medecin_traitant = request.GET.get("mt", "")
+    ald = request.GET.get("ald", "")
     return ActivityFilters(
+        zone=zone,
+        medecin_traitant=medecin_traitant if medecin_traitant in ("oui", "non") else "",
+        ald=ald if ald in ("oui", "non") else "",
         start=start,
         end=end,
         departement=request.GET.get("departement", "")[:3],
@@ -128,6 +148,12 @@ def _filtered_acts(user: Any, filters: ActivityFilters) -> QuerySet[Act]:
         acts = acts.filter(source=filters.source)
     if filters.batch is not None:
         acts = acts.filter(batch_id=filters.batch)
+    if filters.zone is not None:
+        acts = acts.filter(commune__in=zone_communes(user, filters.zone))
+    if filters.medecin_traitant:
+        acts = acts.filter(has_medecin_traitant=filters.medecin_traitant == "oui")
+    if filters.ald:
+        acts = acts.filter(is_ald=filters.ald == "oui")
     return acts
 
 
@@ -137,7 +163,7 @@ def activity(request: HttpRequest) -> HttpResponse:
     filters = _filters(request)
     acts = _filtered_acts(request.user, filters)
     totals = acts.aggregate(
-        acts=Count("pk"), patients=Count("patient_key", distinct=True), amount=Sum("amount")
+        acts=Count("pk"), patients=Count("patient_pseudonym", distinct=True), amount=Sum("amount")
     )
     per_code = list(
         BillingLine.objects.filter(act__in=acts.values("pk"))
@@ -202,7 +228,7 @@ def activity_csv(request: HttpRequest) -> StreamingHttpResponse:
                 act.external_id, act.site.name if act.site else "", act.commune_id,
                 act.use.code if act.use else "", "+".join(line.code_id for line in act.lines.all()),
                 f"{act.amount}".replace(".", ","), act.duration_minutes or "", act.doctor_rpps,
-                act.get_doctor_practice_display(), act.patient_key[:16], act.patient_age or "",
+                act.get_doctor_practice_display(), act.patient_label, act.patient_age or "",
                 act.patient_sex, act.patient_commune_id or "", yes_no(act.has_medecin_traitant),
                 yes_no(act.is_ald), yes_no(act.report_sent_to_medecin_traitant),
             ])  # fmt: skip

@@ -8,7 +8,19 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db.models import Exists, Max, OuterRef, Q, QuerySet
+from django.db.models import (
+    Count,
+    DateTimeField,
+    DurationField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    Max,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+)
 
 from maille.accounts.models import Role
 from maille.accounts.permissions import has_permission
@@ -215,3 +227,34 @@ def site_booked_minutes(site_ids: list[int], since: dt.datetime, until: dt.datet
     for site_id, starts_at, ends_at in held:
         minutes[site_id] = minutes.get(site_id, 0) + int((ends_at - starts_at).total_seconds() // 60)
     return minutes
+
+
+def appointment_outcomes(
+    site_ids: list[int], since: dt.datetime, until: dt.datetime, *, late_hours: int
+) -> dict[str, int]:
+    """Counts of the appointments due between two instants at the sites, for the evaluation's indicators
+    (aggregates only, computed by the database): completed, no-shows, cancelled, cancelled late (the cancellation
+    logged less than ``late_hours`` before the start, or after it), and the minutes that held a room (cancelled,
+    expired and moved ones excluded)."""
+    due = Appointment.objects.filter(site_id__in=site_ids, starts_at__gte=since, starts_at__lt=until)
+    late_cancel = AppointmentTransition.objects.filter(
+        appointment_id=OuterRef("pk"),
+        name="cancel",
+        occurred_at__gt=ExpressionWrapper(
+            OuterRef("starts_at") - dt.timedelta(hours=late_hours), output_field=DateTimeField()
+        ),
+    )
+    freed = [AppointmentStatus.CANCELLED, AppointmentStatus.EXPIRED, AppointmentStatus.RESCHEDULED]
+    counts = due.aggregate(
+        completed=Count("pk", filter=Q(status=AppointmentStatus.COMPLETED)),
+        no_show=Count("pk", filter=Q(status=AppointmentStatus.NO_SHOW)),
+        cancelled=Count("pk", filter=Q(status=AppointmentStatus.CANCELLED)),
+        cancelled_late=Count("pk", filter=Q(Exists(late_cancel), status=AppointmentStatus.CANCELLED)),
+        held=Sum(
+            ExpressionWrapper(F("ends_at") - F("starts_at"), output_field=DurationField()),
+            filter=~Q(status__in=freed),
+        ),
+    )
+    held = counts.pop("held")
+    counts["held_minutes"] = int(held.total_seconds() // 60) if held else 0
+    return counts

@@ -65,3 +65,35 @@ def test_a_coordinator_imports_acts_then_reads_and_downloads_the_ledger(
     LoginPage(audit_page, live_server.url).open().log_in(network["coordinator"].username, PASSWORD)
     audit_page.goto(f"{live_server.url}/evaluation/activite/?du=2026-11-01&au=2026-11-30")
     assert BasePage(audit_page, live_server.url).accessibility_violations() == []
+
+
+def test_a_coordinator_reads_the_indicators_of_the_departement_and_downloads_them(page, live_server, network):
+    from openpyxl import load_workbook
+
+    from maille.evaluation.imports import act_import_create
+
+    souilly = network["sites"]["MSP de Souilly"]
+    world = {"site": souilly}
+    rows = [
+        row(world, identifiant=f"N-{day}", date_acte=f"{day:02d}/11/2026", date_rdv=f"{day - 1:02d}/11/2026",
+            commune_patient="", medecin_traitant="non" if day % 2 else "oui")
+        for day in range(2, 12)
+    ]  # fmt: skip
+    act_import_create(network["coordinator"], data=csv_file(*rows), file_name="novembre.csv")
+    LoginPage(page, live_server.url).open().log_in(network["coordinator"].username, PASSWORD)
+    page.goto(f"{live_server.url}/evaluation/")
+    page.get_by_role("link", name="Indicateurs").click()
+    page.get_by_label("Du", exact=True).fill("2026-11-01")
+    page.get_by_label("Au", exact=True).fill("2026-11-30")
+    page.get_by_label("Zone", exact=True).select_option(label="Meuse (55)")
+    page.get_by_role("button", name="Calculer").click()
+    expect(page.get_by_test_id("value-teleconsultations")).to_contain_text("10")
+    expect(page.get_by_test_id("value-without_gp_share")).to_contain_text("50")
+    expect(page.get_by_test_id("months-chart").locator("svg rect")).to_have_count(1)
+    with page.expect_download() as download:
+        page.get_by_test_id("indicators-xlsx").click()
+    workbook = load_workbook(io.BytesIO(download.value.path().read_bytes()))
+    assert workbook["Indicateurs"]["B2"].value == 10
+    page.locator("[data-indicator=without_gp_share]").get_by_role("link", name="voir les actes").click()
+    expect(page.get_by_test_id("act-row")).to_have_count(5)
+    expect(page.get_by_test_id("trace-filter")).to_contain_text("sans médecin traitant")

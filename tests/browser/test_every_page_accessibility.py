@@ -50,7 +50,7 @@ NOT_HTML = {
     "quality:label_request", "quality:charter_sign", "quality:charter_new", "quality:charter_edit",
     "quality:charter_publish", "quality:maturity_csv", "quality:maturity_gaps_csv",
     "quality:assessment_report_pdf", "quality:label_certificate_pdf",
-    "evaluation:activity_csv",
+    "evaluation:activity_csv", "evaluation:indicators_csv", "evaluation:indicators_xlsx",
 }  # fmt: skip
 # HTMX fragments → (the page that loads them, the query the page sends).
 FRAGMENTS = {

@@ -51,6 +51,7 @@ def test_login_leads_to_the_tasks_of_the_role(page, live_server, network, consol
             "Carte du territoire",
             "Diagnostic",
             "Qualité",
+            "Évaluation",
             "Annuaire des sites",
             "Agendas",
             "Prendre un rendez-vous",

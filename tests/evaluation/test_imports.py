@@ -72,7 +72,7 @@ def test_a_good_file_writes_its_acts_priced_on_their_day_and_is_audited(world):
                                                               world["site"].commune_id)  # fmt: skip
     assert (first.duration_minutes, first.patient_age, first.patient_sex, first.is_ald) == (21, 78, "F", True)
     assert (first.has_medecin_traitant, first.report_sent_to_medecin_traitant) == (False, True)
-    assert first.patient_key == pseudonym("import", "P-42")
+    assert first.patient_pseudonym == pseudonym("import", "P-42")
     assert first.booked_at.date() == dt.date(2026, 10, 30)
     assert first.assistant_profession == "infirmier"
     assert dict(first.lines.values_list("code_id", "amount")) == {

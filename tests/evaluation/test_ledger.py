@@ -44,8 +44,8 @@ def test_a_completed_teleconsultation_becomes_one_act_with_the_doctor_and_nurse_
         "infirmier",
     )
     # the patient: a keyed hash and the attributes indicators need, no identity
-    assert act.patient_key == pseudonym("patient", patient.pk)
-    assert len(act.patient_key) == 64
+    assert act.patient_pseudonym == pseudonym("patient", patient.pk) != pseudonym("import", patient.pk)
+    assert len(act.patient_label) == 16
     assert (act.patient_age, act.has_medecin_traitant, act.is_ald) == (75, False, True)
     assert act.report_sent_to_medecin_traitant is True
     lines = {line.code_id: line for line in act.lines.all()}

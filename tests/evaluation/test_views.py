@@ -105,9 +105,7 @@ def test_the_csv_lists_every_act_of_the_filters_with_a_pseudonym(client, acts):
     assert {r[7] for r in rows[1:]} == {"TCG+TLL"}
     assert {r[8] for r in rows[1:]} == {"37,00"}
     assert (
-        rows[1][12]
-        == rows[2][12]
-        == Act.objects.filter(commune__departement_id="55").first().patient_key[:16]
+        rows[1][12] == rows[2][12] == Act.objects.filter(commune__departement_id="55").first().patient_label
     )
     assert "Identifiable" not in text
 
@@ -178,5 +176,46 @@ def test_an_evaluator_reads_the_imports_but_cannot_send_one(client):
 
 def test_the_hub_lists_the_evaluation_pages(client):
     response = page(client, user_with_role(Role.EVALUATOR, departement_id="55"), "evaluation:hub")
-    assert [p["title"] for p in response.context["pages"]] == ["Registre d'activité", "Imports d'actes",
-                                                              "Tarifs des actes"]  # fmt: skip
+    titles = [p["title"] for p in response.context["pages"]]
+    assert titles == ["Registre d'activité", "Indicateurs", "Imports d'actes", "Tarifs des actes"]
+
+
+def test_the_indicators_page_computes_the_zone_and_traces_a_figure_to_its_acts(client, acts):
+    coordinator = user_with_role(Role.COORDINATOR, departement_id="55")
+    response = page(client, coordinator, "evaluation:indicators", du="2026-11-01", au="2026-11-30",
+                    zone="departement:55")  # fmt: skip
+    assert response.status_code == 200
+    report = response.context["report"]
+    assert report.figure("teleconsultations").value == 2
+    assert report.figure("report_sent_share").value is None  # the patients' médecin traitant is unknown
+    body = html.unescape(response.content.decode())
+    assert 'data-indicator="appropriation_rate"' in body
+    assert "<svg" in body
+    trace = report.figure("teleconsultations").ledger_query
+    assert "zone=departement:55" in trace
+    listed = client.get(f"{reverse('evaluation:activity')}?{trace}")
+    assert listed.context["totals"]["acts"] == 2
+
+
+def test_a_zone_outside_the_scope_is_named_not_computed(client, acts):
+    coordinator = user_with_role(Role.COORDINATOR, departement_id="55")
+    response = page(client, coordinator, "evaluation:indicators", zone="departement:52")
+    assert response.status_code == 400
+    assert "Zone inconnue ou hors de votre territoire" in html.unescape(response.content.decode())
+
+
+def test_the_indicators_download_as_csv_and_xlsx(client, acts):
+    from openpyxl import load_workbook
+
+    admin = user_with_role(Role.PLATFORM_ADMIN)
+    query = {"du": "2026-11-01", "au": "2026-11-30"}
+    response = page(client, admin, "evaluation:indicators_csv", **query)
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig")), delimiter=";"))
+    assert rows[0][:5] == ["indicateur", "valeur", "unité", "numérateur", "dénominateur"]
+    assert rows[1][:3] == ["Téléconsultations", "3", "téléconsultations"]
+    assert ["2026-11", "3"] in rows
+    workbook = load_workbook(io.BytesIO(page(client, admin, "evaluation:indicators_xlsx", **query).content))
+    assert workbook.sheetnames == ["Indicateurs", "Par mois", "Par site"]
+    assert workbook["Indicateurs"]["A2"].value == "Téléconsultations"
+    assert workbook["Indicateurs"]["B2"].value == 3
+    assert sorted(row[1] for row in workbook["Par site"].iter_rows(min_row=2, values_only=True)) == [1, 2]

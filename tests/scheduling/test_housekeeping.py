@@ -82,7 +82,8 @@ def summary_line(holds: object, webhooks: object, keys: object, messages: object
         f"créneaux proposés en liste d'attente : 0, messages envoyés : {messages}, "
         f"anciens messages effacés : 0, réservations en ligne inachevées oubliées : 0, "
         f"compteurs de demandes effacés : 0, clés d'idempotence purgées : {keys}, "
-        f"optimisations abandonnées : 0, rappels d'actions qualité en retard : 0, labels qualité expirés : 0."
+        f"optimisations abandonnées : 0, rappels d'actions qualité en retard : 0, labels qualité expirés : 0, "
+        f"actes enregistrés au registre d'activité : 0."
     )
 
 
@@ -297,6 +298,7 @@ def test_a_job_another_process_is_running_is_skipped_on_postgresql():
             "optimisations_abandoned": 0,
             "quality_action_reminders": 0,
             "quality_labels_expire": 0,
+            "evaluation_acts_backfill": 0,
         }
     finally:
         release.set()

@@ -1,0 +1,45 @@
+"""SVG charts of the evaluation pages and reports: drawn on the server (no script), readable in a PDF."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from html import escape
+
+MONTHS = ["janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."]
+# Presentation attributes, not a <style> element: the pages' content security policy refuses inline styles.
+TEXT = 'font-family="sans-serif" font-size="11"'
+
+
+def month_label(month: dt.date) -> str:
+    return f"{MONTHS[month.month - 1]} {month.year % 100:02d}"
+
+
+def svg_month_bars(title: str, months: Sequence[tuple[dt.date, int]]) -> str:
+    """One vertical bar per month, its count above it (a month without acts shows an empty slot)."""
+    if not months:
+        return ""
+    largest = max(n for _month, n in months) or 1
+    slot, height, top, bottom = 46, 150, 28, 22
+    bars = []
+    for i, (month, n) in enumerate(months):
+        x = 10 + i * slot
+        bar_height = height * n / largest
+        y = top + height - bar_height
+        bars.append(
+            f'<rect x="{x + 6}" y="{y:.1f}" width="{slot - 12}" height="{bar_height:.1f}" fill="#1d6fa5"/>'
+            f'<text x="{x + slot / 2:.1f}" y="{y - 4:.1f}" text-anchor="middle" {TEXT} fill="#222">{n}</text>'
+            f'<text x="{x + slot / 2:.1f}" y="{top + height + 15}" text-anchor="middle" {TEXT} fill="#444">'
+            f"{escape(month_label(month))}</text>"
+        )
+    width = 20 + len(months) * slot
+    total_height = top + height + bottom
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {total_height}" role="img" '
+        f'aria-label="{escape(title)}" class="report-chart" width="{width}" height="{total_height}">'
+        f"<title>{escape(title)}</title>"
+        f'<text x="0" y="14" font-family="sans-serif" font-size="13" font-weight="600" fill="#222">'
+        f"{escape(title)}</text>"
+        f'<line x1="10" x2="{width - 10}" y1="{top + height}" y2="{top + height}" stroke="#888"/>'
+        f"{''.join(bars)}</svg>"
+    )

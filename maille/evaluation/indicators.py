@@ -1,0 +1,307 @@
+"""The network's indicators, each with its written definition, unit, period and scope, computed in the database.
+
+Every figure is an aggregate query over the activity ledger (``Act``) or over the appointments of the scope's sites
+(outcomes, offered time): a fixed number of queries whatever the number of acts, no loop over rows in Python.
+Each figure keeps its numerator and denominator, and the ledger's filters that list the acts behind it.
+
+The two regional indicators of the ARS roadmap (seed ``004_*``, footnotes 7 and 8) are computed from the ledger's
+act-level rows exactly as written there, within what a network's ledger knows (see ``docs/evaluation.md``):
+
+- 7 — appropriation of teleconsultation by doctors: liberal and health-centre doctors who billed at least one
+  teleconsultation / those who billed at least one consultation (teleconsultation or in person), in the period;
+- 8 — chronic-disease patients benefiting from telehealth: patients of the denominator with at least one
+  telehealth act in the six months ending with month M-1 / living patients with an active ALD at the end of month
+  M-1 (M: the month of the period's end; the ledger knows a patient's ALD from their acts of the twelve months
+  ending with M-1).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Case, Count, Max, Q, QuerySet, Sum, When
+from django.utils.translation import gettext_lazy as _
+
+from maille.directory.models import Site
+from maille.scheduling.selectors import appointment_outcomes, site_room_minutes_per_week
+from maille.scheduling.wallclock import PARIS
+
+from .models import Act, ActCategory, DoctorPractice
+
+TELEHEALTH = [ActCategory.TELECONSULTATION, ActCategory.TELEEXPERTISE, ActCategory.TELEMONITORING,
+              ActCategory.PREVENTION]  # fmt: skip
+APPROPRIATION_PRACTICES = [DoctorPractice.LIBERAL, DoctorPractice.HEALTH_CENTRE]
+LATE_CANCELLATION_HOURS = 24  # a cancellation later than this before the start is "late" (the time is lost)
+
+
+@dataclass(frozen=True)
+class Definition:
+    code: str
+    label: Any
+    unit: Any
+    definition: Any
+
+
+DEFINITIONS = {d.code: d for d in [
+    Definition("teleconsultations", _("Téléconsultations"), _("téléconsultations"),
+               _("Actes de téléconsultation réalisés dans la période (rendez-vous terminés et actes importés).")),
+    Definition("teleconsultations_per_month", _("Téléconsultations par mois"), _("par mois"),
+               _("Téléconsultations de la période divisées par le nombre de mois de la période (30,44 jours).")),
+    Definition("patients", _("Patients distincts"), _("patients"),
+               _("Patients différents (pseudonymes) ayant eu au moins un acte de télésanté dans la période.")),
+    Definition("occupancy", _("Occupation du temps offert"), "%",
+               _("Minutes de rendez-vous tenues (terminés, en cours, absents) dans les salles des sites / minutes "
+                 "de salle offertes (semaine type actuelle des salles × semaines de la période).")),
+    Definition("delay_median", _("Délai médian de rendez-vous"), _("jours"),
+               _("Médiane du nombre de jours entre la prise du rendez-vous et l'acte, sur les actes dont la date "
+                 "de prise est connue.")),
+    Definition("delay_p90", _("Délai au 90e centile"), _("jours"),
+               _("Délai (en jours) que 90 % des actes ne dépassent pas, même champ que la médiane.")),
+    Definition("no_show_rate", _("Taux d'absence"), "%",
+               _("Rendez-vous notés « patient absent » / rendez-vous dus dans la période (terminés, absents, "
+                 "annulés), rendez-vous pris dans Maille.")),
+    Definition("late_cancellation_rate", _("Taux d'annulation tardive"), "%",
+               _("Rendez-vous annulés moins de 24 heures avant leur début / rendez-vous dus dans la "
+                 "période (terminés, absents, annulés), rendez-vous pris dans Maille.")),
+    Definition("without_gp_share", _("Part des patients sans médecin traitant"), "%",
+               _("Actes de télésanté de patients sans médecin traitant / actes de télésanté dont on sait si le "
+                 "patient a un médecin traitant.")),
+    Definition("ald_share", _("Part des actes de patients en ALD"), "%",
+               _("Actes de télésanté de patients en affection de longue durée / actes de télésanté.")),
+    Definition("report_sent_share", _("Comptes rendus envoyés au médecin traitant"), "%",
+               _("Actes de télésanté dont le compte rendu a été envoyé au médecin traitant / actes de télésanté "
+                 "de patients ayant un médecin traitant.")),
+    Definition("appropriation_rate", _("Taux d'appropriation de la téléconsultation par les médecins"), "%",
+               _("Médecins libéraux et de centres de santé ayant facturé au moins une téléconsultation / médecins "
+                 "libéraux et de centres de santé ayant facturé au moins une consultation (téléconsultation ou "
+                 "présentiel), dans la période (note 7 du plan régional)."),),
+    Definition("chronic_telehealth_share",
+               _("Patients en ALD bénéficiant d'actes de télésanté"), "%",
+               _("Patients du dénominateur ayant eu au moins un acte de télésanté dans les 6 derniers mois (jusqu'à "
+                 "la fin du mois M-1) / patients ayant une ALD active à la fin du mois M-1, connus du registre par "
+                 "leurs actes des 12 mois précédents (note 8 du plan régional ; M : le mois de la fin de la "
+                 "période).")),
+]}  # fmt: skip
+
+
+@dataclass
+class Figure:
+    code: str
+    value: float | None
+    numerator: int | None = None
+    denominator: int | None = None
+    ledger_query: str = ""  # the ledger's filters that list the acts behind the figure ("" : not traceable)
+    note: str = ""
+
+    @property
+    def definition(self) -> Definition:
+        return DEFINITIONS[self.code]
+
+
+@dataclass
+class IndicatorReport:
+    start: dt.date
+    end: dt.date
+    figures: list[Figure]
+    months: list[tuple[dt.date, int]]  # teleconsultations per month
+    per_site: list[dict[str, Any]]
+
+    def figure(self, code: str) -> Figure:
+        return next(f for f in self.figures if f.code == code)
+
+
+def _share(numerator: int, denominator: int) -> float | None:
+    return round(100 * numerator / denominator, 1) if denominator else None
+
+
+def percentiles(histogram: dict[int, int], fractions: tuple[float, ...]) -> tuple[float | None, ...]:
+    """Nearest-rank percentiles of a histogram (value → count) the database grouped."""
+    total = sum(histogram.values())
+    if not total:
+        return tuple(None for _ in fractions)
+    results = []
+    for fraction in fractions:
+        rank = max(
+            1, -(-int(round(fraction * total * 1000)) // 1000)
+        )  # ceil(fraction × total), no float noise
+        seen = 0
+        for value in sorted(histogram):
+            seen += histogram[value]
+            if seen >= rank:
+                results.append(float(value))
+                break
+    return tuple(results)
+
+
+def _months_between(start: dt.date, end: dt.date) -> float:
+    return ((end - start).days + 1) / 30.44
+
+
+def _ledger_query(start: dt.date, end: dt.date, extra: str = "") -> str:
+    query = f"du={start.isoformat()}&au={end.isoformat()}"
+    return f"{query}&{extra}" if extra else query
+
+
+def compute_indicators(
+    acts: QuerySet[Act], site_ids: list[int], start: dt.date, end: dt.date, *, scope_query: str = ""
+) -> IndicatorReport:
+    """Every indicator of ``acts`` (already restricted to the user's scope and zone) and of ``site_ids`` (the
+    zone's sites the user may see) between ``start`` and ``end`` (both included)."""
+    period = acts.filter(performed_on__gte=start, performed_on__lte=end)
+    telehealth = period.filter(category__in=TELEHEALTH)
+
+    def trace(extra: str = "") -> str:
+        return "&".join(part for part in (_ledger_query(start, end, extra), scope_query) if part)
+
+    # One pass over the period's acts for every count and share, and both distinct counts of the
+    # appropriation rate (note 7).
+    is_telehealth = Q(category__in=TELEHEALTH)
+    consulting_doctor = Q(
+        doctor_practice__in=APPROPRIATION_PRACTICES,
+        category__in=[ActCategory.TELECONSULTATION, ActCategory.IN_PERSON],
+    ) & ~Q(doctor_rpps="")
+    counts = period.aggregate(
+        teleconsultations=Count("pk", filter=Q(category=ActCategory.TELECONSULTATION)),
+        acts=Count("pk", filter=is_telehealth),
+        patients=Count("patient_pseudonym", distinct=True, filter=is_telehealth),
+        gp_known=Count("pk", filter=is_telehealth & Q(has_medecin_traitant__isnull=False)),
+        without_gp=Count("pk", filter=is_telehealth & Q(has_medecin_traitant=False)),
+        with_gp=Count("pk", filter=is_telehealth & Q(has_medecin_traitant=True)),
+        report_sent=Count("pk", filter=is_telehealth & Q(has_medecin_traitant=True,
+                                                         report_sent_to_medecin_traitant=True)),
+        ald=Count("pk", filter=is_telehealth & Q(is_ald=True)),
+        doctors=Count("doctor_rpps", distinct=True, filter=consulting_doctor),
+        teleconsulting_doctors=Count("doctor_rpps", distinct=True,
+                                     filter=consulting_doctor & Q(category=ActCategory.TELECONSULTATION)),
+        in_person=Count("pk", filter=Q(category=ActCategory.IN_PERSON)),
+    )  # fmt: skip
+    figures = [
+        Figure("teleconsultations", counts["teleconsultations"], ledger_query=trace("type=teleconsultation")),
+        Figure("teleconsultations_per_month", round(counts["teleconsultations"] / _months_between(start, end), 1),
+               counts["teleconsultations"], ledger_query=trace("type=teleconsultation")),
+        Figure("patients", counts["patients"], ledger_query=trace()),
+    ]  # fmt: skip
+    outcomes = appointment_outcomes(site_ids, _instant(start), _instant(end + dt.timedelta(days=1)),
+                                    late_hours=LATE_CANCELLATION_HOURS)  # fmt: skip
+    figures.append(_occupancy(site_ids, outcomes, start, end))
+    histogram = dict(
+        telehealth.filter(booking_delay_days__isnull=False)
+        .values_list("booking_delay_days")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    median, p90 = percentiles(histogram, (0.5, 0.9))
+    known = sum(histogram.values())
+    figures += [
+        Figure("delay_median", median, denominator=known, ledger_query=trace()),
+        Figure("delay_p90", p90, denominator=known, ledger_query=trace()),
+    ]
+    figures += _outcomes(outcomes)
+    appropriation_note = "" if counts["in_person"] else str(_(
+        "Aucune consultation en présentiel importée : le dénominateur ne compte que les téléconsultants."))  # fmt: skip
+    figures += [
+        Figure("without_gp_share", _share(counts["without_gp"], counts["gp_known"]), counts["without_gp"],
+               counts["gp_known"], ledger_query=trace("mt=non")),
+        Figure("ald_share", _share(counts["ald"], counts["acts"]), counts["ald"], counts["acts"],
+               ledger_query=trace("ald=oui")),
+        Figure("report_sent_share", _share(counts["report_sent"], counts["with_gp"]), counts["report_sent"],
+               counts["with_gp"], ledger_query=trace("mt=oui")),
+        Figure("appropriation_rate", _share(counts["teleconsulting_doctors"], counts["doctors"]),
+               counts["teleconsulting_doctors"], counts["doctors"], note=appropriation_note),
+        _chronic_telehealth(acts, end),
+    ]  # fmt: skip
+    # Grouped by day in the database (at most 366 rows a year), summed by month here: cheaper than truncating
+    # every row's date to its month.
+    months: dict[dt.date, int] = {}
+    for day, n in (
+        period.filter(category=ActCategory.TELECONSULTATION)
+        .values_list("performed_on")
+        .annotate(n=Count("pk"))
+        .order_by()
+    ):
+        months[day.replace(day=1)] = months.get(day.replace(day=1), 0) + n
+    per_site_counts = list(
+        telehealth.filter(site__isnull=False)
+        .values("site_id")
+        .annotate(acts=Count("pk"), patients=Count("patient_pseudonym", distinct=True), amount=Sum("amount"))
+        .order_by()
+    )
+    names = dict(
+        Site.objects.filter(pk__in=[row["site_id"] for row in per_site_counts]).values_list("pk", "name")
+    )
+    per_site = sorted(
+        ({**row, "site__name": names.get(row["site_id"], "")} for row in per_site_counts),
+        key=lambda row: (-row["acts"], row["site__name"]),
+    )
+    return IndicatorReport(start, end, figures, _all_months(start, end, list(months.items())), per_site)
+
+
+def _all_months(start: dt.date, end: dt.date, counted: list[tuple[Any, int]]) -> list[tuple[dt.date, int]]:
+    """Every month of the period, with zero where nothing was done (a gap is a figure too)."""
+    by_month = {(m.year, m.month): n for m, n in counted}
+    months = []
+    year, month = start.year, start.month
+    while (year, month) <= (end.year, end.month):
+        months.append((dt.date(year, month, 1), by_month.get((year, month), 0)))
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return months
+
+
+def _instant(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(0), tzinfo=PARIS)
+
+
+def _occupancy(site_ids: list[int], outcomes: dict[str, int], start: dt.date, end: dt.date) -> Figure:
+    weekly = site_room_minutes_per_week(site_ids, end)
+    offered = sum(weekly.values()) * ((end - start).days + 1) / 7
+    held = outcomes["held_minutes"]
+    value = round(min(100.0, 100 * held / offered), 1) if offered else None
+    return Figure("occupancy", value, held, round(offered))
+
+
+def _outcomes(outcomes: dict[str, int]) -> list[Figure]:
+    due = outcomes["completed"] + outcomes["no_show"] + outcomes["cancelled"]
+    return [
+        Figure("no_show_rate", _share(outcomes["no_show"], due), outcomes["no_show"], due),
+        Figure(
+            "late_cancellation_rate", _share(outcomes["cancelled_late"], due), outcomes["cancelled_late"], due
+        ),
+    ]
+
+
+def month_start(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def _months_back(day: dt.date, months: int) -> dt.date:
+    """The first day of the month ``months`` before ``day``'s month."""
+    index = day.year * 12 + day.month - 1 - months
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def _chronic_telehealth(acts: QuerySet[Act], end: dt.date) -> Figure:
+    """Footnote 8, at the end of month M-1 (M: the month of ``end``)."""
+    last_day = month_start(end) - dt.timedelta(days=1)  # end of M-1
+    known_since = _months_back(month_start(end), 12)  # the 12 months ending with M-1
+    recent_since = _months_back(month_start(end), 6)  # the 6 months ending with M-1
+    # One grouped pass over the 12 months: per patient, whether an act says ALD and whether one is telehealth
+    # within the last 6 months.
+    per_patient = (
+        acts.filter(performed_on__gte=known_since, performed_on__lte=last_day)
+        .values("patient_pseudonym")
+        .annotate(
+            ald=Max(Case(When(is_ald=True, then=1), default=0)),
+            recent=Max(
+                Case(When(category__in=TELEHEALTH, performed_on__gte=recent_since, then=1), default=0)
+            ),
+        )
+        .filter(ald=1)
+        .order_by()
+    )
+    totals = per_patient.aggregate(denominator=Count("patient_pseudonym"), numerator=Sum("recent"))
+    counts = {"denominator": totals["denominator"] or 0, "numerator": totals["numerator"] or 0}
+    return Figure("chronic_telehealth_share", _share(counts["numerator"], counts["denominator"]),
+                  counts["numerator"], counts["denominator"],
+                  note=str(_("Situation à la fin de %(month)s.") % {"month": last_day.strftime("%m/%Y")}))  # fmt: skip

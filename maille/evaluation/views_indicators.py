@@ -1,0 +1,189 @@
+"""The indicators dashboard: a period and a zone (département, several, EPCI, CPTS, or the whole scope) and a site;
+every indicator with its definition, unit, numerator and denominator and a link to the acts behind it; the
+monthly chart; the sites; CSV and XLSX of every figure."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET
+
+from maille.accounts.permissions import require_permission
+from maille.diagnosis.zones import Zone, zone_communes, zone_for, zones_visible_to
+from maille.directory.selectors import sites_visible_to
+from maille.quality.views import FieldErrors
+
+from .charts import month_label, svg_month_bars
+from .indicators import IndicatorReport, compute_indicators
+from .models import Act
+from .selectors import acts_visible_to
+
+MAX_DAYS = 3 * 366
+
+
+def default_period(today: dt.date) -> tuple[dt.date, dt.date]:
+    """The last six full months (the demo's history, a half-year committee)."""
+    end = today.replace(day=1) - dt.timedelta(days=1)
+    index = end.year * 12 + end.month - 1 - 5
+    return dt.date(index // 12, index % 12 + 1, 1), end
+
+
+def _dates(request: HttpRequest, errors: FieldErrors) -> tuple[dt.date, dt.date]:
+    start, end = default_period(timezone.localdate())
+    values = {}
+    for name, default in (("du", start), ("au", end)):
+        raw = request.GET.get(name, "")
+        try:
+            values[name] = dt.date.fromisoformat(raw) if raw else default
+        except ValueError:
+            errors[name] = _("Date illisible : AAAA-MM-JJ.")
+            values[name] = default
+    if values["du"] > values["au"]:
+        errors["du"] = _("Le début de la période doit précéder sa fin.")
+        return start, end
+    if (values["au"] - values["du"]).days > MAX_DAYS:
+        errors["du"] = _("Trois ans au plus à la fois.")
+        return start, end
+    return values["du"], values["au"]
+
+
+def indicator_scope(request: HttpRequest) -> dict[str, Any]:
+    """The period, zone and site of the query, the acts and sites they cover (within the user's scope)."""
+    errors = FieldErrors()
+    start, end = _dates(request, errors)
+    user = request.user
+    acts: QuerySet[Act] = acts_visible_to(user)
+    sites = sites_visible_to(user)
+    zone: Zone | None = None
+    zone_key = request.GET.get("zone", "")[:600]
+    if zone_key:
+        zone = zone_for(user, zone_key)
+        if zone is None:
+            errors["zone"] = _("Zone inconnue ou hors de votre territoire.")
+        else:
+            communes = zone_communes(user, zone)
+            acts = acts.filter(commune__in=communes)
+            sites = sites.filter(commune__in=communes)
+    site = None
+    raw_site = request.GET.get("site", "")
+    if raw_site:
+        site = sites.filter(pk=int(raw_site)).first() if raw_site.isdigit() and len(raw_site) < 10 else None
+        if site is None:
+            errors["site"] = _("Site inconnu, hors de votre périmètre ou hors de la zone choisie.")
+        else:
+            acts = acts.filter(site=site)
+            sites = sites.filter(pk=site.pk)
+    query = "&".join(
+        part for part in (f"zone={zone.key}" if zone else "", f"site={site.pk}" if site else "") if part
+    )
+    return {"start": start, "end": end, "zone": zone, "site": site, "acts": acts,
+            "site_ids": list(sites.values_list("pk", flat=True)), "errors": errors, "scope_query": query}  # fmt: skip
+
+
+def _report(request: HttpRequest) -> tuple[dict[str, Any], IndicatorReport]:
+    scope = indicator_scope(request)
+    report = compute_indicators(scope["acts"], scope["site_ids"], scope["start"], scope["end"],
+                                scope_query=scope["scope_query"])  # fmt: skip
+    return scope, report
+
+
+@require_GET
+@require_permission("evaluation.view_activity")
+def indicators(request: HttpRequest) -> HttpResponse:
+    scope, report = _report(request)
+    zones = zones_visible_to(request.user)
+    context = {
+        **scope,
+        "report": report,
+        "zone_groups": [
+            (_("Départements"), zones["departement"]),
+            (_("Plusieurs départements"), zones["departements"]),
+            (_("EPCI"), zones["epci"]),
+            (_("CPTS"), zones["cpts"]),
+        ],  # fmt: skip
+        "sites": list(sites_visible_to(request.user).order_by("name").only("pk", "name")),
+        "chart": mark_safe(svg_month_bars(_("Téléconsultations par mois"), report.months)),
+        "months": [(month_label(m), n) for m, n in report.months],
+        "download_query": request.GET.urlencode(),
+    }
+    return render(request, "evaluation/indicators.html", context, status=400 if scope["errors"] else 200)
+
+
+def _number(value: Any) -> Any:
+    return "" if value is None else value
+
+
+def _rows(report: IndicatorReport, scope: dict[str, Any]) -> list[list[Any]]:
+    zone = scope["zone"].label if scope["zone"] else _("tout le périmètre")
+    site = scope["site"].name if scope["site"] else ""
+    rows: list[list[Any]] = [[_("indicateur"), _("valeur"), _("unité"), _("numérateur"), _("dénominateur"),
+                              _("période"), _("zone"), _("site"), _("définition"), _("note")]]  # fmt: skip
+    period = f"{report.start.isoformat()} / {report.end.isoformat()}"
+    for figure in report.figures:
+        d = figure.definition
+        rows.append([str(d.label), _number(figure.value), str(d.unit), _number(figure.numerator),
+                     _number(figure.denominator), period, zone, site, str(d.definition), figure.note])  # fmt: skip
+    return rows
+
+
+@require_GET
+@require_permission("evaluation.view_activity")
+def indicators_csv(request: HttpRequest) -> HttpResponse:
+    scope, report = _report(request)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="indicateurs-{report.start.isoformat()}-{report.end.isoformat()}.csv"'
+    )
+    response.write("\ufeff")
+    writer = csv.writer(response, delimiter=";")
+    for row in _rows(report, scope):
+        writer.writerow([f"{v}".replace(".", ",") if isinstance(v, float) else v for v in row])
+    writer.writerow([])
+    writer.writerow([_("mois"), _("téléconsultations")])
+    for month, n in report.months:
+        writer.writerow([month.strftime("%Y-%m"), n])
+    return response
+
+
+@require_GET
+@require_permission("evaluation.view_activity")
+def indicators_xlsx(request: HttpRequest) -> HttpResponse:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    scope, report = _report(request)
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = _("Indicateurs")
+    for row in _rows(report, scope):
+        sheet.append(row)
+    months = workbook.create_sheet(_("Par mois"))
+    months.append([_("mois"), _("téléconsultations")])
+    for month, n in report.months:
+        months.append([month, n])
+        months.cell(row=months.max_row, column=1).number_format = "mmm yyyy"
+    sites = workbook.create_sheet(_("Par site"))
+    sites.append([_("site"), _("actes de télésanté"), _("patients distincts"), _("montant (€)")])
+    for row in report.per_site:
+        sites.append([row["site__name"], row["acts"], row["patients"], float(row["amount"] or 0)])
+    for worksheet in workbook.worksheets:
+        for cell in worksheet[1]:
+            cell.font = Font(bold=True)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    response = HttpResponse(
+        buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="indicateurs-{report.start.isoformat()}-{report.end.isoformat()}.xlsx"'
+    )
+    return response
