@@ -320,3 +320,6 @@ EVALUATION_PSEUDONYM_KEY = (
     os.environ.get("EVALUATION_PSEUDONYM_KEY")
     or hashlib.sha256(f"maille.evaluation.pseudonym:{SECRET_KEY}".encode()).hexdigest()
 )
+# The indicators of a period and zone, kept per process this many seconds (under the ledger's version: a new act
+# or appointment transition recomputes them; 0: computed at each request).
+EVALUATION_INDICATORS_CACHE_SECONDS = int(os.environ.get("EVALUATION_INDICATORS_CACHE_SECONDS", "300"))

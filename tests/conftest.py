@@ -35,6 +35,15 @@ def _public_slots_computed_each_time(settings):
 
 
 @pytest.fixture(autouse=True)
+def _indicators_computed_each_time(settings):
+    # The same for the evaluation's indicators (their cache is tested on its own).
+    from maille.evaluation.views_indicators import forget_indicator_reports
+
+    settings.EVALUATION_INDICATORS_CACHE_SECONDS = 0
+    forget_indicator_reports()
+
+
+@pytest.fixture(autouse=True)
 def _diagnosis_computed_each_time(settings):
     # The same: today's diagnosis of a zone is not kept between requests (its cache is tested on its own).
     from maille.diagnosis.views import forget_today_diagnoses

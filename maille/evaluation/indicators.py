@@ -25,6 +25,7 @@ from django.db.models import Case, Count, Max, Q, QuerySet, Sum, When
 from django.utils.translation import gettext_lazy as _
 
 from maille.directory.models import Site
+from maille.scheduling.models import AppointmentTransition
 from maille.scheduling.selectors import appointment_outcomes, site_room_minutes_per_week
 from maille.scheduling.wallclock import PARIS
 
@@ -305,3 +306,11 @@ def _chronic_telehealth(acts: QuerySet[Act], end: dt.date) -> Figure:
     return Figure("chronic_telehealth_share", _share(counts["numerator"], counts["denominator"]),
                   counts["numerator"], counts["denominator"],
                   note=str(_("Situation à la fin de %(month)s.") % {"month": last_day.strftime("%m/%Y")}))  # fmt: skip
+
+
+def ledger_version() -> tuple[int, int]:
+    """What the indicators depend on that changes most: the last act written and the last appointment transition
+    logged (two index lookups). A cached report computed under another version is stale."""
+    last_act = Act.objects.aggregate(last=Max("pk"))["last"] or 0
+    last_transition = AppointmentTransition.objects.aggregate(last=Max("pk"))["last"] or 0
+    return last_act, last_transition

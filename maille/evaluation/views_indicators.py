@@ -7,8 +7,11 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import threading
+import time
 from typing import Any
 
+from django.conf import settings
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -23,7 +26,7 @@ from maille.directory.selectors import sites_visible_to
 from maille.quality.views import FieldErrors
 
 from .charts import month_label, svg_month_bars
-from .indicators import IndicatorReport, compute_indicators
+from .indicators import IndicatorReport, compute_indicators, ledger_version
 from .models import Act
 from .selectors import acts_visible_to
 
@@ -89,10 +92,36 @@ def indicator_scope(request: HttpRequest) -> dict[str, Any]:
             "site_ids": list(sites.values_list("pk", flat=True)), "errors": errors, "scope_query": query}  # fmt: skip
 
 
+# Reports kept per process for a few minutes, under the ledger's version: the page, then its CSV or XLSX, or a
+# committee member coming back, do not compute a region's year again. A new act or a new appointment transition
+# changes the version; rooms' availability changed since shows after EVALUATION_INDICATORS_CACHE_SECONDS.
+_reports: dict[tuple[Any, ...], tuple[float, IndicatorReport]] = {}
+_reports_lock = threading.Lock()
+REPORTS_KEPT = 32
+
+
+def forget_indicator_reports() -> None:
+    with _reports_lock:
+        _reports.clear()
+
+
 def _report(request: HttpRequest) -> tuple[dict[str, Any], IndicatorReport]:
     scope = indicator_scope(request)
+    seconds = settings.EVALUATION_INDICATORS_CACHE_SECONDS
+    key = (request.user.pk, scope["start"], scope["end"], scope["scope_query"], ledger_version())
+    now = time.monotonic()
+    if seconds > 0:
+        with _reports_lock:
+            kept = _reports.get(key)
+        if kept is not None and now - kept[0] < seconds:
+            return scope, kept[1]
     report = compute_indicators(scope["acts"], scope["site_ids"], scope["start"], scope["end"],
                                 scope_query=scope["scope_query"])  # fmt: skip
+    if seconds > 0 and not scope["errors"]:
+        with _reports_lock:
+            if len(_reports) >= REPORTS_KEPT:
+                _reports.pop(next(iter(_reports)))
+            _reports[key] = (now, report)
     return scope, report
 
 

@@ -219,3 +219,31 @@ def test_the_indicators_download_as_csv_and_xlsx(client, acts):
     assert workbook["Indicateurs"]["A2"].value == "Téléconsultations"
     assert workbook["Indicateurs"]["B2"].value == 3
     assert sorted(row[1] for row in workbook["Par site"].iter_rows(min_row=2, values_only=True)) == [1, 2]
+
+
+def test_the_indicators_are_kept_until_the_ledger_changes(
+    client, acts, settings, django_assert_max_num_queries
+):
+    from maille.evaluation.views_indicators import forget_indicator_reports
+
+    settings.EVALUATION_INDICATORS_CACHE_SECONDS = 300
+    forget_indicator_reports()
+    admin = user_with_role(Role.PLATFORM_ADMIN)
+    query = {"du": "2026-11-01", "au": "2026-11-30"}
+    assert (
+        page(client, admin, "evaluation:indicators", **query)
+        .context["report"]
+        .figure("teleconsultations")
+        .value
+        == 3
+    )
+    # the CSV of the same figures right after: the kept report (no aggregate over the acts again)
+    with django_assert_max_num_queries(8):
+        csv_response = client.get(reverse("evaluation:indicators_csv"), query)
+    assert next(
+        csv.reader(io.StringIO(csv_response.content.decode("utf-8-sig").splitlines()[1]), delimiter=";")
+    )[:3] == ["Téléconsultations", "3", "téléconsultations"]
+    completed(acts["meuse"], at=paris(2026, 11, 4, 9))  # a new act: a new version of the ledger
+    again = page(client, admin, "evaluation:indicators", **query)
+    assert again.context["report"].figure("teleconsultations").value == 4
+    forget_indicator_reports()
