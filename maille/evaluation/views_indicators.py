@@ -28,6 +28,7 @@ from maille.quality.views import FieldErrors
 from .charts import month_label, svg_month_bars
 from .indicators import IndicatorReport, compute_indicators, ledger_version
 from .models import Act
+from .opendata import open_data_rows
 from .selectors import acts_visible_to
 
 MAX_DAYS = 3 * 366
@@ -215,4 +216,23 @@ def indicators_xlsx(request: HttpRequest) -> HttpResponse:
     response["Content-Disposition"] = (
         f'attachment; filename="indicateurs-{report.start.isoformat()}-{report.end.isoformat()}.xlsx"'
     )
+    return response
+
+
+@require_GET
+@require_permission("evaluation.view_activity")
+def open_data_csv(request: HttpRequest) -> HttpResponse:
+    """The aggregates of the period and zone anyone may publish: every count under 11 suppressed, no totals."""
+    scope = indicator_scope(request)
+    rows = open_data_rows(scope["acts"], scope["start"], scope["end"])
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    name = f"donnees-ouvertes-teleconsultation-{scope['start'].isoformat()}-{scope['end'].isoformat()}.csv"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.write("\ufeff")
+    writer = csv.writer(response, delimiter=";")
+    writer.writerow([_("mois"), _("département"), _("type d'acte"), _("actes"), _("patients distincts"),
+                     _("montant facturé (€)")])  # fmt: skip
+    for row in rows:
+        amount = row.amount if isinstance(row.amount, str) else f"{row.amount}".replace(".", ",")
+        writer.writerow([row.month, row.departement, row.category, row.acts, row.patients, amount])
     return response

@@ -51,6 +51,7 @@ NOT_HTML = {
     "quality:charter_publish", "quality:maturity_csv", "quality:maturity_gaps_csv",
     "quality:assessment_report_pdf", "quality:label_certificate_pdf",
     "evaluation:activity_csv", "evaluation:indicators_csv", "evaluation:indicators_xlsx",
+    "evaluation:open_data_csv",
 }  # fmt: skip
 # HTMX fragments → (the page that loads them, the query the page sends).
 FRAGMENTS = {
