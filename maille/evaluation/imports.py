@@ -15,7 +15,6 @@ import hashlib
 import io
 from collections import defaultdict
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -29,7 +28,7 @@ from maille.directory.selectors import sites_managed_by
 from maille.territory.models import Commune
 from maille.territory.selectors import communes_visible_to
 
-from .ledger import pseudonym
+from .ledger import priced_lines, pseudonym
 from .models import Act, ActCategory, ActImport, ActSource, BillingLine, BillingRole, DoctorPractice
 from .tariffs import TariffBook
 
@@ -493,19 +492,16 @@ def act_import_create(user: Any, *, data: bytes, file_name: str, today: dt.date 
         uploaded_by=user if getattr(user, "is_authenticated", False) else None,
     )
     book = TariffBook()
-    acts = []
+    lines_of_row = []
     for row in parsed.rows:
         row.act.batch = batch
-        priced = [book.price(code, row.act.performed_on) for code in row.codes]
-        row.act.amount = sum((p.amount for p in priced if p.amount is not None), Decimal("0"))
-        acts.append(row.act)
-    created = Act.objects.bulk_create(acts, batch_size=2000)
-    lines = [
-        BillingLine(act=act, code_id=code, tariff_id=book.price(code, act.performed_on).tariff_id,
-                    amount=book.price(code, act.performed_on).amount, professional_rpps=rpps)
-        for act, row in zip(created, parsed.rows, strict=True)
-        for code, rpps in zip(row.codes, row.professionals, strict=True)
-    ]  # fmt: skip
+        lines_of_row.append(priced_lines(row.act, zip(row.codes, row.professionals, strict=True), book))
+    created = Act.objects.bulk_create([row.act for row in parsed.rows], batch_size=2000)
+    lines = []
+    for act, act_lines in zip(created, lines_of_row, strict=True):
+        for line in act_lines:
+            line.act = act
+            lines.append(line)
     BillingLine.objects.bulk_create(lines, batch_size=2000)
     audit_record(
         actor=user,

@@ -144,21 +144,20 @@ def _build(
         report_sent_to_medecin_traitant=appointment.report_sent_to_medecin_traitant,
         is_fictional=appointment.is_fictional,
     )
+    return act, priced_lines(act, _codes(appointment, category, book), book)
+
+
+def priced_lines(act: Act, codes: Iterable[tuple[str, str]], book: TariffBook) -> list[BillingLine]:
+    """The act's billing lines for ``codes`` ((code, RPPS of who bills it)), each priced by the tariff in force on
+    the act's day; sets the act's amount and its count of lines without a tariff."""
     lines = []
-    for code, rpps in _codes(appointment, category, book):
-        priced = book.price(code, day)
-        lines.append(
-            BillingLine(
-                act=act,
-                code_id=code,
-                tariff_id=priced.tariff_id,
-                amount=priced.amount,
-                professional_rpps=rpps,
-            )
-        )
+    for code, rpps in codes:
+        priced = book.price(code, act.performed_on)
+        lines.append(BillingLine(act=act, code_id=code, tariff_id=priced.tariff_id, amount=priced.amount,
+                                 professional_rpps=rpps))  # fmt: skip
     act.amount = sum((line.amount for line in lines if line.amount is not None), Decimal("0"))
     act.unpriced_lines = sum(1 for line in lines if line.amount is None)
-    return act, lines
+    return lines
 
 
 def _completed_without_act() -> QuerySet[Appointment]:
@@ -169,10 +168,10 @@ def _completed_without_act() -> QuerySet[Appointment]:
 
 def act_record_for_appointment(appointment: Appointment) -> Act | None:
     """The act of a completed appointment (called inside its completion's transaction; once only)."""
-    if Act.objects.filter(appointment_id=appointment.pk).exists():
+    completed = _completed_without_act().filter(pk=appointment.pk).first()
+    if completed is None:
         return None
-    appointment = _completed_without_act().get(pk=appointment.pk)
-    act, lines = _build(appointment, TariffBook(), _Practices([appointment.doctor_id]))
+    act, lines = _build(completed, TariffBook(), _Practices([completed.doctor_id]))
     act.save()
     BillingLine.objects.bulk_create(lines)
     return act

@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, QuerySet, Sum
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -162,18 +162,20 @@ def _filtered_acts(user: Any, filters: ActivityFilters) -> QuerySet[Act]:
 def activity(request: HttpRequest) -> HttpResponse:
     filters = _filters(request)
     acts = _filtered_acts(request.user, filters)
+    # One pass for the totals and the acts per type.
     totals = acts.aggregate(
-        acts=Count("pk"), patients=Count("patient_pseudonym", distinct=True), amount=Sum("amount")
+        acts=Count("pk"),
+        patients=Count("patient_pseudonym", distinct=True),
+        amount=Sum("amount"),
+        **{f"type_{value}": Count("pk", filter=Q(category=value)) for value in ActCategory.values},
     )
+    per_category = [(label, totals.pop(f"type_{value}")) for value, label in ActCategory.choices]
     per_code = list(
         BillingLine.objects.filter(act__in=acts.values("pk"))
         .values("code_id", "code__label")
         .annotate(lines=Count("pk"), amount=Sum("amount"))
         .order_by("code_id")
     )
-    per_category = {
-        row["category"]: row["n"] for row in acts.values("category").annotate(n=Count("pk")).order_by()
-    }
     page = Paginator(
         acts.select_related("site", "commune", "use")
         .prefetch_related(Prefetch("lines", queryset=BillingLine.objects.select_related("code")))
@@ -185,7 +187,7 @@ def activity(request: HttpRequest) -> HttpResponse:
         "errors": filters.errors,
         "totals": totals,
         "per_code": per_code,
-        "per_category": [(label, per_category.get(value, 0)) for value, label in ActCategory.choices],
+        "per_category": per_category,
         "page": page,
         "departements": list(departements_visible_to(request.user)),
         "sites": list(sites_visible_to(request.user).order_by("name").only("pk", "name")),

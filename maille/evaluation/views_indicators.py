@@ -109,9 +109,10 @@ def forget_indicator_reports() -> None:
 def _report(request: HttpRequest) -> tuple[dict[str, Any], IndicatorReport]:
     scope = indicator_scope(request)
     seconds = settings.EVALUATION_INDICATORS_CACHE_SECONDS
-    key = (request.user.pk, scope["start"], scope["end"], scope["scope_query"], ledger_version())
+    key: tuple[Any, ...] = ()
     now = time.monotonic()
     if seconds > 0:
+        key = (request.user.pk, scope["start"], scope["end"], scope["scope_query"], ledger_version())
         with _reports_lock:
             kept = _reports.get(key)
         if kept is not None and now - kept[0] < seconds:

@@ -29,7 +29,14 @@ from maille.directory.models import Professional, Site, Use
 from maille.directory.selectors import remote_doctors_managed_by, sites_managed_by, sites_visible_to
 from maille.patients.models import Patient
 
-from .models import Appointment, AppointmentStatus, AppointmentTransition, ResourceBooking, WaitlistEntry
+from .models import (
+    BUSY_STATES,
+    Appointment,
+    AppointmentStatus,
+    AppointmentTransition,
+    ResourceBooking,
+    WaitlistEntry,
+)
 from .wallclock import PARIS
 
 
@@ -216,13 +223,9 @@ def site_room_minutes_per_week(site_ids: list[int], today: dt.date) -> dict[int,
 def site_booked_minutes(site_ids: list[int], since: dt.datetime, until: dt.datetime) -> dict[int, int]:
     """Minutes of appointments that held a room at each site between two instants (cancelled, expired and
     moved ones excluded)."""
-    held = (
-        Appointment.objects.filter(site_id__in=site_ids, starts_at__gte=since, starts_at__lt=until)
-        .exclude(
-            status__in=[AppointmentStatus.CANCELLED, AppointmentStatus.EXPIRED, AppointmentStatus.RESCHEDULED]
-        )
-        .values_list("site_id", "starts_at", "ends_at")
-    )
+    held = Appointment.objects.filter(
+        site_id__in=site_ids, starts_at__gte=since, starts_at__lt=until, status__in=sorted(BUSY_STATES)
+    ).values_list("site_id", "starts_at", "ends_at")
     minutes: dict[int, int] = {}
     for site_id, starts_at, ends_at in held:
         minutes[site_id] = minutes.get(site_id, 0) + int((ends_at - starts_at).total_seconds() // 60)
@@ -244,7 +247,6 @@ def appointment_outcomes(
             OuterRef("starts_at") - dt.timedelta(hours=late_hours), output_field=DateTimeField()
         ),
     )
-    freed = [AppointmentStatus.CANCELLED, AppointmentStatus.EXPIRED, AppointmentStatus.RESCHEDULED]
     counts = due.aggregate(
         completed=Count("pk", filter=Q(status=AppointmentStatus.COMPLETED)),
         no_show=Count("pk", filter=Q(status=AppointmentStatus.NO_SHOW)),
@@ -252,7 +254,7 @@ def appointment_outcomes(
         cancelled_late=Count("pk", filter=Q(Exists(late_cancel), status=AppointmentStatus.CANCELLED)),
         held=Sum(
             ExpressionWrapper(F("ends_at") - F("starts_at"), output_field=DurationField()),
-            filter=~Q(status__in=freed),
+            filter=Q(status__in=sorted(BUSY_STATES)),
         ),
     )
     held = counts.pop("held")
