@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from pydantic import AfterValidator
 
 NUL = "\x00"
+MAX_ID_DIGITS = 18  # beyond, not a row number (a bigint holds 19 digits): refused before any query
 # PostgreSQL's limit for a time-zone displacement.
 MAX_UTC_OFFSET = dt.timedelta(hours=15, minutes=59)
 
@@ -85,3 +86,12 @@ def _offset_within_limits(value: dt.datetime) -> dt.datetime:
 
 # A date-time given to the API: ISO 8601, with a UTC offset PostgreSQL can store.
 ApiDateTime = Annotated[dt.datetime, AfterValidator(_offset_within_limits)]
+
+
+def row_number(raw: Any) -> int | None:
+    """An identifier typed in a query or form, as a number: ASCII digits only (``str.isdigit`` also accepts
+    "²" or "①", which ``int`` refuses) and short enough for the database; None otherwise."""
+    text = str(raw)
+    if not (text.isascii() and text.isdigit()) or len(text) > MAX_ID_DIGITS:
+        return None
+    return int(text)

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from maille.core.audit import audit_record
 from maille.core.identifiers import InvalidIdentifier, normalize_rpps
+from maille.core.input_guards import row_number
 from maille.directory.models import Profession, Sex, Use
 from maille.directory.selectors import sites_managed_by
 from maille.territory.models import Commune
@@ -239,7 +240,7 @@ def _check_row(line: int, cell: Any, checker: _Checker) -> tuple[ParsedRow | Non
     raw_site = cell("site")
     commune_code = ""
     if raw_site:
-        site = checker.sites.get(int(raw_site)) if raw_site.isdigit() else None
+        site = checker.sites.get(row_number(raw_site) or 0)
         if site is None:
             error(
                 "site",
@@ -250,7 +251,7 @@ def _check_row(line: int, cell: Any, checker: _Checker) -> tuple[ParsedRow | Non
             commune_code = site.commune_id
     raw_place = cell("commune_acte").upper()
     if raw_place and not site:
-        raw_place = raw_place.zfill(5) if raw_place.isdigit() else raw_place
+        raw_place = raw_place.zfill(5) if row_number(raw_place) is not None else raw_place
         if raw_place not in checker.communes:
             error("commune_acte", raw_place, _("Commune inconnue (code INSEE du COG chargé)."))
         elif raw_place not in checker.communes_in_scope:
@@ -297,17 +298,11 @@ def _check_row(line: int, cell: Any, checker: _Checker) -> tuple[ParsedRow | Non
     if not practice:
         error("exercice_medecin", raw_practice, _("Exercice attendu : liberal, centre_sante ou salarie."))
 
-    duration = None
     raw_duration = cell("duree_minutes")
-    if raw_duration:
-        if not raw_duration.isdigit() or not 1 <= int(raw_duration) <= 240:
-            error(
-                "duree_minutes",
-                raw_duration,
-                _("Durée impossible : un nombre entier de minutes, de 1 à 240."),
-            )
-        else:
-            duration = int(raw_duration)
+    duration = row_number(raw_duration) if raw_duration else None
+    if raw_duration and not 1 <= (duration or 0) <= 240:
+        error("duree_minutes", raw_duration, _("Durée impossible : un nombre entier de minutes, de 1 à 240."))
+        duration = None
     booked_at = None
     booking_delay = None
     raw_booked = cell("date_rdv")
@@ -327,16 +322,16 @@ def _check_row(line: int, cell: Any, checker: _Checker) -> tuple[ParsedRow | Non
     sex = cell("sexe").upper() or Sex.OTHER
     if sex not in Sex.values:
         error("sexe", sex, _("Sexe attendu : F, M ou X."))
-    age = None
     raw_age = cell("age")
-    if raw_age:
-        if not raw_age.isdigit() or int(raw_age) > 120:
-            error("age", raw_age, _("Âge attendu : un nombre entier d'années, de 0 à 120."))
-        else:
-            age = int(raw_age)
+    age = row_number(raw_age) if raw_age else None
+    if raw_age and (age is None or age > 120):
+        error("age", raw_age, _("Âge attendu : un nombre entier d'années, de 0 à 120."))
+        age = None
     patient_commune = cell("commune_patient").upper()
     if patient_commune:
-        patient_commune = patient_commune.zfill(5) if patient_commune.isdigit() else patient_commune
+        patient_commune = (
+            patient_commune.zfill(5) if row_number(patient_commune) is not None else patient_commune
+        )
         if patient_commune not in checker.communes:
             error("commune_patient", patient_commune, _("Commune inconnue (code INSEE du COG chargé)."))
     flags: dict[str, bool | None] = {}

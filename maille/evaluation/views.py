@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from maille.accounts.permissions import has_permission, require_permission
 from maille.core.errors import DomainError
+from maille.core.input_guards import row_number
 from maille.diagnosis.zones import Zone, zone_communes, zone_for
 from maille.directory.selectors import sites_visible_to
 from maille.quality.views import FieldErrors
@@ -128,10 +129,10 @@ def _filters(request: HttpRequest) -> ActivityFilters:
         start=start,
         end=end,
         departement=request.GET.get("departement", "")[:3],
-        site=int(site_raw) if site_raw.isdigit() and len(site_raw) < 10 else None,
+        site=row_number(site_raw) if site_raw else None,
         category=category if category in ActCategory.values else "",
         source=source if source in ActSource.values else "",
-        batch=int(batch_raw) if batch_raw.isdigit() and len(batch_raw) < 10 else None,
+        batch=row_number(batch_raw) if batch_raw else None,
         errors=errors,
     )
 

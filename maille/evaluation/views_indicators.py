@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from maille.accounts.permissions import require_permission
+from maille.core.input_guards import row_number
 from maille.diagnosis.zones import Zone, zone_communes, zone_for, zones_visible_to
 from maille.directory.selectors import sites_visible_to
 from maille.quality.views import FieldErrors
@@ -80,7 +81,8 @@ def indicator_scope(request: HttpRequest) -> dict[str, Any]:
     site = None
     raw_site = request.GET.get("site", "")
     if raw_site:
-        site = sites.filter(pk=int(raw_site)).first() if raw_site.isdigit() and len(raw_site) < 10 else None
+        number = row_number(raw_site)
+        site = sites.filter(pk=number).first() if number is not None else None
         if site is None:
             errors["site"] = _("Site inconnu, hors de votre périmètre ou hors de la zone choisie.")
         else:

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from maille.core.identifiers import is_mobile_phone
+from maille.core.input_guards import row_number
 from maille.directory.models import Site, Use
 from maille.scheduling.forms import AccessibleErrors
 from maille.territory.models import Commune
@@ -109,7 +110,10 @@ class _ChosenTime(forms.Form):
             debut = dt.datetime.fromisoformat(start)
         except ValueError:
             debut = None
-        site = Site.objects.filter(pk=int(site_id), is_active=True).first() if site_id.isdigit() else None
+        site_number = row_number(site_id)
+        site = (
+            Site.objects.filter(pk=site_number, is_active=True).first() if site_number is not None else None
+        )
         if site is None or debut is None or debut.tzinfo is None:
             self.add_error("creneau", _("Ce créneau n'est pas valable : choisissez-en un dans la liste."))
             return data

@@ -138,6 +138,9 @@ def test_an_identifier_imported_before_with_other_values_is_an_error(world):
         ({"duree_minutes": "0"}, "duree_minutes", "Durée impossible"),
         ({"duree_minutes": "300"}, "duree_minutes", "Durée impossible"),
         ({"duree_minutes": "-5"}, "duree_minutes", "Durée impossible"),
+        ({"duree_minutes": "²"}, "duree_minutes", "Durée impossible"),  # a digit for isdigit(), not for int()
+        ({"age": "①"}, "age", "0 à 120"),
+        ({"site": "²"}, "site", "Site inconnu"),
         ({"rpps_medecin": "10000000001"}, "rpps_medecin", "clé de contrôle"),
         ({"rpps_medecin": ""}, "rpps_medecin", "RPPS du médecin manquant"),
         ({"patient": ""}, "patient", "Référence du patient manquante"),

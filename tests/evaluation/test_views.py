@@ -247,3 +247,15 @@ def test_the_indicators_are_kept_until_the_ledger_changes(
     again = page(client, admin, "evaluation:indicators", **query)
     assert again.context["report"].figure("teleconsultations").value == 4
     forget_indicator_reports()
+
+
+@pytest.mark.parametrize("value", ["²", "9" * 40])
+def test_a_site_number_that_is_no_number_is_named_not_a_server_error(client, acts, value):
+    admin = user_with_role(Role.PLATFORM_ADMIN)
+    refused = page(client, admin, "evaluation:indicators", site=value)
+    assert refused.status_code == 400
+    assert "Site inconnu" in html.unescape(refused.content.decode())
+    assert (
+        page(client, admin, "evaluation:activity", site=value, du="2026-11-01", au="2026-11-30").status_code
+        == 200
+    )

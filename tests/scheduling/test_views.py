@@ -382,3 +382,12 @@ def test_operator_reads_a_doctors_week_but_cannot_edit(client, net):
     assert response.status_code == 200
     assert "Déclarer une absence" not in response.content.decode()
     assert client.post(doctor_url(net.doctor), {"formulaire": "absence"}).status_code == 403
+
+
+@pytest.mark.parametrize("value", ["²", "9" * 40])
+def test_a_doctor_number_that_is_no_number_is_not_a_server_error(client, net, value):
+    login(client, Role.PLATFORM_ADMIN)
+    response = client.get(reverse("scheduling:doctor_agenda"), {"medecin": value, "semaine": WEEK})
+    assert response.status_code < 500
+    rule = client.get(reverse("scheduling:site_agenda", args=[net.site.pk]), {"modifier": value})
+    assert rule.status_code == 200

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from maille.accounts.permissions import has_permission, require_permission
 from maille.accounts.scope import scope_for
 from maille.core.errors import DomainError
+from maille.core.input_guards import row_number
 from maille.directory.models import Professional, Site
 from maille.directory.selectors import remote_doctors_visible_to
 
@@ -101,9 +102,9 @@ def _handle_post(
     channel = channel_for(request.user)
     if name == "delete":
         kind, _sep, pk = request.POST.get("objet", "").partition(":")
-        if kind not in deletable or not pk.isdigit():
+        if kind not in deletable or row_number(pk) is None:
             raise Http404
-        target = get_object_or_404(deletable[kind], pk=int(pk))
+        target = get_object_or_404(deletable[kind], pk=row_number(pk))
         availability_delete(
             actor=request.user, channel=channel, instance=target, action=f"scheduling.{kind}.delete"
         )
@@ -133,9 +134,9 @@ def _bound(request: HttpRequest, name: str) -> Any:
 
 def _rule_to_edit(request: HttpRequest, rules: QuerySet[AvailabilityRule]) -> AvailabilityRule | None:
     raw = request.POST.get("regle") or request.GET.get("modifier") or ""
-    if not raw.isdigit():
+    if row_number(raw) is None:
         return None
-    return get_object_or_404(rules, pk=int(raw))
+    return get_object_or_404(rules, pk=row_number(raw))
 
 
 def _site_forms(request: HttpRequest, site: Site, rule: AvailabilityRule | None) -> dict[str, Any]:
@@ -214,8 +215,8 @@ def _chosen_doctor(request: HttpRequest) -> Professional | None:
     doctors = remote_doctors_visible_to(request.user)
     scope = scope_for(request.user)
     raw = request.GET.get("medecin") or request.POST.get("medecin") or ""
-    if raw.isdigit():
-        return get_object_or_404(doctors, pk=int(raw))
+    if row_number(raw) is not None:
+        return get_object_or_404(doctors, pk=row_number(raw))
     if scope.professional_id is not None:
         return doctors.filter(pk=scope.professional_id).first()
     return None

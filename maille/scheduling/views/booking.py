@@ -19,6 +19,7 @@ from maille.accounts.permissions import has_permission, require_permission
 from maille.accounts.scope import scope_for
 from maille.core.errors import ConflictError, DomainError
 from maille.core.identifiers import is_mobile_phone
+from maille.core.input_guards import row_number
 from maille.patients.models import Patient
 from maille.patients.services import patient_create, patient_duplicates_shown, patient_read
 from maille.patients.services import patient_search as search_patients
@@ -114,7 +115,7 @@ def _alternatives(error: ConflictError) -> list[SlotChoice]:
 
 def chosen_patient(request: HttpRequest, raw: Any) -> Patient | None:
     """The patient chosen for this booking, read through the audited service (staff with the right)."""
-    if not raw or not str(raw).isdigit() or not has_permission(request.user, "scheduling.view_patient"):
+    if not raw or row_number(raw) is None or not has_permission(request.user, "scheduling.view_patient"):
         return None
     try:
         patient = patient_read(
@@ -274,10 +275,10 @@ def _hold(request: HttpRequest) -> HttpResponse:
 
 
 def own_hold(request: HttpRequest, hold_id: Any) -> Any:
-    if not str(hold_id).isdigit():
+    if row_number(hold_id) is None:
         raise Http404
     hold = get_object_or_404(
-        appointments_visible_to(request.user).select_related("site", "use", "room"), pk=int(hold_id)
+        appointments_visible_to(request.user).select_related("site", "use", "room"), pk=row_number(hold_id)
     )
     if not hold.is_held_by(request.user):
         raise Http404
