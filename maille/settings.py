@@ -323,3 +323,14 @@ EVALUATION_PSEUDONYM_KEY = (
 # The indicators of a period and zone, kept per process this many seconds (under the ledger's version: a new act
 # or appointment transition recomputes them; 0: computed at each request).
 EVALUATION_INDICATORS_CACHE_SECONDS = int(os.environ.get("EVALUATION_INDICATORS_CACHE_SECONDS", "300"))
+# Satisfaction surveys: a patient is invited after a completed teleconsultation (by SMS or email, this many hours
+# later, moved into 9 h–19 h), at most once every EVALUATION_SURVEY_PATIENT_INTERVAL_DAYS; a link answers once and
+# lives EVALUATION_SURVEY_VALID_DAYS; a group's results show from EVALUATION_SURVEY_MIN_ANSWERS answers (fewer
+# could identify who answered).
+EVALUATION_SURVEY_PATIENTS = env_bool("EVALUATION_SURVEY_PATIENTS", True)
+EVALUATION_SURVEY_DELAY_HOURS = int(os.environ.get("EVALUATION_SURVEY_DELAY_HOURS", "2"))
+EVALUATION_SURVEY_PATIENT_INTERVAL_DAYS = int(os.environ.get("EVALUATION_SURVEY_PATIENT_INTERVAL_DAYS", "90"))
+EVALUATION_SURVEY_VALID_DAYS = int(os.environ.get("EVALUATION_SURVEY_VALID_DAYS", "30"))
+EVALUATION_SURVEY_MIN_ANSWERS = int(os.environ.get("EVALUATION_SURVEY_MIN_ANSWERS", "5"))
+# The public survey page: requests per client address (count, seconds); a site's tablet may serve many patients.
+EVALUATION_SURVEY_RATE_LIMIT = (120, 3600)

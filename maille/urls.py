@@ -24,6 +24,7 @@ urlpatterns = [
     path("agendas/", include("maille.scheduling.urls")),
     path("messages/", include("maille.notifications.urls")),
     path("rdv/", include("maille.public.urls")),
+    path("avis/", include("maille.evaluation.survey_urls")),
     path("api/v1/", api.urls),
     path("fhir/", include((fhir_urlpatterns, "fhir"))),
     path("admin/", admin.site.urls),

@@ -33,6 +33,7 @@ ALLOWED: dict[str, set[str]] = {
         "directory",
         "patients",
         "scheduling",
+        "notifications",
         "quality",
         "diagnosis",
     },

@@ -37,7 +37,8 @@ PUBLIC_ROUTES = {
 }
 # The public booking pages (patients without an account): their own suite (tests/public) checks that a
 # booking in progress opens only in its browser session and an appointment only through its signed link.
-PUBLIC_NAMESPACES = {"public"}
+# The survey page (a link answers once): tests/evaluation/test_survey_pages.py checks the link decides everything.
+PUBLIC_NAMESPACES = {"public", "avis"}
 # Routes any authenticated user may open (the home page explains what their role gives).
 AUTHENTICATED_ROUTES = {"home"}
 # Routes that take POST only → the form they are sent (an action no appointment allows: a redirect back).
@@ -71,6 +72,7 @@ POST_ONLY = {
 # Routes that take POST only and answer an invalid form with the form again (422): sent an empty title, they
 # show the role and scope checks as well as a redirect would.
 POST_FORMS = {
+    "evaluation:survey_campaigns": {"title": ""},
     "quality:action_new": {"titre": ""},
     "quality:action_edit": {"titre": ""},
     "quality:charter_sign": {},

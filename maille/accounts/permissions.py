@@ -53,6 +53,8 @@ PERMISSION_ROLES: dict[str, frozenset[str]] = {
     ),
     # Importing acts done outside Maille (for the sites and communes the coordinator manages)
     "evaluation.import_acts": frozenset({Role.PLATFORM_ADMIN, Role.COORDINATOR}),
+    # Launching a survey of the assisting professionals of the territory (results: view_activity)
+    "evaluation.manage_surveys": frozenset({Role.PLATFORM_ADMIN, Role.COORDINATOR}),
     # A new period of a billing code's tariff
     "evaluation.manage_tariffs": frozenset({Role.PLATFORM_ADMIN}),
     # Directory

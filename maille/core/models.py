@@ -96,6 +96,8 @@ def _audit_actions() -> list[tuple[str, Any]]:
         ("charter.sign", _("charte signée")),
         ("tariff.add", _("nouveau tarif d'un code de facturation")),
         ("acts.import", _("actes importés au registre d'activité")),
+        ("survey.campaign", _("enquête auprès des professionnels lancée")),
+        ("survey.answer", _("questionnaire de satisfaction rempli")),
     ]
     actions += [(f"appointment.{name}", label) for name, label in _APPOINTMENT_TRANSITIONS.items()]
     actions += [

@@ -77,6 +77,9 @@ def load_demo(stdout: TextIO) -> str:
 
     # the completed appointments' acts (the demo writes its history in bulk), then the in-person activity file
     evaluation = load_demo_evaluation()
+    from .surveys import load_demo_surveys
+
+    surveys = load_demo_surveys()
     from .scenarios import load_demo_scenarios
 
     scenarios = load_demo_scenarios()
@@ -110,6 +113,16 @@ def load_demo(stdout: TextIO) -> str:
             )
             % evaluation
             if evaluation["acts"] or evaluation["in_person"]
+            else ""
+        )
+        + (
+            "\n"
+            + _(
+                "Enquêtes de satisfaction : %(invited)s patients invités après leur téléconsultation, %(answered)s "
+                "réponses ; %(professionals)s réponses de professionnels assistants (Évaluation → Enquêtes)."
+            )
+            % surveys
+            if surveys["invited"]
             else ""
         )
         + ("\n" + scenario_line if "proposal" in scenarios else "")

@@ -9,6 +9,7 @@ FINESS/SIRET are left empty; phone numbers are in the range ARCEP keeps for fict
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import time
 from typing import Any
@@ -217,7 +218,7 @@ def _load_site(
     for offset, (first, last, profession) in enumerate(spec.assistants, start=1):
         assistant, _ = Professional.objects.update_or_create(
             rpps=fake_rpps(first_serial + offset),
-            defaults={"first_name": first, "last_name": last,
+            defaults={"first_name": first, "last_name": last, "email": demo_email(first, last),
                       "profession": profession, "sex": Sex.OTHER, "languages": ["fr"], "is_fictional": True},
         )  # fmt: skip
         role, _ = NetworkRole.objects.get_or_create(
@@ -225,6 +226,12 @@ def _load_site(
         )
         role.sites.add(site)
     return site
+
+
+def demo_email(first: str, last: str) -> str:
+    """An address of the example.org domain (reserved: it reaches nobody)."""
+    ascii_name = unicodedata.normalize("NFKD", f"{first}.{last}").encode("ascii", "ignore").decode().lower()
+    return f"{ascii_name.replace(' ', '-')}@example.org"
 
 
 def _load_doctors(sites: list[Site], cabinet: Organisation) -> None:

@@ -12,9 +12,12 @@ class EvaluationConfig(AppConfig):
         from maille.scheduling.transitions import subscribe_to_transitions
 
         from .ledger import act_for_transition, acts_backfill
+        from .surveys import invitation_for_transition
 
         # A completion writes its act in the same transaction (scheduling calls us, without importing us).
         subscribe_to_transitions("evaluation", act_for_transition)
+        # ... and invites its patient to the satisfaction survey (with its message in the outbox).
+        subscribe_to_transitions("evaluation_surveys", invitation_for_transition)
         register(
             Job("evaluation_acts_backfill", _("actes enregistrés au registre d'activité"), acts_backfill)
         )

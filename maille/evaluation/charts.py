@@ -17,12 +17,17 @@ def month_label(month: dt.date) -> str:
 
 def svg_month_bars(title: str, months: Sequence[tuple[dt.date, int]]) -> str:
     """One vertical bar per month, its count above it (a month without acts shows an empty slot)."""
-    if not months:
+    return svg_value_bars(title, [(month_label(month), n) for month, n in months])
+
+
+def svg_value_bars(title: str, values: Sequence[tuple[str, int]]) -> str:
+    """One vertical bar per labelled value, the value above it (an empty slot for zero)."""
+    if not values:
         return ""
-    largest = max(n for _month, n in months) or 1
+    largest = max(n for _label, n in values) or 1
     slot, height, top, bottom = 46, 150, 28, 22
     bars = []
-    for i, (month, n) in enumerate(months):
+    for i, (label, n) in enumerate(values):
         x = 10 + i * slot
         bar_height = height * n / largest
         y = top + height - bar_height
@@ -30,9 +35,9 @@ def svg_month_bars(title: str, months: Sequence[tuple[dt.date, int]]) -> str:
             f'<rect x="{x + 6}" y="{y:.1f}" width="{slot - 12}" height="{bar_height:.1f}" fill="#1d6fa5"/>'
             f'<text x="{x + slot / 2:.1f}" y="{y - 4:.1f}" text-anchor="middle" {TEXT} fill="#222">{n}</text>'
             f'<text x="{x + slot / 2:.1f}" y="{top + height + 15}" text-anchor="middle" {TEXT} fill="#444">'
-            f"{escape(month_label(month))}</text>"
+            f"{escape(label)}</text>"
         )
-    width = 20 + len(months) * slot
+    width = 20 + len(values) * slot
     total_height = top + height + bottom
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {total_height}" role="img" '

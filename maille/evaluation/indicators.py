@@ -21,6 +21,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db.models import Case, Count, Max, Q, QuerySet, Sum, When
 from django.utils.translation import gettext_lazy as _
 
@@ -29,7 +30,8 @@ from maille.scheduling.models import AppointmentTransition
 from maille.scheduling.selectors import appointment_outcomes, site_room_minutes_per_week
 from maille.scheduling.wallclock import PARIS
 
-from .models import Act, ActCategory, DoctorPractice
+from .models import Act, ActCategory, DoctorPractice, SurveyKind, SurveyResponse
+from .surveys import survey_results
 
 TELEHEALTH = [ActCategory.TELECONSULTATION, ActCategory.TELEEXPERTISE, ActCategory.TELEMONITORING,
               ActCategory.PREVENTION]  # fmt: skip
@@ -84,6 +86,10 @@ DEFINITIONS = {d.code: d for d in [
                  "la fin du mois M-1) / patients ayant une ALD active à la fin du mois M-1, connus du registre par "
                  "leurs actes des 12 mois précédents (note 8 du plan régional ; M : le mois de la fin de la "
                  "période).")),
+    Definition("patient_satisfaction", _("Satisfaction des patients"), _("sur 10"),
+               _("Note moyenne (0 à 10) donnée par les patients au questionnaire envoyé après leur téléconsultation, "
+                 "pour les téléconsultations des mois de la période dans les sites de la zone ; masquée sous le "
+                 "nombre minimal de réponses. Numérateur : réponses ; dénominateur : invitations reçues.")),
 ]}  # fmt: skip
 
 
@@ -95,6 +101,7 @@ class Figure:
     denominator: int | None = None
     ledger_query: str = ""  # the ledger's filters that list the acts behind the figure ("" : not traceable)
     note: str = ""
+    survey_query: str = ""  # the survey results' filters that show the answers behind the figure
 
     @property
     def definition(self) -> Definition:
@@ -212,6 +219,7 @@ def compute_indicators(
         Figure("appropriation_rate", _share(counts["teleconsulting_doctors"], counts["doctors"]),
                counts["teleconsulting_doctors"], counts["doctors"], note=appropriation_note),
         _chronic_telehealth(acts, end),
+        _patient_satisfaction(site_ids, start, end, trace()),
     ]  # fmt: skip
     # Grouped by day in the database (at most 366 rows a year), summed by month here: cheaper than truncating
     # every row's date to its month.
@@ -308,9 +316,18 @@ def _chronic_telehealth(acts: QuerySet[Act], end: dt.date) -> Figure:
                   note=str(_("Situation à la fin de %(month)s.") % {"month": last_day.strftime("%m/%Y")}))  # fmt: skip
 
 
-def ledger_version() -> tuple[int, int]:
-    """What the indicators depend on that changes most: the last act written and the last appointment transition
-    logged (two index lookups). A cached report computed under another version is stale."""
+def _patient_satisfaction(site_ids: list[int], start: dt.date, end: dt.date, query: str) -> Figure:
+    overall = survey_results(SurveyKind.PATIENT, site_ids, start, end).overall
+    note = "" if not overall.hidden else str(_("Moins de %(n)s réponses : note masquée.")
+                                             % {"n": settings.EVALUATION_SURVEY_MIN_ANSWERS})  # fmt: skip
+    return Figure("patient_satisfaction", overall.score_mean, overall.answered, overall.delivered, note=note,
+                  survey_query=query)  # fmt: skip
+
+
+def ledger_version() -> tuple[int, int, int]:
+    """What the indicators depend on that changes most: the last act written, the last appointment transition
+    logged (two index lookups) and the number of survey answers (a small table). A cached report computed under
+    another version is stale."""
     last_act = Act.objects.aggregate(last=Max("pk"))["last"] or 0
     last_transition = AppointmentTransition.objects.aggregate(last=Max("pk"))["last"] or 0
-    return last_act, last_transition
+    return last_act, last_transition, SurveyResponse.objects.count()

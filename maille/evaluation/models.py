@@ -8,6 +8,8 @@ history. Acts carry the patient's attributes that indicators need, pseudonymised
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
@@ -261,3 +263,150 @@ class BillingLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code_id} {self.amount if self.amount is not None else '—'} €"
+
+
+# --- satisfaction surveys ----------------------------------------------------------------------------------
+class SurveyKind(models.TextChoices):
+    PATIENT = "patient", _("patients")
+    PROFESSIONAL = "professionnel", _("professionnels assistants")
+
+
+class SurveyCampaign(models.Model):
+    """A round of the assisting professionals' survey, launched by a coordinator for the sites of a territory."""
+
+    title = models.CharField(_("titre"), max_length=120)
+    departement = models.ForeignKey(
+        "territory.Departement", null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        help_text=_("Vide : tout le périmètre de la personne qui l'a lancée."),
+    )  # fmt: skip
+    opens_on = models.DateField(_("ouverte le"))
+    closes_on = models.DateField(_("close le"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    is_fictional = models.BooleanField(_("fictif (démonstration)"), default=False)
+
+    class Meta:
+        ordering = ["-opens_on", "-pk"]
+        verbose_name = _("enquête auprès des professionnels")
+        verbose_name_plural = _("enquêtes auprès des professionnels")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(closes_on__gte=F("opens_on")), name="evaluation_campaign_dates_in_order"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class SurveyInvitation(models.Model):
+    """An invitation to answer one survey once: after a teleconsultation (patients) or in a campaign
+    (professionals). It knows who was invited, so that nobody is asked too often and nobody answers twice; the
+    answer itself (``SurveyResponse``) keeps no link to it: results are anonymous."""
+
+    kind = models.CharField(_("enquête"), max_length=16, choices=SurveyKind.choices)
+    # SHA-256 of the random token of the link (the link itself is only in the message sent)
+    token_hash = models.CharField(max_length=64, unique=True)
+    site = models.ForeignKey("directory.Site", on_delete=models.PROTECT, related_name="+")
+    use = models.ForeignKey(
+        "directory.Use", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    month = models.DateField(_("mois"))  # the month the answer counts in (first day)
+    appointment = models.OneToOneField(
+        "scheduling.Appointment",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="survey_invitation",
+    )
+    patient = models.ForeignKey(
+        "patients.Patient", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    campaign = models.ForeignKey(
+        SurveyCampaign, null=True, blank=True, on_delete=models.CASCADE, related_name="invitations"
+    )
+    professional = models.ForeignKey(
+        "directory.Professional", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    profession = models.CharField(_("profession"), max_length=16, choices=Profession.choices, blank=True)
+    message = models.OneToOneField(
+        "notifications.Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(_("valable jusqu'au"))
+    answered_on = models.DateField(_("répondu le"), null=True, blank=True)  # the day only
+    is_fictional = models.BooleanField(_("fictif (démonstration)"), default=False)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("invitation à un questionnaire")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["campaign", "professional"],
+                condition=Q(campaign__isnull=False),
+                name="evaluation_invitation_once_per_campaign",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind="patient", appointment__isnull=False, campaign__isnull=True)
+                | Q(kind="professionnel", campaign__isnull=False, professional__isnull=False),
+                name="evaluation_invitation_has_its_origin",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["kind", "month", "site"], name="evaluation_invitation_month"),
+            models.Index(fields=["patient", "created_at"], name="evaluation_invitation_patient"),
+        ]
+
+    def __str__(self) -> str:
+        return f"invitation #{self.pk} ({self.get_kind_display()})"
+
+
+class SurveyResponse(models.Model):
+    """One answer, anonymous: its site, use, month (and profession, campaign) and the answers, nothing that
+    leads back to an invitation, a patient or an appointment — not even its order (a random primary key, no
+    time of answer)."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    kind = models.CharField(_("enquête"), max_length=16, choices=SurveyKind.choices)
+    site = models.ForeignKey("directory.Site", on_delete=models.PROTECT, related_name="+")
+    use = models.ForeignKey(
+        "directory.Use", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    month = models.DateField(_("mois"))
+    campaign = models.ForeignKey(
+        SurveyCampaign, null=True, blank=True, on_delete=models.CASCADE, related_name="responses"
+    )
+    profession = models.CharField(_("profession"), max_length=16, choices=Profession.choices, blank=True)
+    score = models.PositiveSmallIntegerField(_("note sur 10"))
+    # patients: why this mode (several reasons may be ticked) and how easy booking was (1 to 4, 4 = very easy)
+    reason_no_gp = models.BooleanField(default=False)
+    reason_gp_unavailable = models.BooleanField(default=False)
+    reason_sooner = models.BooleanField(default=False)
+    reason_closer = models.BooleanField(default=False)
+    reason_advised = models.BooleanField(default=False)
+    reason_other = models.BooleanField(default=False)
+    booking_ease = models.PositiveSmallIntegerField(null=True, blank=True)
+    # professionals (1 to 4, 4 = the most favourable answer)
+    equipment_ease = models.PositiveSmallIntegerField(null=True, blank=True)
+    doctor_collaboration = models.PositiveSmallIntegerField(null=True, blank=True)
+    meets_patient_needs = models.PositiveSmallIntegerField(null=True, blank=True)
+    is_fictional = models.BooleanField(_("fictif (démonstration)"), default=False)
+
+    class Meta:
+        verbose_name = _("réponse à un questionnaire")
+        constraints = [
+            models.CheckConstraint(condition=Q(score__lte=10), name="evaluation_response_score_0_10"),
+            *[
+                models.CheckConstraint(
+                    condition=Q(**{f"{name}__isnull": True}) | Q(**{f"{name}__gte": 1, f"{name}__lte": 4}),
+                    name=f"evaluation_response_{name}_1_4",
+                )
+                for name in ("booking_ease", "equipment_ease", "doctor_collaboration", "meets_patient_needs")
+            ],
+        ]
+        indexes = [models.Index(fields=["kind", "month", "site"], name="evaluation_response_month")]
+
+    def __str__(self) -> str:
+        return f"réponse ({self.get_kind_display()}, {self.month:%m/%Y})"

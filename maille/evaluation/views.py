@@ -45,6 +45,9 @@ EVALUATION_PAGES = [
     ("evaluation:indicators", gettext_lazy("Indicateurs"), "evaluation.view_activity",
      gettext_lazy("Téléconsultations par mois et par site, occupation, délais, absences et annulations tardives, "
                   "patients sans médecin traitant ou en ALD, comptes rendus, indicateurs régionaux ; CSV et XLSX.")),
+    ("evaluation:survey_results", gettext_lazy("Enquêtes de satisfaction"), "evaluation.view_activity",
+     gettext_lazy("L'avis des patients après leur téléconsultation et celui des professionnels assistants : "
+                  "taux de réponse, notes, raisons du choix, facilité ; anonyme, petits groupes masqués.")),
     ("evaluation:imports", gettext_lazy("Imports d'actes"), "evaluation.view_activity",
      gettext_lazy("Verser l'activité réalisée hors de Maille (fichier CSV, rapport ligne par ligne) et retrouver "
                   "les imports passés.")),

@@ -52,6 +52,8 @@ def _dates(request: HttpRequest, errors: FieldErrors) -> tuple[dt.date, dt.date]
         except ValueError:
             errors[name] = _("Date illisible : AAAA-MM-JJ.")
             values[name] = default
+    if "du" in errors or "au" in errors:  # an unreadable date is the error to show, not the order
+        return start, end
     if values["du"] > values["au"]:
         errors["du"] = _("Le début de la période doit précéder sa fin.")
         return start, end
@@ -95,6 +97,17 @@ def indicator_scope(request: HttpRequest) -> dict[str, Any]:
             "site_ids": list(sites.values_list("pk", flat=True)), "errors": errors, "scope_query": query}  # fmt: skip
 
 
+def zone_groups(user: Any) -> list[tuple[str, list[Zone]]]:
+    """The zones of the filters' menu, by kind."""
+    zones = zones_visible_to(user)
+    return [
+        (_("Départements"), zones["departement"]),
+        (_("Plusieurs départements"), zones["departements"]),
+        (_("EPCI"), zones["epci"]),
+        (_("CPTS"), zones["cpts"]),
+    ]
+
+
 # Reports kept per process for a few minutes, under the ledger's version: the page, then its CSV or XLSX, or a
 # committee member coming back, do not compute a region's year again. A new act or a new appointment transition
 # changes the version; rooms' availability changed since shows after EVALUATION_INDICATORS_CACHE_SECONDS.
@@ -133,16 +146,10 @@ def _report(request: HttpRequest) -> tuple[dict[str, Any], IndicatorReport]:
 @require_permission("evaluation.view_activity")
 def indicators(request: HttpRequest) -> HttpResponse:
     scope, report = _report(request)
-    zones = zones_visible_to(request.user)
     context = {
         **scope,
         "report": report,
-        "zone_groups": [
-            (_("Départements"), zones["departement"]),
-            (_("Plusieurs départements"), zones["departements"]),
-            (_("EPCI"), zones["epci"]),
-            (_("CPTS"), zones["cpts"]),
-        ],  # fmt: skip
+        "zone_groups": zone_groups(request.user),
         "sites": list(sites_visible_to(request.user).order_by("name").only("pk", "name")),
         "chart": mark_safe(svg_month_bars(_("Téléconsultations par mois"), report.months)),
         "months": [(month_label(m), n) for m, n in report.months],

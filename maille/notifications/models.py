@@ -28,6 +28,7 @@ class MessageKind(models.TextChoices):
     CANCELLATION = "cancellation", _("annulation")
     WAITLIST_OFFER = "waitlist_offer", _("créneau proposé (liste d'attente)")
     VERIFICATION_CODE = "code", _("code de confirmation")
+    SURVEY = "survey", _("questionnaire de satisfaction")
 
 
 # Why a message was not sent (``Message.cancel_reason``): a code, shown in French.
@@ -43,6 +44,8 @@ CANCEL_REASONS = {
     "appointment_expire": _("proposition expirée"),
     "offer_lapsed": _("proposition expirée"),
     "code_expired": _("code expiré avant l'envoi"),
+    "survey_answered": _("questionnaire déjà rempli"),
+    "survey_expired": _("questionnaire clos avant l'envoi"),
 }
 
 # Reminders are dropped when their appointment no longer holds (cancelled, moved, past).

@@ -170,6 +170,39 @@ def code_message_send(*, channel: str, recipient: str, code: str, departement_id
     return message
 
 
+def message_queue(
+    *,
+    kind: str,
+    channel: str,
+    recipient: str,
+    subject: str,
+    body: str,
+    send_after: dt.datetime,
+    departement_id: str | None,
+    appointment_id: int | None = None,
+    patient_id: int | None = None,
+) -> Message:
+    """A message composed by an app above this one (the evaluation's satisfaction surveys), written in the
+    caller's transaction: sent at once after commit when due now, else by ``send_due_messages`` when due."""
+    message = Message.objects.create(
+        kind=kind, channel=channel, recipient=recipient, subject=subject[:200], body=body,
+        departement_id=departement_id, send_after=send_after, appointment_id=appointment_id,
+        patient_id=patient_id,
+    )  # fmt: skip
+    if send_after <= timezone.now():
+        transaction.on_commit(lambda: _enqueue([message.pk]))
+    return message
+
+
+def message_cancel(message_id: int, *, reason: str) -> bool:
+    """A message not sent yet is not sent (a claimed attempt checks its state again before sending)."""
+    return bool(
+        Message.objects.filter(pk=message_id, state=MessageState.PENDING).update(
+            state=MessageState.CANCELLED, cancel_reason=reason[:120], next_attempt_at=None
+        )
+    )
+
+
 def messages_for_booked(appointment_ids: list[int]) -> int:
     """Confirmation and reminders of appointments booked without the booking service (the demo's bulk load)."""
     appointments = Appointment.objects.filter(
@@ -229,6 +262,10 @@ def _still_wanted(message: Message, now: dt.datetime) -> str:
     if message.kind == MessageKind.VERIFICATION_CODE:
         late = now - message.created_at > dt.timedelta(minutes=settings.PUBLIC_CODE_MINUTES)
         return "code_expired" if late else ""
+    if (
+        message.kind == MessageKind.SURVEY
+    ):  # about a finished appointment; its invitation cancels it if need be
+        return ""
     if appointment is None or message.kind == MessageKind.CANCELLATION:
         return ""
     if message.kind == MessageKind.WAITLIST_OFFER:

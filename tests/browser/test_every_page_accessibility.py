@@ -51,7 +51,7 @@ NOT_HTML = {
     "quality:charter_publish", "quality:maturity_csv", "quality:maturity_gaps_csv",
     "quality:assessment_report_pdf", "quality:label_certificate_pdf",
     "evaluation:activity_csv", "evaluation:indicators_csv", "evaluation:indicators_xlsx",
-    "evaluation:open_data_csv",
+    "evaluation:open_data_csv", "evaluation:survey_results_csv", "evaluation:survey_results_xlsx",
 }  # fmt: skip
 # HTMX fragments → (the page that loads them, the query the page sends).
 FRAGMENTS = {
@@ -78,13 +78,16 @@ PUBLIC_FLOW = {
     "public:start", "public:slots", "public:hold", "public:identity", "public:code", "public:manage",
     "public:move", "public:offer",
 }  # fmt: skip
+# The survey page needs an invitation's link: tests/browser/test_survey_pages.py answers it on a phone-sized screen
+# and audits it.
+SURVEY_FLOW = {"avis:answer"}
 # Pages only a remote doctor opens (their own day): audited signed in as the world's doctor.
 DOCTOR_PAGES = {"scheduling:doctor_day", "scheduling:doctor_day_list"}
 ROUTES = sorted(_named_routes(), key=lambda route: route[0])
 PAGES = [
     (name, pattern)
     for name, pattern in ROUTES
-    if name not in NOT_HTML and name not in FRAGMENTS and name not in PUBLIC_FLOW
+    if name not in NOT_HTML and name not in FRAGMENTS and name not in PUBLIC_FLOW | SURVEY_FLOW
 ]
 
 
@@ -93,6 +96,7 @@ def test_every_route_is_classified():
     assert set(FRAGMENTS) <= names
     assert names >= NOT_HTML
     assert {name for name in names if name.startswith("public:")} == PUBLIC_FLOW
+    assert {name for name in names if name.startswith("avis:")} == SURVEY_FLOW
     assert {host for host, _query in FRAGMENTS.values()} <= {name for name, _ in PAGES}
 
 

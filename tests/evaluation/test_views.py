@@ -177,7 +177,8 @@ def test_an_evaluator_reads_the_imports_but_cannot_send_one(client):
 def test_the_hub_lists_the_evaluation_pages(client):
     response = page(client, user_with_role(Role.EVALUATOR, departement_id="55"), "evaluation:hub")
     titles = [p["title"] for p in response.context["pages"]]
-    assert titles == ["Registre d'activité", "Indicateurs", "Imports d'actes", "Tarifs des actes"]
+    assert titles == ["Registre d'activité", "Indicateurs", "Enquêtes de satisfaction", "Imports d'actes",
+                      "Tarifs des actes"]  # fmt: skip
 
 
 def test_the_indicators_page_computes_the_zone_and_traces_a_figure_to_its_acts(client, acts):
