@@ -14,6 +14,7 @@ from django.utils import timezone
 from maille.accounts.models import Role
 from maille.accounts.permissions import PERMISSION_ROLES
 from maille.diagnosis.models import OptimisationRun, RunState, Scenario, SupplyImport
+from maille.evaluation.models import CostScenario
 from maille.quality.actions import action_create, today
 from maille.quality.assessments import answer_save, assessment_start
 from maille.quality.charter import charter_draft, published_charter
@@ -43,6 +44,7 @@ PUBLIC_NAMESPACES = {"public", "avis"}
 AUTHENTICATED_ROUTES = {"home"}
 # Routes that take POST only → the form they are sent (an action no appointment allows: a redirect back).
 POST_ONLY = {
+    "evaluation:cost_scenario_remove": {},
     "scheduling:day_action": {"action": "none", "retour": "/agendas/"},
     "diagnosis:scenario_create": {"zone": "departement:55", "name": "Matrice", "ajout": "55498"},
     "diagnosis:scenario_delete": {},
@@ -72,6 +74,8 @@ POST_ONLY = {
 # Routes that take POST only and answer an invalid form with the form again (422): sent an empty title, they
 # show the role and scope checks as well as a redirect would.
 POST_FORMS = {
+    "evaluation:cost_scenario_new": {"name": ""},
+    "evaluation:cost_scenario_edit": {},
     "evaluation:survey_campaigns": {"title": ""},
     "quality:action_new": {"titre": ""},
     "quality:action_edit": {"titre": ""},
@@ -190,7 +194,13 @@ def world(db):
                                           communes={commune: {"gps": 1, "activity": 4000.0}}, practitioners=1)
         for code, commune in (("55", "55498"), ("52", "52121"))
     }  # fmt: skip
+    cost_scenarios = {
+        code: CostScenario.objects.create(name=f"Coûts {code}", departement_id=code, first_year=2027, years=2)
+        for code in ("55", "52")
+    }
     return {
+        "cost_scenario_id": cost_scenarios["55"].pk,
+        "other_cost_scenario_id": cost_scenarios["52"].pk,
         # the published version is everyone's; the draft only its editors' (out of the others' scope)
         "version_id": published.pk,
         "assessment_id": assessments["55"][0],
@@ -239,6 +249,7 @@ def _kwargs_for(pattern: URLPattern, world, in_scope: bool) -> dict[str, object]
         "action_id": world["action_id" if in_scope else "other_action_id"],
         "label_id": world["label_id" if in_scope else "other_label_id"],
         "charter_id": world["charter_id" if in_scope else "other_charter_id"],
+        "cost_scenario_id": world["cost_scenario_id" if in_scope else "other_cost_scenario_id"],
     }
     names = list(pattern.pattern.converters) if hasattr(pattern.pattern, "converters") else []
     missing = [name for name in names if name not in values]

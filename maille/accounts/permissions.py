@@ -55,6 +55,10 @@ PERMISSION_ROLES: dict[str, frozenset[str]] = {
     "evaluation.import_acts": frozenset({Role.PLATFORM_ADMIN, Role.COORDINATOR}),
     # Launching a survey of the assisting professionals of the territory (results: view_activity)
     "evaluation.manage_surveys": frozenset({Role.PLATFORM_ADMIN, Role.COORDINATOR}),
+    # The cost and funding model of a territory's network: read by its coordinators and evaluators, written by
+    # its coordinators
+    "evaluation.view_costs": frozenset({Role.PLATFORM_ADMIN, Role.COORDINATOR, Role.EVALUATOR}),
+    "evaluation.manage_costs": frozenset({Role.PLATFORM_ADMIN, Role.COORDINATOR}),
     # A new period of a billing code's tariff
     "evaluation.manage_tariffs": frozenset({Role.PLATFORM_ADMIN}),
     # Directory

@@ -83,6 +83,9 @@ def load_demo(stdout: TextIO) -> str:
     from .scenarios import load_demo_scenarios
 
     scenarios = load_demo_scenarios()
+    from .costs import load_demo_costs
+
+    costs = load_demo_costs()
     from .quality import load_demo_quality
 
     quality = load_demo_quality()
@@ -126,6 +129,16 @@ def load_demo(stdout: TextIO) -> str:
             else ""
         )
         + ("\n" + scenario_line if "proposal" in scenarios else "")
+        + (
+            "\n"
+            + _(
+                "Coûts et financements : %(n)s scénarios sur quatre ans (un par département), tirés de la proposition "
+                "de l'optimiseur avec les financements de l'exemple des préconisations (Évaluation → Coûts)."
+            )
+            % {"n": costs}
+            if costs
+            else ""
+        )
         + (
             "\n"
             + _(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from html import escape
+from typing import Any
 
 MONTHS = ["janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."]
 # Presentation attributes, not a <style> element: the pages' content security policy refuses inline styles.
@@ -45,6 +46,45 @@ def svg_value_bars(title: str, values: Sequence[tuple[str, int]]) -> str:
         f"<title>{escape(title)}</title>"
         f'<text x="0" y="14" font-family="sans-serif" font-size="13" font-weight="600" fill="#222">'
         f"{escape(title)}</text>"
+        f'<line x1="10" x2="{width - 10}" y1="{top + height}" y2="{top + height}" stroke="#888"/>'
+        f"{''.join(bars)}</svg>"
+    )
+
+
+def svg_cost_funding(title: str, years: Sequence[int], costs: Sequence[Any], funding: Sequence[Any]) -> str:
+    """Per year, the costs (dark) beside the funding (light), amounts in thousands of euros above the bars."""
+    if not years:
+        return ""
+    largest = float(max([*costs, *funding, 1]))
+    slot, height, top, bottom = 90, 150, 44, 22
+    bars = []
+    for i, year in enumerate(years):
+        x = 10 + i * slot
+        for j, (value, colour) in enumerate(((costs[i], "#1d6fa5"), (funding[i], "#7fb7dc"))):
+            bar_height = height * float(value) / largest
+            y = top + height - bar_height
+            bx = x + 8 + j * 36
+            bars.append(
+                f'<rect x="{bx}" y="{y:.1f}" width="32" height="{bar_height:.1f}" fill="{colour}"/>'
+                f'<text x="{bx + 16}" y="{y - 4:.1f}" text-anchor="middle" {TEXT} fill="#222">'
+                f"{float(value) / 1000:.0f}k</text>"
+            )
+        bars.append(f'<text x="{x + slot / 2:.1f}" y="{top + height + 15}" text-anchor="middle" {TEXT} '
+                    f'fill="#444">{year}</text>')  # fmt: skip
+    width = max(260, 20 + len(years) * slot)
+    legend = (
+        f'<rect x="0" y="22" width="10" height="10" fill="#1d6fa5"/><text x="14" y="31" {TEXT} fill="#222">'
+        f"{escape('coûts')}</text>"
+        f'<rect x="70" y="22" width="10" height="10" fill="#7fb7dc"/><text x="84" y="31" {TEXT} fill="#222">'
+        f"{escape('financements')}</text>"
+    )
+    total_height = top + height + bottom
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {total_height}" role="img" '
+        f'aria-label="{escape(title)}" class="report-chart" width="{width}" height="{total_height}">'
+        f"<title>{escape(title)}</title>"
+        f'<text x="0" y="14" font-family="sans-serif" font-size="13" font-weight="600" fill="#222">'
+        f"{escape(title)}</text>{legend}"
         f'<line x1="10" x2="{width - 10}" y1="{top + height}" y2="{top + height}" stroke="#888"/>'
         f"{''.join(bars)}</svg>"
     )

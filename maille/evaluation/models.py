@@ -410,3 +410,145 @@ class SurveyResponse(models.Model):
 
     def __str__(self) -> str:
         return f"réponse ({self.get_kind_display()}, {self.month:%m/%Y})"
+
+
+# --- the cost and funding model ---------------------------------------------------------------------------
+class CostNature(models.TextChoices):
+    """The seeds' split (recommendation 3): care is paid by the Assurance Maladie's acts and forfaits; access to
+    care (premises, coordination, transport…) is what local authorities and partners may fund."""
+
+    CARE = "soin", _("soin")
+    ACCESS = "acces", _("accès aux soins")
+
+
+class CostCategory(models.TextChoices):
+    ROOMS = "locaux", _("locaux (salle de téléconsultation)")
+    EQUIPMENT = "equipement", _("équipement et son amortissement")
+    CONNECTIVITY = "connexion", _("connexion et abonnements")
+    ASSISTING_TIME = "temps_assistant", _("temps d'assistance non couvert par les actes")
+    COORDINATION = "coordination", _("coordination et secrétariat")
+    ANIMATION = "animation", _("animation territoriale")
+    TRAINING = "formation", _("formation")
+    EVALUATION = "evaluation", _("temps d'évaluation")
+    TRANSPORT = "transport", _("transport et mobilité des patients")
+    COMMUNICATION = "communication", _("communication")
+    OTHER = "autre", _("autre")
+
+
+class Funder(models.TextChoices):
+    ASSURANCE_MALADIE = "assurance_maladie", _("Assurance Maladie (hors actes)")
+    ARS = "ars", _("ARS (FIR)")
+    REGION = "region", _("Région")
+    DEPARTEMENT = "departement", _("Département")
+    EPCI = "epci", _("Intercommunalité")
+    COMMUNE = "commune", _("Communes")
+    CPTS = "cpts", _("CPTS")
+    OTHER = "autre", _("Autre financeur")
+
+
+# Local authorities: the levels whose share of access to care the model shows (and per inhabitant).
+LOCAL_AUTHORITIES = (Funder.REGION, Funder.DEPARTEMENT, Funder.EPCI, Funder.COMMUNE)
+
+
+class CostScenario(models.Model):
+    """A budget over several years for a territory's network: its sites and their activity, cost lines and
+    funding lines; the Assurance Maladie's acts are computed from the activity and the tariffs."""
+
+    name = models.CharField(_("nom"), max_length=120)
+    description = models.TextField(_("description"), blank=True, max_length=2000)
+    departement = models.ForeignKey("territory.Departement", on_delete=models.PROTECT, related_name="+")
+    first_year = models.PositiveSmallIntegerField(_("première année"))
+    years = models.PositiveSmallIntegerField(_("nombre d'années"))
+    diagnosis_scenario = models.ForeignKey(
+        "diagnosis.Scenario", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        verbose_name=_("scénario de planification"),
+    )  # fmt: skip
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    is_fictional = models.BooleanField(_("fictif (démonstration)"), default=False)
+
+    class Meta:
+        ordering = ["-updated_at", "-pk"]
+        verbose_name = _("scénario de coûts et de financement")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(years__gte=1, years__lte=10), name="evaluation_cost_years_1_10"
+            ),
+            models.CheckConstraint(
+                condition=Q(first_year__gte=2000, first_year__lte=2100), name="evaluation_cost_first_year"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def year_list(self) -> list[int]:
+        return list(range(self.first_year, self.first_year + self.years))
+
+
+class CostSite(models.Model):
+    """A site of a cost scenario: a directory site or an envisaged one, with its expected activity."""
+
+    scenario = models.ForeignKey(CostScenario, on_delete=models.CASCADE, related_name="sites")
+    name = models.CharField(_("nom"), max_length=200)
+    site = models.ForeignKey(
+        "directory.Site", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    opening_year = models.PositiveSmallIntegerField(_("ouverture"))
+    teleconsultations_per_year = models.PositiveIntegerField(_("téléconsultations par an"))
+    assisting_profession = models.CharField(
+        _("profession qui assiste"), max_length=16, choices=Profession.choices, default=Profession.NURSE
+    )
+    assistant_hours_per_week = models.DecimalField(
+        _("heures d'assistance par semaine"), max_digits=6, decimal_places=1, default=0
+    )
+
+    class Meta:
+        ordering = ["scenario", "name", "pk"]
+        verbose_name = _("site d'un scénario de coûts")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CostLine(models.Model):
+    """A cost of the scenario, per year (euros), at one site or for the whole network."""
+
+    scenario = models.ForeignKey(CostScenario, on_delete=models.CASCADE, related_name="cost_lines")
+    site = models.ForeignKey(
+        CostSite, null=True, blank=True, on_delete=models.CASCADE, related_name="cost_lines"
+    )
+    category = models.CharField(_("poste"), max_length=20, choices=CostCategory.choices)
+    nature = models.CharField(_("nature"), max_length=8, choices=CostNature.choices)
+    label = models.CharField(_("libellé"), max_length=200)
+    amounts = models.JSONField(
+        _("montants par année"), default=list
+    )  # decimal strings, one per scenario year
+
+    class Meta:
+        ordering = ["scenario", "pk"]
+        verbose_name = _("ligne de coût")
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class FundingLine(models.Model):
+    """A funding of the scenario, per year (euros): a subsidy, a decreasing start-up grant, an incentive…"""
+
+    scenario = models.ForeignKey(CostScenario, on_delete=models.CASCADE, related_name="funding_lines")
+    funder = models.CharField(_("financeur"), max_length=20, choices=Funder.choices)
+    nature = models.CharField(_("finance"), max_length=8, choices=CostNature.choices)
+    label = models.CharField(_("libellé"), max_length=200)
+    amounts = models.JSONField(_("montants par année"), default=list)
+
+    class Meta:
+        ordering = ["scenario", "pk"]
+        verbose_name = _("ligne de financement")
+
+    def __str__(self) -> str:
+        return self.label

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_indicators, views_surveys
+from . import views, views_costs, views_indicators, views_surveys
 
 app_name = "evaluation"
 urlpatterns = [
@@ -15,6 +15,21 @@ urlpatterns = [
     path("enquetes.csv", views_surveys.results_csv, name="survey_results_csv"),
     path("enquetes.xlsx", views_surveys.results_xlsx, name="survey_results_xlsx"),
     path("enquetes/professionnels/", views_surveys.campaigns, name="survey_campaigns"),
+    path("couts/", views_costs.cost_scenarios, name="cost_scenarios"),
+    path("couts/nouveau/", views_costs.cost_scenario_new, name="cost_scenario_new"),
+    path("couts/comparer/", views_costs.cost_compare, name="cost_compare"),
+    path("couts/<int:cost_scenario_id>/", views_costs.cost_scenario, name="cost_scenario"),
+    path("couts/<int:cost_scenario_id>/modifier/", views_costs.cost_scenario_edit, name="cost_scenario_edit"),
+    path(
+        "couts/<int:cost_scenario_id>/supprimer/",
+        views_costs.cost_scenario_remove,
+        name="cost_scenario_remove",
+    ),
+    path(
+        "couts/<int:cost_scenario_id>/classeur.xlsx",
+        views_costs.cost_scenario_xlsx,
+        name="cost_scenario_xlsx",
+    ),
     path("tarifs/", views.tariffs, name="tariffs"),
     path("imports/", views.imports, name="imports"),
 ]

@@ -48,6 +48,9 @@ EVALUATION_PAGES = [
     ("evaluation:survey_results", gettext_lazy("Enquêtes de satisfaction"), "evaluation.view_activity",
      gettext_lazy("L'avis des patients après leur téléconsultation et celui des professionnels assistants : "
                   "taux de réponse, notes, raisons du choix, facilité ; anonyme, petits groupes masqués.")),
+    ("evaluation:cost_scenarios", gettext_lazy("Coûts et financements"), "evaluation.view_costs",
+     gettext_lazy("Scénarios pluriannuels par territoire : coûts par site et par poste, soin ou accès aux soins, "
+                  "financements par financeur, coût par téléconsultation, part de chaque collectivité.")),
     ("evaluation:imports", gettext_lazy("Imports d'actes"), "evaluation.view_activity",
      gettext_lazy("Verser l'activité réalisée hors de Maille (fichier CSV, rapport ligne par ligne) et retrouver "
                   "les imports passés.")),

@@ -97,3 +97,59 @@ def test_a_coordinator_reads_the_indicators_of_the_departement_and_downloads_the
     page.locator("[data-indicator=without_gp_share]").get_by_role("link", name="voir les actes").click()
     expect(page.get_by_test_id("act-row")).to_have_count(5)
     expect(page.get_by_test_id("trace-filter")).to_contain_text("sans médecin traitant")
+
+
+def test_a_coordinator_builds_a_cost_scenario_and_compares_it(page, audit_page, live_server, network):
+    from maille.evaluation.models import CostLine, CostScenario
+
+    LoginPage(page, live_server.url).open().log_in(network["coordinator"].username, PASSWORD)
+    page.goto(f"{live_server.url}/evaluation/")
+    page.get_by_role("link", name="Coûts et financements").click()
+    page.get_by_label("Nom", exact=True).fill("Meuse, quatre ans")
+    page.get_by_label("Département").select_option("55")
+    page.get_by_label("Première année").fill("2027")
+    page.get_by_label("Nombre d'années").fill("4")
+    page.get_by_label("Ajouter les financements de l'exemple des préconisations", exact=False).check()
+    page.get_by_role("button", name="Créer le scénario").click()
+    expect(page.locator(".message-success")).to_contain_text("Scénario « Meuse, quatre ans » créé.")
+    expect(page.get_by_test_id("row-access-funding")).to_contain_text("200")
+
+    page.get_by_test_id("grid-details").locator("summary").click()
+    page.get_by_label("Nom du site 1").fill("MSP de Souilly")
+    page.get_by_label("Année d'ouverture du site 1").fill("2027")
+    page.get_by_label("Téléconsultations par an du site 1").fill("2000")
+    page.get_by_label("Libellé du coût 1").fill("Coordination du réseau")
+    page.get_by_label("Poste du coût 1").select_option("coordination")
+    page.get_by_label("Nature du coût 1").select_option("acces")
+    page.get_by_label("Coût 1, 2027").fill("-5 000")
+    page.get_by_role("button", name="Enregistrer le scénario").click()
+    expect(page.get_by_test_id("grid-errors")).to_contain_text(
+        "Coût « Coordination du réseau », 2027 : un montant ne peut pas être négatif."
+    )
+    expect(page.get_by_label("Coût 1, 2027")).to_have_attribute("aria-invalid", "true")
+    assert not CostLine.objects.exists()
+    page.get_by_label("Coût 1, 2027").fill("55 000")
+    page.get_by_role("button", name="Enregistrer le scénario").click()
+    expect(page.locator(".message-success")).to_contain_text("Scénario enregistré.")
+    # 2,000 teleconsultations × 37 € + 55,000 € of coordination the first year: 129,000 € → 64.50 € each
+    expect(page.get_by_test_id("row-cost-per-tlc")).to_contain_text("64,50")
+    with page.expect_download() as download:
+        page.get_by_test_id("cost-xlsx").click()
+    assert download.value.suggested_filename.endswith(".xlsx")
+
+    first = CostScenario.objects.get()
+    page.goto(f"{live_server.url}/evaluation/couts/")
+    page.get_by_label("Nom", exact=True).fill("Sans financement")
+    page.get_by_label("Département").select_option("55")
+    page.get_by_role("button", name="Créer le scénario").click()
+    page.goto(f"{live_server.url}/evaluation/couts/comparer/")
+    page.get_by_label("Meuse, quatre ans").check()
+    page.get_by_label("Sans financement").check()
+    page.get_by_role("button", name="Comparer").click()
+    expect(page.get_by_test_id("compare-teleconsultations")).to_contain_text("8")
+
+    LoginPage(audit_page, live_server.url).open().log_in(network["coordinator"].username, PASSWORD)
+    for path in (f"/evaluation/couts/{first.pk}/", "/evaluation/couts/",
+                 f"/evaluation/couts/comparer/?s={first.pk}&s={first.pk + 1}"):  # fmt: skip
+        audit_page.goto(live_server.url + path)
+        assert BasePage(audit_page, live_server.url).accessibility_violations() == [], path

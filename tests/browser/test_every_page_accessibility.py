@@ -20,6 +20,7 @@ from maille.diagnosis.optimiser import OptimisationRequest
 from maille.diagnosis.scenarios import scenario_create
 from maille.diagnosis.zones import zone_for
 from maille.directory.models import Profession
+from maille.evaluation.costs import cost_scenario_create
 from maille.quality.actions import action_create, today
 from maille.quality.assessments import answer_save, assessment_start
 from maille.quality.charter import charter_draft
@@ -52,6 +53,9 @@ NOT_HTML = {
     "quality:assessment_report_pdf", "quality:label_certificate_pdf",
     "evaluation:activity_csv", "evaluation:indicators_csv", "evaluation:indicators_xlsx",
     "evaluation:open_data_csv", "evaluation:survey_results_csv", "evaluation:survey_results_xlsx",
+    "evaluation:cost_scenario_xlsx",
+    # POST-only: their forms are audited on the pages that hold them
+    "evaluation:cost_scenario_new", "evaluation:cost_scenario_edit", "evaluation:cost_scenario_remove",
 }  # fmt: skip
 # HTMX fragments → (the page that loads them, the query the page sends).
 FRAGMENTS = {
@@ -134,7 +138,11 @@ def world(network):
     action_create(
         admin, site=site, title="Afficher les horaires à l'entrée", owner_id=staff.pk, due_date=in_a_month()
     )
+    # drafted from the planning scenario, with the seeds' funding: the page with its full grid
+    costs = cost_scenario_create(admin, name="Coûts", departement_code="55", first_year=2027, years=3,
+                                 diagnosis_scenario=scenario, seed_example=True)  # fmt: skip
     return {
+        "cost_scenario_id": costs.pk,
         "charter_id": charter_draft(admin).pk,  # the draft: the page with the editing form
         "label_id": label.pk,
         "assessment_id": assessment.pk,
