@@ -8,8 +8,8 @@ départements, 300 communes and 150 sites, then one year of activity written in 
 consultations for the appropriation rate; patients' attributes drawn at the e-Meuse rates) with about 1,900,000
 billing lines, and the appointments of the sites behind the telehealth acts (92 % completed, 3 % no-shows, 5 %
 cancelled with their log row). Signed in as a coordinator of the whole region, it asks through Django's test
-client in this process for the indicators page and the ledger page over the whole year: the first request (cold)
-and the median of five (warm). Reference, in the same run: a few shares and the median delay computed in Python
+client in this process for the indicators page and the ledger page over the whole year, and for the committee's
+quarterly report of the region as a page and as a PDF: the first request (cold) and the median of five (warm). Reference, in the same run: a few shares and the median delay computed in Python
 from the acts' rows read out of the database.
 
     tools/with_postgres.sh .venv/bin/python -m benchmarks evaluation
@@ -32,6 +32,8 @@ from benchmarks.results import Report
 COMMUNES, SITES, ACTS = 300, 150, 1_000_000
 IN_PERSON_SHARE, EXPERTISE_SHARE = 0.10, 0.03
 TARGET_MS = 1000.0
+REPORT_TARGET_S = 15.0
+REPORT_QUARTER = "2026-T3"  # inside the generated year
 YEAR_START, YEAR_END = dt.date(2025, 12, 1), dt.date(2026, 11, 30)
 
 
@@ -222,6 +224,12 @@ def main() -> Report:
     settings.EVALUATION_INDICATORS_CACHE_SECONDS = 300
     kept = _timed(client, f"/evaluation/indicateurs/?{period}", b'data-indicator="appropriation_rate"')
     ledger = _timed(client, f"/evaluation/activite/?{period}", b'data-testid="total-acts"')
+    # The committee's quarterly report of the whole region: its page (the reference: the same figures without
+    # the PDF), then the PDF, each computed at each request.
+    settings.EVALUATION_INDICATORS_CACHE_SECONDS = 0
+    committee = f"zone=departements:52,54,55&periode={REPORT_QUARTER}"
+    report_page = _timed(client, f"/evaluation/comite/?{committee}", b'data-testid="committee-title"')
+    report_pdf = _timed(client, f"/evaluation/comite.pdf?{committee}", b"%PDF")
     started = time.perf_counter()
     _naive(coordinator)
     naive = (time.perf_counter() - started) * 1000
@@ -262,4 +270,16 @@ def main() -> Report:
             value=round(warm, 1),
             unit="ms",
         )
+    cold, warm = report_pdf[0], statistics.median(report_pdf[1:])
+    report.add(
+        f"Quarterly committee report of the region ({REPORT_QUARTER}) as PDF: activity and indicators against the "
+        "previous quarter, satisfaction, map and coverage, quality, costs, open actions",
+        f"cold {cold:.1f} s, warm median of 5 {warm:.1f} s",
+        reference=f"the same report as a page (no PDF): cold {report_page[0]:.1f} s, "
+        f"warm {statistics.median(report_page[1:]):.1f} s",
+        target=f"< {REPORT_TARGET_S:.0f} s",
+        met=cold < REPORT_TARGET_S and warm < REPORT_TARGET_S,
+        value=round(warm, 2),
+        unit="s",
+    )
     return report

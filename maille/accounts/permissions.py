@@ -59,6 +59,8 @@ PERMISSION_ROLES: dict[str, frozenset[str]] = {
     # its coordinators
     "evaluation.view_costs": frozenset({Role.PLATFORM_ADMIN, Role.COORDINATOR, Role.EVALUATOR}),
     "evaluation.manage_costs": frozenset({Role.PLATFORM_ADMIN, Role.COORDINATOR}),
+    # The territorial committee's report (activity, quality, costs of a territory: aggregates, no patient)
+    "evaluation.view_reports": frozenset({Role.PLATFORM_ADMIN, Role.COORDINATOR, Role.EVALUATOR}),
     # A new period of a billing code's tariff
     "evaluation.manage_tariffs": frozenset({Role.PLATFORM_ADMIN}),
     # Directory

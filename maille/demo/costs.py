@@ -1,5 +1,5 @@
 """The demo's cost and funding scenarios: one per département of the network, drafted from the optimiser's proposal
-(its sites in that département, their demand and assisting hours) with the seeds' example funding, over the next
+(its sites in that département, their demand and assisting hours) with the seeds' example funding, from this year,
 four years, plus the département's share of access to care for the Meuse — through the real services."""
 
 from __future__ import annotations
@@ -32,8 +32,8 @@ def load_demo_costs(*, today: dt.date | None = None) -> int:
     created = 0
     for code, name in DEPARTEMENTS.items():
         scenario = cost_scenario_create(
-            admin, name=f"{name} : réseau et 4 nouveaux sites, {today.year + 1}–{today.year + YEARS}",
-            departement_code=code, first_year=today.year + 1, years=YEARS, diagnosis_scenario=proposal,
+            admin, name=f"{name} : réseau et 4 nouveaux sites, {today.year}–{today.year + YEARS - 1}",
+            departement_code=code, first_year=today.year, years=YEARS, diagnosis_scenario=proposal,
             seed_example=True,
             description="Tiré de la proposition de l'optimiseur ; financements de l'exemple des préconisations.",
         )  # fmt: skip

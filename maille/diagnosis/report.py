@@ -26,18 +26,13 @@ from .figures import Diagnosis
 
 MAP_WIDTH = 480.0
 BAR_WIDTH = 300.0
-# Inside each SVG (WeasyPrint styles an inline SVG from its own <style>, not from the page's CSS). The APL
-# colours are those of the pages (maille.css, .apl-*).
-MAP_STYLE = (
-    "path{stroke:#666;stroke-width:.3}"
-    ".apl-0{fill:#b2182b}.apl-1{fill:#ef8a62}.apl-2{fill:#fddbc7}.apl-3{fill:#d1e5f0}.apl-4{fill:#67a9cf}"
-    ".apl-5{fill:#2166ac}.apl-none{fill:#cccccc}"
-    ".site{fill:#1f4e9c;stroke:#fff;stroke-width:1}.site-envisaged{fill:#f0c419;stroke:#6b4f00;stroke-width:1.5}"
-)
-CHART_STYLE = (
-    ".bar{fill:#67a9cf}.bar-today{fill:#999}text{font-size:10px;font-family:'DejaVu Sans',sans-serif;fill:#222}"
-    ".bar-label{text-anchor:end}.chart-title{font-weight:bold;font-size:11px}"
-)
+# Presentation attributes, not a <style> element: the pages' content security policy refuses inline styles, and
+# WeasyPrint reads the attributes as well. The APL colours are those of the pages (maille.css, .apl-*).
+APL_FILL = {"apl-0": "#b2182b", "apl-1": "#ef8a62", "apl-2": "#fddbc7", "apl-3": "#d1e5f0", "apl-4": "#67a9cf",
+            "apl-5": "#2166ac", "apl-none": "#cccccc"}  # fmt: skip
+SITE_MARK = 'fill="#1f4e9c" stroke="#fff" stroke-width="1"'
+ENVISAGED_MARK = 'fill="#f0c419" stroke="#6b4f00" stroke-width="1.5"'
+CHART_TEXT = 'font-size="10" font-family="\'DejaVu Sans\',sans-serif" fill="#222"'
 
 
 @dataclass(frozen=True)
@@ -100,20 +95,26 @@ def svg_map(diagnosis: Diagnosis, outlines: dict[str, list[list[list[float]]]], 
         if not rings:
             continue
         value = row.network_apl if row.network_apl is not None else row.apl
-        shapes.append(f'<path class="{apl_class_for(value)}" d="{_path(rings, projection)}"/>')
+        css = apl_class_for(value)
+        shapes.append(
+            f'<path class="{css}" fill="{APL_FILL.get(css, APL_FILL["apl-none"])}" stroke="#666" '
+            f'stroke-width=".3" d="{_path(rings, projection)}"/>'
+        )
     zone_codes = {r.code for r in diagnosis.rows}
     marks = []
     for site in diagnosis.network:
         if site.commune not in zone_codes:
             continue
         x, y = projection.point(site.longitude, site.latitude)
-        css = "site-envisaged" if site.pk is None else "site"
-        marks.append(f'<circle class="{css}" cx="{x:.1f}" cy="{y:.1f}" r="{5 if site.pk is None else 3.5}"/>')
+        css, paint = ("site-envisaged", ENVISAGED_MARK) if site.pk is None else ("site", SITE_MARK)
+        marks.append(
+            f'<circle class="{css}" {paint} cx="{x:.1f}" cy="{y:.1f}" r="{5 if site.pk is None else 3.5}"/>'
+        )
     height = projection.height
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="-4 -4 {MAP_WIDTH + 8:.0f} {height + 8:.0f}" '
         f'role="img" aria-label="{escape(title)}" class="report-map"><title>{escape(title)}</title>'
-        f'<style>{MAP_STYLE}</style><g class="communes">{"".join(shapes)}</g><g>{"".join(marks)}</g></svg>'
+        f'<g class="communes">{"".join(shapes)}</g><g>{"".join(marks)}</g></svg>'
     )
 
 
@@ -135,15 +136,17 @@ def svg_bars(title: str, bars: Sequence[Bar], unit: str) -> str:
         width = BAR_WIDTH * max(bar.value, 0) / largest
         text = f"{bar.value:,.0f}".replace(",", "\u202f") + (f" {unit}" if unit else "")
         rows.append(
-            f'<text x="{label_width - 6}" y="{y + 12}" class="bar-label">{escape(_short(bar.label))}</text>'
-            f'<rect x="{label_width}" y="{y}" width="{width:.1f}" height="15" class="bar{" bar-today" if i == 0 else ""}"/>'
-            f'<text x="{label_width + width + 4:.1f}" y="{y + 12}" class="bar-value">{escape(text)}</text>'
+            f'<text x="{label_width - 6}" y="{y + 12}" class="bar-label" text-anchor="end" {CHART_TEXT}>'
+            f"{escape(_short(bar.label))}</text>"
+            f'<rect x="{label_width}" y="{y}" width="{width:.1f}" height="15" class="bar{" bar-today" if i == 0 else ""}" '
+            f'fill="{"#999" if i == 0 else "#67a9cf"}"/>'
+            f'<text x="{label_width + width + 4:.1f}" y="{y + 12}" class="bar-value" {CHART_TEXT}>{escape(text)}</text>'
         )  # fmt: skip
     height = 24 + len(bars) * line + 4
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {label_width + BAR_WIDTH + 90} {height}" '
         f'role="img" aria-label="{escape(title)}" class="report-chart"><title>{escape(title)}</title>'
-        f'<style>{CHART_STYLE}</style><text x="0" y="14" class="chart-title">{escape(title)}</text>'
+        f'<text x="0" y="14" class="chart-title" {CHART_TEXT} font-weight="bold">{escape(title)}</text>'
         f"{''.join(rows)}</svg>"
     )
 

@@ -38,7 +38,7 @@ def svg_value_bars(title: str, values: Sequence[tuple[str, int]]) -> str:
             f'<text x="{x + slot / 2:.1f}" y="{top + height + 15}" text-anchor="middle" {TEXT} fill="#444">'
             f"{escape(label)}</text>"
         )
-    width = 20 + len(values) * slot
+    width = max(300, 20 + len(values) * slot)  # room for the title however few the bars
     total_height = top + height + bottom
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {total_height}" role="img" '

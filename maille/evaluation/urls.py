@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_costs, views_indicators, views_surveys
+from . import views, views_committee, views_costs, views_indicators, views_surveys
 
 app_name = "evaluation"
 urlpatterns = [
@@ -30,6 +30,9 @@ urlpatterns = [
         views_costs.cost_scenario_xlsx,
         name="cost_scenario_xlsx",
     ),
+    path("comite/", views_committee.committee, name="committee"),
+    path("comite.pdf", views_committee.committee_pdf, name="committee_pdf"),
+    path("comite.xlsx", views_committee.committee_xlsx, name="committee_xlsx"),
     path("tarifs/", views.tariffs, name="tariffs"),
     path("imports/", views.imports, name="imports"),
 ]

@@ -48,6 +48,9 @@ EVALUATION_PAGES = [
     ("evaluation:survey_results", gettext_lazy("Enquêtes de satisfaction"), "evaluation.view_activity",
      gettext_lazy("L'avis des patients après leur téléconsultation et celui des professionnels assistants : "
                   "taux de réponse, notes, raisons du choix, facilité ; anonyme, petits groupes masqués.")),
+    ("evaluation:committee", gettext_lazy("Rapport au comité territorial"), "evaluation.view_reports",
+     gettext_lazy("Le rapport trimestriel et la revue annuelle d'un département ou d'une CPTS : activité et "
+                  "tendances, satisfaction, carte, qualité, coûts, actions ouvertes ; page, PDF et XLSX.")),
     ("evaluation:cost_scenarios", gettext_lazy("Coûts et financements"), "evaluation.view_costs",
      gettext_lazy("Scénarios pluriannuels par territoire : coûts par site et par poste, soin ou accès aux soins, "
                   "financements par financeur, coût par téléconsultation, part de chaque collectivité.")),

@@ -153,3 +153,43 @@ def test_a_coordinator_builds_a_cost_scenario_and_compares_it(page, audit_page, 
                  f"/evaluation/couts/comparer/?s={first.pk}&s={first.pk + 1}"):  # fmt: skip
         audit_page.goto(live_server.url + path)
         assert BasePage(audit_page, live_server.url).accessibility_violations() == [], path
+
+
+def test_a_coordinator_reads_the_committee_report_and_downloads_its_pdf(
+    page, audit_page, live_server, network
+):
+    import datetime as dt
+
+    from django.utils import timezone
+    from pypdf import PdfReader
+
+    from maille.evaluation.committee import last_full_quarter
+    from maille.evaluation.imports import act_import_create
+
+    quarter = last_full_quarter(timezone.localdate())
+    souilly = network["sites"]["MSP de Souilly"]
+    day = quarter.start + dt.timedelta(days=14)
+    rows = [row({"site": souilly}, identifiant=f"Q-{n}", date_acte=day.strftime("%d/%m/%Y"),
+                date_rdv=(day - dt.timedelta(days=2)).strftime("%d/%m/%Y"), commune_patient="")
+            for n in range(4)]  # fmt: skip
+    act_import_create(network["coordinator"], data=csv_file(*rows), file_name="trimestre.csv")
+    LoginPage(page, live_server.url).open().log_in(network["coordinator"].username, PASSWORD)
+    page.goto(f"{live_server.url}/evaluation/")
+    page.get_by_role("link", name="Rapport au comité territorial").click()
+    page.get_by_label("Territoire", exact=True).select_option("departement:55")
+    page.get_by_label("Période", exact=True).select_option(quarter.key)
+    page.get_by_role("button", name="Afficher le rapport").click()
+    expect(page.get_by_test_id("committee-title")).to_contain_text(quarter.label)
+    expect(page.get_by_test_id("committee-activity")).to_contain_text("4 téléconsultations sur la période")
+    expect(page.get_by_test_id("committee-sites")).to_contain_text("MSP de Souilly")
+    with page.expect_download() as download:
+        page.get_by_test_id("committee-pdf").click()
+    assert download.value.suggested_filename == f"rapport-comite-departement-55-{quarter.key}.pdf"
+    pdf = PdfReader(download.value.path())
+    text = " ".join(p.extract_text() for p in pdf.pages)
+    assert "Comité territorial" in text
+    assert "4 téléconsultations sur la période" in text
+
+    LoginPage(audit_page, live_server.url).open().log_in(network["coordinator"].username, PASSWORD)
+    audit_page.goto(f"{live_server.url}/evaluation/comite/?zone=departement:55&periode={quarter.key}")
+    assert BasePage(audit_page, live_server.url).accessibility_violations() == []

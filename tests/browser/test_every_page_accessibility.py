@@ -53,7 +53,7 @@ NOT_HTML = {
     "quality:assessment_report_pdf", "quality:label_certificate_pdf",
     "evaluation:activity_csv", "evaluation:indicators_csv", "evaluation:indicators_xlsx",
     "evaluation:open_data_csv", "evaluation:survey_results_csv", "evaluation:survey_results_xlsx",
-    "evaluation:cost_scenario_xlsx",
+    "evaluation:cost_scenario_xlsx", "evaluation:committee_pdf", "evaluation:committee_xlsx",
     # POST-only: their forms are audited on the pages that hold them
     "evaluation:cost_scenario_new", "evaluation:cost_scenario_edit", "evaluation:cost_scenario_remove",
 }  # fmt: skip

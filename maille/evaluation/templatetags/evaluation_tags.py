@@ -27,3 +27,14 @@ def funder_share(results: Any, row: Any) -> Any:
 @register.filter
 def per_inhabitant(results: Any, row: Any) -> Any:
     return results.per_inhabitant(row)
+
+
+@register.filter
+def item(values: Any, key: Any) -> Any:
+    """``values[key]``: a position in a list, a key in a dict (None when absent)."""
+    if isinstance(values, dict):
+        return values.get(key)
+    try:
+        return values[int(key)]
+    except (IndexError, TypeError, ValueError):
+        return None

@@ -1,0 +1,203 @@
+"""The territorial committee's report (measure 6 of seed ``002_*``: a committee of the CPTS or the département
+reviews the service each quarter and each year): activity, indicators and their trend against the previous
+period, satisfaction, the map of sites and what they cover, quality and labels, open actions, costs and funding.
+
+Everything comes from the modules that own it — the ledger's indicators, the surveys, the diagnosis (map and
+coverage), the quality dashboard, the cost model — computed for one zone and one period within the reader's scope;
+this module only assembles them. The same report is a page, a PDF (WeasyPrint) and a workbook.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from maille.diagnosis.figures import Diagnosis, diagnose
+from maille.diagnosis.report import commune_outlines, svg_map
+from maille.diagnosis.zones import Zone, zone_communes
+from maille.directory.selectors import sites_visible_to
+from maille.quality.maturity import Dashboard, territory_maturity
+from maille.quality.models import OPEN_ACTION_STATUSES, Action
+from maille.quality.selectors import actions_visible_to
+from maille.territory.models import Commune
+
+from .charts import svg_month_bars
+from .costs import CostResults, compute_costs, cost_scenarios_visible_to
+from .indicators import Figure, IndicatorReport, compute_indicators
+from .models import SurveyKind
+from .selectors import acts_visible_to
+from .surveys import SurveyResults, survey_results
+
+QUARTER = "trimestre"
+YEAR = "annee"
+OPEN_ACTIONS_LISTED = 30
+
+
+class PeriodError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class ReportPeriod:
+    kind: str  # QUARTER or YEAR
+    year: int
+    quarter: int = 0  # 1 to 4 for a quarter
+
+    @property
+    def start(self) -> dt.date:
+        return (
+            dt.date(self.year, 3 * self.quarter - 2, 1) if self.kind == QUARTER else dt.date(self.year, 1, 1)
+        )
+
+    @property
+    def end(self) -> dt.date:
+        if self.kind == YEAR:
+            return dt.date(self.year, 12, 31)
+        month = 3 * self.quarter
+        following = dt.date(self.year + (month == 12), month % 12 + 1, 1)
+        return following - dt.timedelta(days=1)
+
+    @property
+    def key(self) -> str:
+        return f"{self.year}-T{self.quarter}" if self.kind == QUARTER else str(self.year)
+
+    @property
+    def label(self) -> str:
+        if self.kind == YEAR:
+            return _("année %(year)s") % {"year": self.year}
+        ordinal = _("1er") if self.quarter == 1 else _("%(n)se") % {"n": self.quarter}
+        return _("%(ordinal)s trimestre %(year)s") % {"ordinal": ordinal, "year": self.year}
+
+    def previous(self) -> ReportPeriod:
+        if self.kind == YEAR:
+            return ReportPeriod(YEAR, self.year - 1)
+        return ReportPeriod(
+            QUARTER, self.year - (self.quarter == 1), 4 if self.quarter == 1 else self.quarter - 1
+        )
+
+
+def parse_period(raw: str) -> ReportPeriod:
+    """ "2026-T3" (a quarter) or "2026" (a year); PeriodError with a French message otherwise."""
+    text = raw.strip().upper()
+    quarter = re.fullmatch(r"(\d{4})-T([1-4])", text)
+    if quarter:
+        return ReportPeriod(QUARTER, int(quarter.group(1)), int(quarter.group(2)))
+    if re.fullmatch(r"\d{4}", text):
+        return ReportPeriod(YEAR, int(text))
+    raise PeriodError(_("Période illisible : un trimestre (2026-T3) ou une année (2026)."))
+
+
+def last_full_quarter(today: dt.date) -> ReportPeriod:
+    current = (today.month - 1) // 3 + 1
+    return ReportPeriod(QUARTER, today.year, current).previous()
+
+
+def recent_periods(today: dt.date) -> list[ReportPeriod]:
+    """The periods a committee usually reads: the last eight full quarters and the last three years."""
+    periods, quarter = [], last_full_quarter(today)
+    for _i in range(8):
+        periods.append(quarter)
+        quarter = quarter.previous()
+    periods += [ReportPeriod(YEAR, today.year - n) for n in (1, 2, 3)]
+    return periods
+
+
+@dataclass
+class Trend:
+    current: Figure
+    previous: Figure
+
+    @property
+    def change(self) -> float | None:
+        if self.current.value is None or self.previous.value is None:
+            return None
+        return round(float(self.current.value) - float(self.previous.value), 1)
+
+
+@dataclass
+class CommitteeReport:
+    zone: Zone
+    period: ReportPeriod
+    previous_period: ReportPeriod
+    generated_at: dt.datetime
+    indicators: IndicatorReport
+    previous: IndicatorReport
+    trends: list[Trend]
+    months_chart: str
+    patients: SurveyResults
+    professionals: SurveyResults
+    diagnosis: Diagnosis
+    map_svg: str
+    maturity: Dashboard
+    open_actions: list[Action]
+    open_action_count: int
+    overdue_action_count: int
+    costs: CostResults | None  # the territory's latest cost scenario, when there is one
+    cost_year_index: int | None  # the column of the period's year in it
+
+    @property
+    def labels_in_force(self) -> int:
+        return sum(1 for site in self.maturity.sites if site.level == 4)
+
+
+def build_committee_report(user: Any, zone: Zone, period: ReportPeriod) -> CommitteeReport:
+    communes = zone_communes(user, zone)
+    acts = acts_visible_to(user).filter(commune__in=communes)
+    sites = sites_visible_to(user).filter(commune__in=communes)
+    site_ids = list(sites.values_list("pk", flat=True))
+    query = f"zone={zone.key}"
+    current = compute_indicators(acts, site_ids, period.start, period.end, scope_query=query)
+    before = period.previous()
+    previous = compute_indicators(acts, site_ids, before.start, before.end, scope_query=query)
+    trends = [Trend(figure, previous.figure(figure.code)) for figure in current.figures]
+    diagnosis = diagnose(user, zone)
+    outlines = commune_outlines([row.code for row in diagnosis.rows])
+    today = timezone.localdate()
+    maturity = territory_maturity(sites, today=today)
+    actions = actions_visible_to(user).filter(site__in=site_ids, status__in=OPEN_ACTION_STATUSES)
+    open_actions = list(actions.select_related("site").order_by("due_date", "pk")[:OPEN_ACTIONS_LISTED])
+    costs, index = _territory_costs(user, zone, period)
+    return CommitteeReport(
+        zone=zone, period=period, previous_period=before, generated_at=timezone.now(), indicators=current,
+        previous=previous, trends=trends,
+        months_chart=svg_month_bars(_("Téléconsultations par mois"), current.months),
+        patients=survey_results(SurveyKind.PATIENT, site_ids, period.start, period.end),
+        professionals=survey_results(SurveyKind.PROFESSIONAL, site_ids, period.start, period.end),
+        diagnosis=diagnosis,
+        map_svg=svg_map(diagnosis, outlines, _("APL avec le réseau de téléconsultation et sites du réseau")),
+        maturity=maturity, open_actions=open_actions, open_action_count=actions.count(),
+        overdue_action_count=actions.filter(due_date__lt=today).count(), costs=costs, cost_year_index=index,
+    )  # fmt: skip
+
+
+def _territory_costs(user: Any, zone: Zone, period: ReportPeriod) -> tuple[CostResults | None, int | None]:
+    """The latest cost scenario of the zone's département (of a CPTS: the département of most of its communes)
+    that covers the period's year, else the latest one."""
+    if zone.kind == "departement":
+        departement = zone.code
+    else:
+        top = (
+            Commune.objects.filter(pk__in=zone_communes(user, zone).values("pk"))
+            .values("departement_id")
+            .annotate(n=Count("pk"))
+            .order_by("-n")
+            .first()
+        )
+        if top is None:
+            return None, None
+        departement = top["departement_id"]
+    scenarios = (
+        cost_scenarios_visible_to(user).filter(departement_id=departement).order_by("-updated_at", "-pk")
+    )
+    covering = [s for s in scenarios[:20] if period.year in s.year_list]
+    scenario = covering[0] if covering else scenarios.first()
+    if scenario is None:
+        return None, None
+    results = compute_costs(scenario)
+    return results, results.years.index(period.year) if period.year in results.years else None
