@@ -177,11 +177,14 @@ def test_an_evaluator_reads_the_imports_but_cannot_send_one(client):
 def test_the_hub_lists_the_evaluation_pages(client):
     response = page(client, user_with_role(Role.EVALUATOR, departement_id="55"), "evaluation:hub")
     titles = [p["title"] for p in response.context["pages"]]
-    assert titles == ["Registre d'activité", "Indicateurs", "Enquêtes de satisfaction", "Coûts et financements",
-                      "Imports d'actes", "Tarifs des actes"]  # fmt: skip
+    assert titles == ["Registre d'activité", "Indicateurs", "Enquêtes de satisfaction",
+                      "Rapport au comité territorial", "Coûts et financements", "Imports d'actes",
+                      "Tarifs des actes"]  # fmt: skip
     # site staff read the activity of their sites, not the territory's budgets
     staff = page(client, user_with_role(Role.SITE_STAFF), "evaluation:hub")
-    assert "Coûts et financements" not in [p["title"] for p in staff.context["pages"]]
+    assert not {"Coûts et financements", "Rapport au comité territorial"} & {
+        p["title"] for p in staff.context["pages"]
+    }
 
 
 def test_the_indicators_page_computes_the_zone_and_traces_a_figure_to_its_acts(client, acts):
