@@ -7,10 +7,12 @@ départements, 300 communes and 150 sites, then one year of activity written in 
 (teleconsultations with their doctor's and assisting professional's codes, 3 % téléexpertises, 10 % in-person
 consultations for the appropriation rate; patients' attributes drawn at the e-Meuse rates) with about 1,900,000
 billing lines, and the appointments of the sites behind the telehealth acts (92 % completed, 3 % no-shows, 5 %
-cancelled with their log row). Signed in as a coordinator of the whole region, it asks through Django's test
-client in this process for the indicators page and the ledger page over the whole year, and for the committee's
-quarterly report of the region as a page and as a PDF: the first request (cold) and the median of five (warm). Reference, in the same run: a few shares and the median delay computed in Python
-from the acts' rows read out of the database.
+cancelled with their log row), and a supply of GPs in one commune in five (the kilometres avoided's "nearest GP";
+patients live in any commune of the region). Signed in as a coordinator of the whole region, it asks through
+Django's test client in this process for the indicators page and the ledger page over the whole year, and for the
+committee's quarterly report of the region as a page and as a PDF: the first request (cold) and the median of five
+(warm). Reference, in the same run: a few shares and the median delay computed in Python from the acts' rows read
+out of the database.
 
     tools/with_postgres.sh .venv/bin/python -m benchmarks evaluation
 """
@@ -114,7 +116,7 @@ def _build() -> tuple[object, int, int]:
             "import", batch.pk, f"B{n}", day.isoformat(), category, site_id, commune_id, doctor_rpps,
             "salarie" if rng.random() < 0.05 else "liberal", "infirmier" if category != "presentiel" else "",
             rng.randrange(10, 40), delay, "", patient_pseudonym, "F", rng.randrange(1, 99), mt, rng.random() < 0.3,
-            mt and rng.random() < 0.9, amount, 0, False, now,
+            mt and rng.random() < 0.9, amount, 0, False, now, rng.choice(communes).code,
         ))  # fmt: skip
         for code, price in codes:
             line_rows.append((n + 1, code, price, doctor_rpps))
@@ -130,8 +132,8 @@ def _build() -> tuple[object, int, int]:
             "INSERT INTO evaluation_act (source, batch_id, external_id, performed_on, category, site_id, commune_id, "
             "doctor_rpps, doctor_practice, assistant_profession, duration_minutes, booking_delay_days, declared_code, "
             "patient_pseudonym, patient_sex, patient_age, has_medecin_traitant, is_ald, report_sent_to_medecin_traitant, "
-            "amount, unpriced_lines, is_fictional, created_at) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            "amount, unpriced_lines, is_fictional, created_at, patient_commune_id) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
             act_rows,
         )
         cursor.executemany(
@@ -155,6 +157,16 @@ def _build() -> tuple[object, int, int]:
         cursor.execute("ANALYZE")
     coordinator = get_user_model().objects.create_user("bench-coordinator")
     RoleGrant.objects.create(user=coordinator, role=Role.COORDINATOR, region=region)
+    # GPs in one commune in five: the kilometres avoided have their "nearest GP" (the diagnosis's supply import)
+    from maille.diagnosis.models import SupplyImport
+
+    SupplyImport.objects.create(
+        name="Médecins (bench)",
+        sha256="0" * 64,
+        departements=["52", "54", "55"],
+        practitioners=COMMUNES // 5,
+        communes={commune.code: {"gps": 1, "activity": 4500.0} for commune in communes[::5]},
+    )
     return coordinator, len(line_rows), len(appointment_rows)
 
 

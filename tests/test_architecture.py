@@ -25,7 +25,8 @@ ALLOWED: dict[str, set[str]] = {
     "diagnosis": {"core", "accounts", "territory", "directory", "planning", "scheduling"},
     "quality": {"core", "accounts", "territory", "directory"},
     "api": {"core", "accounts", "territory", "directory", "patients", "scheduling", "diagnosis"},
-    # the activity ledger reads completed appointments (its subscriber) and sits above quality (labels)
+    # the activity ledger reads completed appointments (its subscriber) and sits above quality (labels); surveys go
+    # through the outbox; the kilometres avoided use the planning library's travel model
     "evaluation": {
         "core",
         "accounts",
@@ -36,6 +37,7 @@ ALLOWED: dict[str, set[str]] = {
         "notifications",
         "quality",
         "diagnosis",
+        "planning",
     },
     "demo": {
         "core",

@@ -77,6 +77,10 @@ def load_demo(stdout: TextIO) -> str:
 
     # the completed appointments' acts (the demo writes its history in bulk), then the in-person activity file
     evaluation = load_demo_evaluation()
+    from .supply import load_demo_supply
+
+    # fictional GPs per commune: the "nearest GP" of the kilometres avoided
+    practitioners = load_demo_supply()
     from .surveys import load_demo_surveys
 
     surveys = load_demo_surveys()
@@ -116,6 +120,16 @@ def load_demo(stdout: TextIO) -> str:
             )
             % evaluation
             if evaluation["acts"] or evaluation["in_person"]
+            else ""
+        )
+        + (
+            "\n"
+            + _(
+                "Offre de soins de démonstration (fictive) : %(n)s médecins généralistes dans les communes de plus de "
+                "1 500 habitants, pour les kilomètres évités (Diagnostic → Offre de soins)."
+            )
+            % {"n": practitioners}
+            if practitioners
             else ""
         )
         + (

@@ -29,6 +29,7 @@ from maille.territory.models import Commune
 
 from .charts import svg_month_bars
 from .costs import CostResults, compute_costs, cost_scenarios_visible_to
+from .distances import supply_for
 from .indicators import Figure, IndicatorReport, compute_indicators
 from .models import SurveyKind
 from .selectors import acts_visible_to
@@ -152,9 +153,11 @@ def build_committee_report(user: Any, zone: Zone, period: ReportPeriod) -> Commi
     sites = sites_visible_to(user).filter(commune__in=communes)
     site_ids = list(sites.values_list("pk", flat=True))
     query = f"zone={zone.key}"
-    current = compute_indicators(acts, site_ids, period.start, period.end, scope_query=query)
+    departements = set(communes.values_list("departement_id", flat=True).distinct())
+    supply = supply_for(user, departements)
+    current = compute_indicators(acts, site_ids, period.start, period.end, scope_query=query, supply=supply)
     before = period.previous()
-    previous = compute_indicators(acts, site_ids, before.start, before.end, scope_query=query)
+    previous = compute_indicators(acts, site_ids, before.start, before.end, scope_query=query, supply=supply)
     trends = [Trend(figure, previous.figure(figure.code)) for figure in current.figures]
     diagnosis = diagnose(user, zone)
     outlines = commune_outlines([row.code for row in diagnosis.rows])

@@ -22,14 +22,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Case, Count, Max, Q, QuerySet, Sum, When
 from django.utils.translation import gettext_lazy as _
 
+from maille.diagnosis.models import SupplyImport
 from maille.directory.models import Site
 from maille.scheduling.models import AppointmentTransition
 from maille.scheduling.selectors import appointment_outcomes, site_room_minutes_per_week
 from maille.scheduling.wallclock import PARIS
 
+from .distances import kilometres_avoided
 from .models import Act, ActCategory, DoctorPractice, SurveyKind, SurveyResponse
 from .surveys import survey_results
 
@@ -86,6 +89,12 @@ DEFINITIONS = {d.code: d for d in [
                  "la fin du mois M-1) / patients ayant une ALD active à la fin du mois M-1, connus du registre par "
                  "leurs actes des 12 mois précédents (note 8 du plan régional ; M : le mois de la fin de la "
                  "période).")),
+    Definition("km_avoided", _("Kilomètres évités (estimation)"), "km",
+               _("Somme, sur les téléconsultations dont la commune du patient est connue, de l'aller-retour vers le "
+                 "médecin généraliste le plus proche (commune comptant au moins un médecin dans l'offre de soins "
+                 "importée du territoire) moins l'aller-retour vers le site ; distances routières estimées (vol "
+                 "d'oiseau × 1,3) ; un site plus loin que le médecin compte en négatif. Numérateur : téléconsultations "
+                 "comptées ; dénominateur : téléconsultations dont la commune du patient est connue.")),
     Definition("patient_satisfaction", _("Satisfaction des patients"), _("sur 10"),
                _("Note moyenne (0 à 10) donnée par les patients au questionnaire envoyé après leur téléconsultation, "
                  "pour les téléconsultations des mois de la période dans les sites de la zone ; masquée sous le "
@@ -153,10 +162,17 @@ def _ledger_query(start: dt.date, end: dt.date, extra: str = "") -> str:
 
 
 def compute_indicators(
-    acts: QuerySet[Act], site_ids: list[int], start: dt.date, end: dt.date, *, scope_query: str = ""
+    acts: QuerySet[Act],
+    site_ids: list[int],
+    start: dt.date,
+    end: dt.date,
+    *,
+    scope_query: str = "",
+    supply: SupplyImport | None = None,
 ) -> IndicatorReport:
     """Every indicator of ``acts`` (already restricted to the user's scope and zone) and of ``site_ids`` (the
-    zone's sites the user may see) between ``start`` and ``end`` (both included)."""
+    zone's sites the user may see) between ``start`` and ``end`` (both included); ``supply``: the territory's GPs
+    per commune, for the kilometres avoided."""  # fmt: skip
     period = acts.filter(performed_on__gte=start, performed_on__lte=end)
     telehealth = period.filter(category__in=TELEHEALTH)
 
@@ -219,6 +235,7 @@ def compute_indicators(
         Figure("appropriation_rate", _share(counts["teleconsulting_doctors"], counts["doctors"]),
                counts["teleconsulting_doctors"], counts["doctors"], note=appropriation_note),
         _chronic_telehealth(acts, end),
+        _km_avoided(acts, start, end, supply, trace("type=teleconsultation")),
         _patient_satisfaction(site_ids, start, end, trace()),
     ]  # fmt: skip
     # Grouped by day in the database (at most 366 rows a year), summed by month here: cheaper than truncating
@@ -316,6 +333,13 @@ def _chronic_telehealth(acts: QuerySet[Act], end: dt.date) -> Figure:
                   note=str(_("Situation à la fin de %(month)s.") % {"month": last_day.strftime("%m/%Y")}))  # fmt: skip
 
 
+def _km_avoided(acts: QuerySet[Act], start: dt.date, end: dt.date, supply: SupplyImport | None,
+                query: str) -> Figure:  # fmt: skip
+    result = kilometres_avoided(acts, start, end, supply)
+    return Figure("km_avoided", result["km"], result["acts"], result["known"], ledger_query=query,
+                  note=str(result["note"]))  # fmt: skip
+
+
 def _patient_satisfaction(site_ids: list[int], start: dt.date, end: dt.date, query: str) -> Figure:
     overall = survey_results(SurveyKind.PATIENT, site_ids, start, end).overall
     note = "" if not overall.hidden else str(_("Moins de %(n)s réponses : note masquée.")
@@ -324,10 +348,17 @@ def _patient_satisfaction(site_ids: list[int], start: dt.date, end: dt.date, que
                   survey_query=query)  # fmt: skip
 
 
-def ledger_version() -> tuple[int, int, int]:
-    """What the indicators depend on that changes most: the last act written, the last appointment transition
-    logged (two index lookups) and the number of survey answers (a small table). A cached report computed under
-    another version is stale."""
-    last_act = Act.objects.aggregate(last=Max("pk"))["last"] or 0
-    last_transition = AppointmentTransition.objects.aggregate(last=Max("pk"))["last"] or 0
-    return last_act, last_transition, SurveyResponse.objects.count()
+def ledger_version() -> tuple[int, ...]:
+    """What the indicators depend on that changes most, read in one statement: the last act written, the last
+    appointment transition logged, the number of survey answers and the last supply import (index lookups and a
+    small table's count). A report kept under another version is stale."""
+    tables = [Act._meta.db_table, AppointmentTransition._meta.db_table, SupplyImport._meta.db_table]
+    answers = SurveyResponse._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT "
+            + ", ".join(f"(SELECT MAX(id) FROM {table})" for table in tables)
+            + f", (SELECT COUNT(*) FROM {answers})"
+        )
+        row = cursor.fetchone()
+    return tuple(int(value or 0) for value in row)

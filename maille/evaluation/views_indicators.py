@@ -25,8 +25,10 @@ from maille.core.input_guards import row_number
 from maille.diagnosis.zones import Zone, zone_communes, zone_for, zones_visible_to
 from maille.directory.selectors import sites_visible_to
 from maille.quality.views import FieldErrors
+from maille.territory.selectors import departements_visible_to
 
 from .charts import month_label, svg_month_bars
+from .distances import supply_for
 from .indicators import IndicatorReport, compute_indicators, ledger_version
 from .models import Act
 from .opendata import open_data_rows
@@ -93,7 +95,7 @@ def indicator_scope(request: HttpRequest) -> dict[str, Any]:
     query = "&".join(
         part for part in (f"zone={zone.key}" if zone else "", f"site={site.pk}" if site else "") if part
     )
-    return {"start": start, "end": end, "zone": zone, "site": site, "acts": acts,
+    return {"start": start, "end": end, "zone": zone, "site": site, "acts": acts, "zone_sites": sites,
             "site_ids": list(sites.values_list("pk", flat=True)), "errors": errors, "scope_query": query}  # fmt: skip
 
 
@@ -132,8 +134,11 @@ def _report(request: HttpRequest) -> tuple[dict[str, Any], IndicatorReport]:
             kept = _reports.get(key)
         if kept is not None and now - kept[0] < seconds:
             return scope, kept[1]
+    # the GPs per commune of the zone's départements (the kilometres avoided), looked up only when computing
+    departements = set(scope["zone_sites"].values_list("commune__departement_id", flat=True).distinct()) or set(
+        departements_visible_to(request.user).values_list("code", flat=True))  # fmt: skip
     report = compute_indicators(scope["acts"], scope["site_ids"], scope["start"], scope["end"],
-                                scope_query=scope["scope_query"])  # fmt: skip
+                                scope_query=scope["scope_query"], supply=supply_for(request.user, departements))  # fmt: skip
     if seconds > 0 and not scope["errors"]:
         with _reports_lock:
             if len(_reports) >= REPORTS_KEPT:

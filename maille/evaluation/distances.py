@@ -1,0 +1,102 @@
+"""The estimated kilometres avoided by teleconsultations: for each teleconsultation whose patient's commune is
+known, the round trip from that commune to the nearest general practitioner (a commune with at least one GP in the
+territory's supply data) minus the round trip to the site where it took place.
+
+The territory data on GPs is the diagnosis's supply import (``diagnosis.SupplyImport``: GPs per commune, the whole
+of each département it covers): the latest one the reader may see that covers the zone's départements. Distances
+are those of the planning library's travel model (great circle × the road detour factor): an estimate, about ±25 %
+a trip (docs/planning.md). A site farther than the nearest GP counts negatively: the teleconsultation gave access
+(a slot sooner, no médecin traitant needed), not a shorter trip. Acts are grouped by (patient's commune, site) in
+the database — a few thousand pairs for a region's year —, the distances are computed per pair.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from typing import Any
+
+import numpy as np
+from django.db.models import Count, QuerySet
+from django.utils import formats
+from django.utils.translation import gettext as _
+
+from maille.diagnosis.figures import TRAVEL_ENGINE
+from maille.diagnosis.models import SupplyImport
+from maille.diagnosis.supply import supply_imports_visible_to
+from maille.directory.models import Site
+from maille.planning.points import Points
+from maille.territory.models import Commune
+
+from .models import Act, ActCategory
+
+
+def supply_for(user: Any, departement_codes: set[str]) -> SupplyImport | None:
+    """The latest supply import the user may see that covers one of ``departement_codes``."""
+    for supply in supply_imports_visible_to(user).order_by("-created_at", "-pk"):
+        if set(supply.departements) & departement_codes:
+            return supply
+    return None
+
+
+def _road_km(origin: tuple[float, float], latitudes: list[float], longitudes: list[float]) -> np.ndarray:
+    straight = TRAVEL_ENGINE.distances_from(Points([origin[0]], [origin[1]]), Points(latitudes, longitudes))
+    return straight * TRAVEL_ENGINE.detour_factor
+
+
+def kilometres_avoided(
+    acts: QuerySet[Act], start: dt.date, end: dt.date, supply: SupplyImport | None
+) -> dict[str, Any]:
+    """{"km": round-trip kilometres avoided (None without supply data), "acts": teleconsultations counted,
+    "known": teleconsultations whose patient's commune is known, "note": what the figure rests on}."""
+    teleconsultations = acts.filter(
+        performed_on__gte=start, performed_on__lte=end, category=ActCategory.TELECONSULTATION
+    )
+    pairs = list(
+        teleconsultations.filter(patient_commune__isnull=False, site__isnull=False)
+        .values_list("patient_commune_id", "site_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    known = sum(n for _commune, _site, n in pairs)
+    if supply is None:
+        return {"km": None, "acts": 0, "known": known, "note": _(
+            "Aucune offre de soins importée pour ce territoire (Diagnostic → Offre de soins) : la distance au "
+            "médecin généraliste le plus proche n'est pas connue.")}  # fmt: skip
+    gp_codes = [code for code, row in supply.communes.items() if (row or {}).get("gps", 0) > 0]
+    origins = {commune for commune, _site, _n in pairs}
+    places = {
+        code: (lat, lon)
+        for code, lat, lon in Commune.objects.filter(code__in=origins | set(gp_codes)).values_list(
+            "code", "latitude", "longitude"
+        )
+        if lat is not None and lon is not None
+    }
+    sites = {}
+    for pk, lat, lon, commune_lat, commune_lon in Site.objects.filter(
+        pk__in={s for _c, s, _n in pairs}
+    ).values_list("pk", "latitude", "longitude", "commune__latitude", "commune__longitude"):
+        point = (lat, lon) if lat is not None and lon is not None else (commune_lat, commune_lon)
+        if point[0] is not None and point[1] is not None:
+            sites[pk] = point
+    gps = [places[code] for code in gp_codes if code in places]
+    if not gps:
+        return {"km": None, "acts": 0, "known": known,
+                "note": _("L'offre de soins « %(name)s » ne compte aucun médecin localisé.") % {"name": supply.name}}  # fmt: skip
+    gp_lats, gp_lons = [p[0] for p in gps], [p[1] for p in gps]
+    by_origin: dict[str, list[tuple[int, int]]] = defaultdict(list)
+    for commune, site, n in pairs:
+        if commune in places and site in sites:
+            by_origin[commune].append((site, n))
+    total, counted = 0.0, 0
+    for commune, visits in by_origin.items():
+        origin = places[commune]
+        nearest_gp = float(_road_km(origin, gp_lats, gp_lons).min())
+        site_ids = [site for site, _n in visits]
+        to_sites = _road_km(origin, [sites[s][0] for s in site_ids], [sites[s][1] for s in site_ids])
+        for (_site, n), to_site in zip(visits, to_sites, strict=True):
+            total += 2 * (nearest_gp - float(to_site)) * n
+            counted += n
+    note = _("Offre de soins « %(name)s » du %(date)s ; allers-retours, distances routières estimées.") % {
+        "name": supply.name, "date": formats.date_format(supply.created_at, "j F Y")}  # fmt: skip
+    return {"km": round(total), "acts": counted, "known": known, "note": note}
