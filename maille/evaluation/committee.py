@@ -18,6 +18,7 @@ from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from maille.core.identifiers import departement_of_commune
 from maille.diagnosis.figures import Diagnosis, diagnose
 from maille.diagnosis.report import commune_outlines, svg_map
 from maille.diagnosis.zones import Zone, zone_communes
@@ -32,7 +33,7 @@ from .costs import CostResults, compute_costs, cost_scenarios_visible_to
 from .distances import supply_for
 from .indicators import Figure, IndicatorReport, compute_indicators
 from .models import SurveyKind
-from .selectors import acts_visible_to
+from .selectors import acts_visible_to, zone_commune_codes
 from .surveys import SurveyResults, survey_results
 
 QUARTER = "trimestre"
@@ -148,12 +149,12 @@ class CommitteeReport:
 
 
 def build_committee_report(user: Any, zone: Zone, period: ReportPeriod) -> CommitteeReport:
-    communes = zone_communes(user, zone)
-    acts = acts_visible_to(user).filter(commune__in=communes)
-    sites = sites_visible_to(user).filter(commune__in=communes)
+    codes = zone_commune_codes(user, zone)
+    acts = acts_visible_to(user).filter(commune_id__in=codes)
+    sites = sites_visible_to(user).filter(commune_id__in=codes)
     site_ids = list(sites.values_list("pk", flat=True))
     query = f"zone={zone.key}"
-    departements = set(communes.values_list("departement_id", flat=True).distinct())
+    departements = {departement_of_commune(code) for code in codes}
     supply = supply_for(user, departements)
     current = compute_indicators(acts, site_ids, period.start, period.end, scope_query=query, supply=supply)
     before = period.previous()

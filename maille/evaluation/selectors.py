@@ -7,6 +7,7 @@ from typing import Any
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from maille.accounts.scope import scope_for
+from maille.diagnosis.zones import Zone, zone_communes
 
 from .models import Act, ActImport
 
@@ -32,3 +33,10 @@ def act_imports_visible_to(user: Any) -> QuerySet[ActImport]:
         return ActImport.objects.none()
     readable = acts_visible_to(user).filter(batch_id=OuterRef("pk"))
     return ActImport.objects.filter(Q(uploaded_by_id=user.pk) | Exists(readable))
+
+
+def zone_commune_codes(user: Any, zone: Zone) -> list[str]:
+    """The zone's communes (within the user's scope) as a list of codes. Filtering acts on a literal list lets
+    PostgreSQL check each act with a hash lookup, where the same condition as a subquery made it join the acts to
+    the communes first: measured on a region's quarter of a million-act ledger, 3 s instead of 12 s."""
+    return list(zone_communes(user, zone).values_list("pk", flat=True))

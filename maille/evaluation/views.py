@@ -25,14 +25,14 @@ from django.views.decorators.http import require_GET, require_http_methods
 from maille.accounts.permissions import has_permission, require_permission
 from maille.core.errors import DomainError
 from maille.core.input_guards import row_number
-from maille.diagnosis.zones import Zone, zone_communes, zone_for
+from maille.diagnosis.zones import Zone, zone_for
 from maille.directory.selectors import sites_visible_to
 from maille.quality.views import FieldErrors
 from maille.territory.selectors import departements_visible_to
 
 from .imports import MAX_BYTES, MAX_REPORTED_ERRORS, ActFileError, RowError, act_import_create
 from .models import Act, ActCategory, ActSource, BillingCode, BillingLine, Tariff
-from .selectors import act_imports_visible_to, acts_visible_to
+from .selectors import act_imports_visible_to, acts_visible_to, zone_commune_codes
 from .tariffs import parse_amount, tariff_add
 
 PAGE_SIZE = 50
@@ -159,7 +159,7 @@ def _filtered_acts(user: Any, filters: ActivityFilters) -> QuerySet[Act]:
     if filters.batch is not None:
         acts = acts.filter(batch_id=filters.batch)
     if filters.zone is not None:
-        acts = acts.filter(commune__in=zone_communes(user, filters.zone))
+        acts = acts.filter(commune_id__in=zone_commune_codes(user, filters.zone))
     if filters.medecin_traitant:
         acts = acts.filter(has_medecin_traitant=filters.medecin_traitant == "oui")
     if filters.ald:

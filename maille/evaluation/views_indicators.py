@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET
 
 from maille.accounts.permissions import require_permission
 from maille.core.input_guards import row_number
-from maille.diagnosis.zones import Zone, zone_communes, zone_for, zones_visible_to
+from maille.diagnosis.zones import Zone, zone_for, zones_visible_to
 from maille.directory.selectors import sites_visible_to
 from maille.quality.views import FieldErrors
 from maille.territory.selectors import departements_visible_to
@@ -32,7 +32,7 @@ from .distances import supply_for
 from .indicators import IndicatorReport, compute_indicators, ledger_version
 from .models import Act
 from .opendata import open_data_rows
-from .selectors import acts_visible_to
+from .selectors import acts_visible_to, zone_commune_codes
 
 MAX_DAYS = 3 * 366
 
@@ -79,9 +79,9 @@ def indicator_scope(request: HttpRequest) -> dict[str, Any]:
         if zone is None:
             errors["zone"] = _("Zone inconnue ou hors de votre territoire.")
         else:
-            communes = zone_communes(user, zone)
-            acts = acts.filter(commune__in=communes)
-            sites = sites.filter(commune__in=communes)
+            codes = zone_commune_codes(user, zone)
+            acts = acts.filter(commune_id__in=codes)
+            sites = sites.filter(commune_id__in=codes)
     site = None
     raw_site = request.GET.get("site", "")
     if raw_site:
