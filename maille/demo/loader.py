@@ -126,7 +126,7 @@ def load_demo(stdout: TextIO) -> str:
             "\n"
             + _(
                 "Offre de soins de démonstration (fictive) : %(n)s médecins généralistes dans les communes de plus de "
-                "1 500 habitants, pour les kilomètres évités (Diagnostic → Offre de soins)."
+                "2 500 habitants, pour les kilomètres évités (Diagnostic → Offre de soins)."
             )
             % {"n": practitioners}
             if practitioners

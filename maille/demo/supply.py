@@ -14,6 +14,7 @@ from maille.territory.models import Commune
 NAME = "Offre de soins de démonstration (fictive)"
 DEPARTEMENTS = ("52", "54", "55")
 INHABITANTS_PER_GP = 1500
+TOWN_POPULATION = 2500
 ACTS_A_YEAR = 4500
 
 
