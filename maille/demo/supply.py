@@ -27,7 +27,7 @@ def load_demo_supply() -> int:
         return 0
     lines = ["code_commune;activite_actes"]
     towns = Commune.objects.filter(
-        departement_id__in=DEPARTEMENTS, population__gte=INHABITANTS_PER_GP
+        departement_id__in=DEPARTEMENTS, population__gte=TOWN_POPULATION
     ).order_by("code")
     for code, population in towns.values_list("code", "population"):
         lines += [f"{code};{ACTS_A_YEAR}"] * max(1, population // INHABITANTS_PER_GP)
