@@ -26,10 +26,8 @@ def load_demo_supply() -> int:
     if admin is None:
         return 0
     lines = ["code_commune;activite_actes"]
-    towns = Commune.objects.filter(
-        departement_id__in=DEPARTEMENTS, population__gte=TOWN_POPULATION
-    ).order_by("code")
-    for code, population in towns.values_list("code", "population"):
+    towns = Commune.objects.filter(departement_id__in=DEPARTEMENTS, population__gte=TOWN_POPULATION)
+    for code, population in towns.order_by("code").values_list("code", "population"):
         lines += [f"{code};{ACTS_A_YEAR}"] * max(1, population // INHABITANTS_PER_GP)
     if len(lines) == 1:
         return 0
