@@ -39,6 +39,7 @@ from .surveys import SurveyResults, survey_results
 QUARTER = "trimestre"
 YEAR = "annee"
 OPEN_ACTIONS_LISTED = 30
+FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
 class PeriodError(ValueError):
@@ -88,9 +89,11 @@ def parse_period(raw: str) -> ReportPeriod:
     """ "2026-T3" (a quarter) or "2026" (a year); PeriodError with a French message otherwise."""
     text = raw.strip().upper()
     quarter = re.fullmatch(r"(\d{4})-T([1-4])", text)
-    if quarter:
+    whole_year = re.fullmatch(r"\d{4}", text)
+    # years a network reports on (a date of year 0, or past 9999, is not even a date)
+    if quarter and FIRST_YEAR <= int(quarter.group(1)) <= LAST_YEAR:
         return ReportPeriod(QUARTER, int(quarter.group(1)), int(quarter.group(2)))
-    if re.fullmatch(r"\d{4}", text):
+    if whole_year and FIRST_YEAR <= int(text) <= LAST_YEAR:
         return ReportPeriod(YEAR, int(text))
     raise PeriodError(_("Période illisible : un trimestre (2026-T3) ou une année (2026)."))
 

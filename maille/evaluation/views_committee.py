@@ -47,8 +47,6 @@ def _report(request: HttpRequest) -> tuple[dict[str, Any], CommitteeReport | Non
         else:
             if period.start > today:
                 errors["periode"] = _("Cette période n'a pas commencé.")
-            elif not 2000 <= period.year <= 2100:
-                errors["periode"] = _("Période illisible : un trimestre (2026-T3) ou une année (2026).")
     zone = zone_for(request.user, raw_zone) if raw_zone else None
     if raw_zone and zone is None:
         errors["zone"] = _("Territoire inconnu ou hors de votre périmètre.")

@@ -49,7 +49,10 @@ def test_periods_are_read(raw, kind, start, end):
     assert (period.kind, period.start, period.end) == (kind, start, end)
 
 
-@pytest.mark.parametrize("raw", ["2026-T5", "T3", "2026-3", "deux mille", "2026-T3; DROP", ""])
+@pytest.mark.parametrize(
+    "raw",
+    ["2026-T5", "T3", "2026-3", "deux mille", "2026-T3; DROP", "", "0000", "0000-T1", "9999-T4", "1999"],
+)
 def test_wrong_periods_are_refused(raw):
     with pytest.raises(PeriodError, match="Période illisible"):
         parse_period(raw)
@@ -140,6 +143,10 @@ def test_the_page_chooses_then_shows_the_report(client, world):
         ({"zone": "departement:52", "periode": "2026-T3"}, "Territoire inconnu ou hors de votre périmètre."),
         ({"zone": "departement:55", "periode": "2026-T9"}, "Période illisible"),
         ({"zone": "departement:55", "periode": "2099-T1"}, "Cette période n'a pas commencé."),
+        (
+            {"zone": "departement:55", "periode": "0000"},
+            "Période illisible",
+        ),  # not even a date: no server error
     ],
 )
 def test_a_wrong_choice_is_named(client, world, query, message):
