@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any
 
 from django.http import HttpRequest
@@ -95,3 +96,18 @@ def row_number(raw: Any) -> int | None:
     if not (text.isascii() and text.isdigit()) or len(text) > MAX_ID_DIGITS:
         return None
     return int(text)
+
+
+def compact_number(raw: Any) -> str:
+    """A number as typed, without its spaces (thin, non-breaking: French thousands) and euro sign."""
+    return str(raw).strip().replace("\u202f", "").replace("\xa0", "").replace(" ", "").replace("€", "")
+
+
+def french_decimal(raw: Any) -> Decimal | None:
+    """A decimal number typed the French way ("1 225,50", "12 500 €") or the English way; None when it is not a
+    finite number. Bounds and precision are the caller's."""
+    try:
+        value = Decimal(compact_number(raw).replace(",", "."))
+    except InvalidOperation:
+        return None
+    return value if value.is_finite() else None

@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db import transaction
@@ -30,6 +30,7 @@ from django.utils.translation import gettext_lazy
 
 from maille.accounts.scope import scope_for
 from maille.core.audit import audit_record
+from maille.core.input_guards import compact_number, french_decimal, row_number
 from maille.diagnosis.scenarios import evaluate_scenario
 from maille.directory.models import Profession
 from maille.territory.models import Commune
@@ -123,14 +124,10 @@ def cost_scenarios_visible_to(user: Any) -> QuerySet[CostScenario]:
 
 def parse_euros(raw: str) -> Decimal:
     """A yearly amount typed the French way ("12 500", "1 225,50"); empty is 0. ValueError with a French message."""
-    cleaned = str(raw).strip().replace("\u202f", "").replace("\xa0", "").replace(" ", "").replace("€", "")
-    if not cleaned:
+    if not compact_number(raw):
         return Decimal("0.00")
-    try:
-        amount = Decimal(cleaned.replace(",", "."))
-    except InvalidOperation:
-        raise ValueError(_("montant illisible (un nombre d'euros, par exemple 12 500)")) from None
-    if not amount.is_finite():
+    amount = french_decimal(raw)
+    if amount is None:
         raise ValueError(_("montant illisible (un nombre d'euros, par exemple 12 500)"))
     if amount < 0:
         raise ValueError(_("un montant ne peut pas être négatif"))
@@ -344,10 +341,24 @@ def _check_header(
 
 
 def _integer(raw: Any) -> int | None:
-    text = str(raw).strip().replace(" ", "").replace("\u202f", "")
-    if not text or len(text) > 9 or not text.isascii() or not text.isdigit():
-        return None
-    return int(text)
+    """A whole number typed in the grid ("2 000"): the shared digits guard, French spaces allowed."""
+    return row_number(compact_number(raw))
+
+
+def _hours(raw: Any) -> Decimal:
+    """Assisting hours a week: 0 to 168, one decimal at most (empty: 0); ValueError with a French message."""
+    if not compact_number(raw):
+        return Decimal("0.0")
+    hours = french_decimal(raw)
+    if hours is None:
+        raise ValueError(_("un nombre d'heures, par exemple 12,5"))
+    if hours < 0:
+        raise ValueError(_("un nombre d'heures ne peut pas être négatif"))
+    if hours > 168:
+        raise ValueError(_("168 heures par semaine au plus"))
+    if hours != hours.quantize(Decimal("0.1")):
+        raise ValueError(_("une décimale au plus"))
+    return hours.quantize(Decimal("0.1"))
 
 
 def cost_scenario_create(
@@ -529,15 +540,13 @@ def cost_scenario_save(user: Any, scenario: CostScenario, data: Any) -> CostScen
             errors[f"{key}-profession"] = _("%(where)s : profession inconnue.") % {"where": where}
         values["assisting_profession"] = profession if profession in professions else Profession.NURSE
         try:
-            hours = parse_euros(data.get(f"{key}-hours", "0"))
-            if hours > 168:
-                raise ValueError(_("168 heures par semaine au plus"))
+            hours = _hours(data.get(f"{key}-hours", "0"))
         except ValueError as error:
             if not delete:
                 errors[f"{key}-hours"] = _("%(where)s, heures d'assistance : %(error)s.") % {"where": where,
                                                                                               "error": error}  # fmt: skip
             hours = Decimal("0")
-        values["assistant_hours_per_week"] = hours.quantize(Decimal("0.1"))
+        values["assistant_hours_per_week"] = hours
         parsed.sites.append((site, values, delete))
     existing_costs = {line.pk: line for line in scenario.cost_lines.all()}
     categories = {value for value, _label in CostCategory.choices}

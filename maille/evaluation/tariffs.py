@@ -10,7 +10,7 @@ import bisect
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 
 from maille.core.audit import audit_record
 from maille.core.errors import DomainError
+from maille.core.input_guards import french_decimal
 
 from .models import BillingCode, Tariff
 
@@ -70,15 +71,8 @@ def tariff_in_force(code: str, day: dt.date) -> Tariff | None:
 
 def parse_amount(raw: str) -> Decimal:
     """An amount in euros typed the French way ("12,50", "1 225") or the English way."""
-    cleaned = raw.strip().replace("\u202f", "").replace("\xa0", "").replace(" ", "").replace("€", "")
-    cleaned = cleaned.replace(",", ".")
-    try:
-        amount = Decimal(cleaned)
-    except InvalidOperation:
-        raise DomainError(
-            _("Montant illisible : un nombre d'euros, par exemple 23,00."), code="amount"
-        ) from None
-    if not amount.is_finite():
+    amount = french_decimal(raw)
+    if amount is None:
         raise DomainError(_("Montant illisible : un nombre d'euros, par exemple 23,00."), code="amount")
     if amount < 0:
         raise DomainError(_("Un tarif ne peut pas être négatif."), code="amount")

@@ -264,3 +264,20 @@ def test_a_planning_scenario_without_a_site_in_the_departement_is_refused(networ
         cost_scenario_create(admin, name="Haute-Marne", departement_code="52", first_year=2027, years=2,
                              diagnosis_scenario=planning)  # fmt: skip
     assert "aucun site dans ce département" in refused.value.errors["diagnosis_scenario"]
+
+
+@pytest.mark.parametrize(
+    ("hours", "message"),
+    [("douze", "un nombre d'heures"), ("-2", "ne peut pas être négatif"), ("12,25", "une décimale au plus"),
+     ("200", "168 heures par semaine au plus")],
+)  # fmt: skip
+def test_assisting_hours_are_read_as_hours(coordinator, hours, message):
+    scenario = blank(coordinator)
+    row = {"site-0-name": "MSP", "site-0-opening_year": "2027", "site-0-teleconsultations": "800",
+           "site-0-profession": "infirmier", "site-0-hours": hours}  # fmt: skip
+    with pytest.raises(CostInputError) as refused:
+        cost_scenario_save(coordinator, scenario, grid(scenario, **row))
+    assert message in refused.value.errors["site-0-hours"]
+    assert "euros" not in refused.value.errors["site-0-hours"]
+    cost_scenario_save(coordinator, scenario, grid(scenario, **{**row, "site-0-hours": "12,5"}))
+    assert CostSite.objects.get().assistant_hours_per_week == D("12.5")
