@@ -22,7 +22,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, F, Q
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 from django_tasks import task
 
@@ -162,12 +162,8 @@ def code_message_send(*, channel: str, recipient: str, code: str, departement_id
     """The six-digit code of a public booking, sent at once (it lives ``CODE_MINUTES``). Not tied to an
     appointment: its only reader is whoever types it back."""
     subject, body = compose_code(code, channel, minutes=settings.PUBLIC_CODE_MINUTES)
-    message = Message.objects.create(
-        channel=channel, kind=MessageKind.VERIFICATION_CODE, recipient=recipient, subject=subject, body=body,
-        departement_id=departement_id, send_after=timezone.now(),
-    )  # fmt: skip
-    transaction.on_commit(lambda: _enqueue([message.pk]))
-    return message
+    return message_queue(kind=MessageKind.VERIFICATION_CODE, channel=channel, recipient=recipient, subject=subject,
+                         body=body, send_after=timezone.now(), departement_id=departement_id)  # fmt: skip
 
 
 def message_queue(
@@ -182,8 +178,9 @@ def message_queue(
     appointment_id: int | None = None,
     patient_id: int | None = None,
 ) -> Message:
-    """A message composed by an app above this one (the evaluation's satisfaction surveys), written in the
-    caller's transaction: sent at once after commit when due now, else by ``send_due_messages`` when due."""
+    """A message not tied to an appointment's confirmations and reminders (a booking code; a message composed by an
+    app above this one, the evaluation's satisfaction surveys), written in the caller's transaction: sent at once
+    after commit when due now, else by ``send_due_messages`` when due."""
     message = Message.objects.create(
         kind=kind, channel=channel, recipient=recipient, subject=subject[:200], body=body,
         departement_id=departement_id, send_after=send_after, appointment_id=appointment_id,
@@ -195,12 +192,8 @@ def message_queue(
 
 
 def message_cancel(message_id: int, *, reason: str) -> bool:
-    """A message not sent yet is not sent (a claimed attempt checks its state again before sending)."""
-    return bool(
-        Message.objects.filter(pk=message_id, state=MessageState.PENDING).update(
-            state=MessageState.CANCELLED, cancel_reason=reason[:120], next_attempt_at=None
-        )
-    )
+    """One message not sent yet is not sent."""
+    return bool(_cancel(Message.objects.filter(pk=message_id), reason))
 
 
 def messages_for_booked(appointment_ids: list[int]) -> int:
@@ -216,10 +209,17 @@ def messages_for_booked(appointment_ids: list[int]) -> int:
 
 def cancel_pending(*, appointment_id: int, reason: str, kinds: tuple[str, ...] | None = None) -> int:
     """Messages of an appointment not sent yet are not sent (a claimed attempt checks again before sending)."""
-    pending = Message.objects.filter(appointment_id=appointment_id, state=MessageState.PENDING)
+    messages = Message.objects.filter(appointment_id=appointment_id)
     if kinds is not None:
-        pending = pending.filter(kind__in=kinds)
-    return pending.update(state=MessageState.CANCELLED, cancel_reason=reason[:120], next_attempt_at=None)
+        messages = messages.filter(kind__in=kinds)
+    return _cancel(messages, reason)
+
+
+def _cancel(messages: QuerySet[Message], reason: str) -> int:
+    """Those of ``messages`` not sent yet are not sent (a claimed attempt checks its state again before sending)."""
+    return messages.filter(state=MessageState.PENDING).update(
+        state=MessageState.CANCELLED, cancel_reason=reason[:120], next_attempt_at=None
+    )
 
 
 def _enqueue(message_ids: list[int]) -> None:
