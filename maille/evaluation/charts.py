@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from html import escape
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 MONTHS = ["janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."]
 # Presentation attributes, not a <style> element: the pages' content security policy refuses inline styles.
 TEXT = 'font-family="sans-serif" font-size="11"'
@@ -39,16 +41,7 @@ def svg_value_bars(title: str, values: Sequence[tuple[str, int]]) -> str:
             f"{escape(label)}</text>"
         )
     width = max(300, 20 + len(values) * slot)  # room for the title however few the bars
-    total_height = top + height + bottom
-    return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {total_height}" role="img" '
-        f'aria-label="{escape(title)}" class="report-chart" width="{width}" height="{total_height}">'
-        f"<title>{escape(title)}</title>"
-        f'<text x="0" y="14" font-family="sans-serif" font-size="13" font-weight="600" fill="#222">'
-        f"{escape(title)}</text>"
-        f'<line x1="10" x2="{width - 10}" y1="{top + height}" y2="{top + height}" stroke="#888"/>'
-        f"{''.join(bars)}</svg>"
-    )
+    return _chart(title, width, top + height, top + height + bottom, "".join(bars))
 
 
 def svg_cost_funding(title: str, years: Sequence[int], costs: Sequence[Any], funding: Sequence[Any]) -> str:
@@ -74,17 +67,20 @@ def svg_cost_funding(title: str, years: Sequence[int], costs: Sequence[Any], fun
     width = max(260, 20 + len(years) * slot)
     legend = (
         f'<rect x="0" y="22" width="10" height="10" fill="#1d6fa5"/><text x="14" y="31" {TEXT} fill="#222">'
-        f"{escape('coûts')}</text>"
+        f"{escape(_('coûts'))}</text>"
         f'<rect x="70" y="22" width="10" height="10" fill="#7fb7dc"/><text x="84" y="31" {TEXT} fill="#222">'
-        f"{escape('financements')}</text>"
+        f"{escape(_('financements'))}</text>"
     )
-    total_height = top + height + bottom
+    return _chart(title, width, top + height, top + height + bottom, legend + "".join(bars))
+
+
+def _chart(title: str, width: float, axis_y: float, height: float, body: str) -> str:
+    """The frame every chart shares: the SVG element with its accessible name, the title, the horizontal axis."""
     return (
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {total_height}" role="img" '
-        f'aria-label="{escape(title)}" class="report-chart" width="{width}" height="{total_height}">'
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-label="{escape(title)}" class="report-chart" width="{width}" height="{height}">'
         f"<title>{escape(title)}</title>"
         f'<text x="0" y="14" font-family="sans-serif" font-size="13" font-weight="600" fill="#222">'
-        f"{escape(title)}</text>{legend}"
-        f'<line x1="10" x2="{width - 10}" y1="{top + height}" y2="{top + height}" stroke="#888"/>'
-        f"{''.join(bars)}</svg>"
+        f"{escape(title)}</text>"
+        f'<line x1="10" x2="{width - 10}" y1="{axis_y}" y2="{axis_y}" stroke="#888"/>{body}</svg>'
     )

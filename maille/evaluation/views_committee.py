@@ -3,7 +3,6 @@ download it as PDF or XLSX."""
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
@@ -29,6 +28,7 @@ from .committee import (
     parse_period,
     recent_periods,
 )
+from .downloads import xlsx_download
 from .views_indicators import zone_groups
 
 
@@ -113,7 +113,6 @@ def _value(figure: Any) -> Any:
 @require_permission("evaluation.view_reports")
 def committee_xlsx(request: HttpRequest) -> HttpResponse:
     from openpyxl import Workbook
-    from openpyxl.styles import Font
 
     context, report = _report(request)
     if report is None:  # nothing chosen yet (the chooser), or a wrong choice (named, 400)
@@ -157,13 +156,4 @@ def committee_xlsx(request: HttpRequest) -> HttpResponse:
                               (_("solde"), report.costs.balance),
                               (_("coût par téléconsultation"), report.costs.cost_per_teleconsultation)):  # fmt: skip
             costs.append([label, *[None if v is None else float(v) for v in values]])
-    for worksheet in workbook.worksheets:
-        for cell in worksheet[1]:
-            cell.font = Font(bold=True)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    response = HttpResponse(
-        buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    response["Content-Disposition"] = f'attachment; filename="{_file_name(report, "xlsx")}"'
-    return response
+    return xlsx_download(workbook, _file_name(report, "xlsx"))

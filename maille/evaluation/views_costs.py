@@ -4,7 +4,6 @@ workbook, and the comparison of two to four scenarios."""
 
 from __future__ import annotations
 
-import io
 from typing import Any
 
 from django.contrib import messages
@@ -35,6 +34,7 @@ from .costs import (
     cost_scenario_save,
     cost_scenarios_visible_to,
 )
+from .downloads import xlsx_download
 from .models import CostCategory, CostNature, CostScenario, Funder
 
 BLANK_ROWS = 3
@@ -237,7 +237,6 @@ def _money(value: Any) -> float | None:
 @require_permission("evaluation.view_costs")
 def cost_scenario_xlsx(request: HttpRequest, cost_scenario_id: int) -> HttpResponse:
     from openpyxl import Workbook
-    from openpyxl.styles import Font
 
     scenario = _scenario(request, cost_scenario_id)
     results = compute_costs(scenario)
@@ -269,16 +268,7 @@ def cost_scenario_xlsx(request: HttpRequest, cost_scenario_id: int) -> HttpRespo
         detail.append([_("ligne"), *years, _("total")])
         for row in rows:
             detail.append([row.label, *[_money(v) for v in row.amounts], _money(row.total)])
-    for worksheet in workbook.worksheets:
-        for cell in worksheet[1]:
-            cell.font = Font(bold=True)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    response = HttpResponse(
-        buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    response["Content-Disposition"] = f'attachment; filename="scenario-couts-{scenario.pk}.xlsx"'
-    return response
+    return xlsx_download(workbook, f"scenario-couts-{scenario.pk}.xlsx")
 
 
 @require_GET

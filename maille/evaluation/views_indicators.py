@@ -4,9 +4,7 @@ monthly chart; the sites; CSV and XLSX of every figure."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import threading
 import time
 from typing import Any
@@ -29,6 +27,7 @@ from maille.territory.selectors import departements_visible_to
 
 from .charts import month_label, svg_month_bars
 from .distances import supply_for
+from .downloads import csv_download, french_row, xlsx_download
 from .indicators import IndicatorReport, compute_indicators, ledger_version
 from .models import Act
 from .opendata import open_data_rows
@@ -184,14 +183,9 @@ def _rows(report: IndicatorReport, scope: dict[str, Any]) -> list[list[Any]]:
 @require_permission("evaluation.view_activity")
 def indicators_csv(request: HttpRequest) -> HttpResponse:
     scope, report = _report(request)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = (
-        f'attachment; filename="indicateurs-{report.start.isoformat()}-{report.end.isoformat()}.csv"'
-    )
-    response.write("\ufeff")
-    writer = csv.writer(response, delimiter=";")
+    response, writer = csv_download(f"indicateurs-{report.start.isoformat()}-{report.end.isoformat()}.csv")
     for row in _rows(report, scope):
-        writer.writerow([f"{v}".replace(".", ",") if isinstance(v, float) else v for v in row])
+        writer.writerow(french_row(row))
     writer.writerow([])
     writer.writerow([_("mois"), _("téléconsultations")])
     for month, n in report.months:
@@ -203,7 +197,6 @@ def indicators_csv(request: HttpRequest) -> HttpResponse:
 @require_permission("evaluation.view_activity")
 def indicators_xlsx(request: HttpRequest) -> HttpResponse:
     from openpyxl import Workbook
-    from openpyxl.styles import Font
 
     scope, report = _report(request)
     workbook = Workbook()
@@ -220,18 +213,7 @@ def indicators_xlsx(request: HttpRequest) -> HttpResponse:
     sites.append([_("site"), _("actes de télésanté"), _("patients distincts"), _("montant (€)")])
     for row in report.per_site:
         sites.append([row["site__name"], row["acts"], row["patients"], float(row["amount"] or 0)])
-    for worksheet in workbook.worksheets:
-        for cell in worksheet[1]:
-            cell.font = Font(bold=True)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    response = HttpResponse(
-        buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    response["Content-Disposition"] = (
-        f'attachment; filename="indicateurs-{report.start.isoformat()}-{report.end.isoformat()}.xlsx"'
-    )
-    return response
+    return xlsx_download(workbook, f"indicateurs-{report.start.isoformat()}-{report.end.isoformat()}.xlsx")
 
 
 @require_GET
@@ -240,14 +222,12 @@ def open_data_csv(request: HttpRequest) -> HttpResponse:
     """The aggregates of the period and zone anyone may publish: every count under 11 suppressed, no totals."""
     scope = indicator_scope(request)
     rows = open_data_rows(scope["acts"], scope["start"], scope["end"])
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
     name = f"donnees-ouvertes-teleconsultation-{scope['start'].isoformat()}-{scope['end'].isoformat()}.csv"
-    response["Content-Disposition"] = f'attachment; filename="{name}"'
-    response.write("\ufeff")
-    writer = csv.writer(response, delimiter=";")
+    response, writer = csv_download(name)
     writer.writerow([_("mois"), _("département"), _("type d'acte"), _("actes"), _("patients distincts"),
                      _("montant facturé (€)")])  # fmt: skip
     for row in rows:
-        amount = row.amount if isinstance(row.amount, str) else f"{row.amount}".replace(".", ",")
-        writer.writerow([row.month, row.departement, row.category, row.acts, row.patients, amount])
+        writer.writerow(
+            french_row([row.month, row.departement, row.category, row.acts, row.patients, row.amount])
+        )
     return response

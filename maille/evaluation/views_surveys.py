@@ -4,8 +4,6 @@ once), the results of the scope (anonymous, small groups hidden, CSV and XLSX), 
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 from django.conf import settings
@@ -29,6 +27,7 @@ from maille.quality.views import FieldErrors
 from maille.territory.selectors import departements_visible_to
 
 from .charts import svg_value_bars
+from .downloads import csv_download, french_row, xlsx_download
 from .models import SurveyKind
 from .survey_forms import CampaignForm, PatientSurveyForm, ProfessionalSurveyForm
 from .surveys import (
@@ -162,14 +161,9 @@ def _result_rows(
 @require_permission("evaluation.view_activity")
 def results_csv(request: HttpRequest) -> HttpResponse:
     scope, patients, professionals = _results(request)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = (
-        f'attachment; filename="enquetes-{scope["start"].isoformat()}-{scope["end"].isoformat()}.csv"'
-    )
-    response.write("\ufeff")
-    writer = csv.writer(response, delimiter=";")
+    response, writer = csv_download(f"enquetes-{scope['start'].isoformat()}-{scope['end'].isoformat()}.csv")
     for row in _result_rows(scope, patients, professionals):
-        writer.writerow([f"{v}".replace(".", ",") if isinstance(v, float) else v for v in row])
+        writer.writerow(french_row(row))
     if patients.score_histogram:
         writer.writerow([])
         writer.writerow([_("note des patients"), _("réponses")])
@@ -181,7 +175,6 @@ def results_csv(request: HttpRequest) -> HttpResponse:
 @require_permission("evaluation.view_activity")
 def results_xlsx(request: HttpRequest) -> HttpResponse:
     from openpyxl import Workbook
-    from openpyxl.styles import Font
 
     scope, patients, professionals = _results(request)
     workbook = Workbook()
@@ -198,18 +191,7 @@ def results_xlsx(request: HttpRequest) -> HttpResponse:
         ease.append([_("réponse"), _("réponses")])
         for label, n in patients.booking_ease:
             ease.append([label, n])
-    for worksheet in workbook.worksheets:
-        for cell in worksheet[1]:
-            cell.font = Font(bold=True)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    response = HttpResponse(
-        buffer.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    response["Content-Disposition"] = (
-        f'attachment; filename="enquetes-{scope["start"].isoformat()}-{scope["end"].isoformat()}.xlsx"'
-    )
-    return response
+    return xlsx_download(workbook, f"enquetes-{scope['start'].isoformat()}-{scope['end'].isoformat()}.xlsx")
 
 
 # --- the professionals' campaigns ---------------------------------------------------------------------------
