@@ -11,22 +11,21 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from maille.core.identifiers import departement_of_commune
 from maille.diagnosis.figures import Diagnosis, diagnose
 from maille.diagnosis.report import commune_outlines, svg_map
-from maille.diagnosis.zones import Zone, zone_communes
+from maille.diagnosis.zones import Zone
 from maille.directory.selectors import sites_visible_to
 from maille.quality.maturity import Dashboard, territory_maturity
 from maille.quality.models import OPEN_ACTION_STATUSES, Action
 from maille.quality.selectors import actions_visible_to
-from maille.territory.models import Commune
 
 from .charts import svg_month_bars
 from .costs import CostResults, compute_costs, cost_scenarios_visible_to
@@ -157,8 +156,8 @@ def build_committee_report(user: Any, zone: Zone, period: ReportPeriod) -> Commi
     sites = sites_visible_to(user).filter(commune_id__in=codes)
     site_ids = list(sites.values_list("pk", flat=True))
     query = f"zone={zone.key}"
-    departements = {departement_of_commune(code) for code in codes}
-    supply = supply_for(user, departements)
+    departements = Counter(departement_of_commune(code) for code in codes)
+    supply = supply_for(user, set(departements))
     current = compute_indicators(acts, site_ids, period.start, period.end, scope_query=query, supply=supply)
     before = period.previous()
     previous = compute_indicators(acts, site_ids, before.start, before.end, scope_query=query, supply=supply)
@@ -169,7 +168,8 @@ def build_committee_report(user: Any, zone: Zone, period: ReportPeriod) -> Commi
     maturity = territory_maturity(sites, today=today)
     actions = actions_visible_to(user).filter(site__in=site_ids, status__in=OPEN_ACTION_STATUSES)
     open_actions = list(actions.select_related("site").order_by("due_date", "pk")[:OPEN_ACTIONS_LISTED])
-    costs, index = _territory_costs(user, zone, period)
+    # a CPTS or several départements: the département of most of the zone's communes
+    costs, index = _territory_costs(user, departements.most_common(1)[0][0] if codes else None, period)
     return CommitteeReport(
         zone=zone, period=period, previous_period=before, generated_at=timezone.now(), indicators=current,
         previous=previous, trends=trends,
@@ -183,22 +183,12 @@ def build_committee_report(user: Any, zone: Zone, period: ReportPeriod) -> Commi
     )  # fmt: skip
 
 
-def _territory_costs(user: Any, zone: Zone, period: ReportPeriod) -> tuple[CostResults | None, int | None]:
-    """The latest cost scenario of the zone's département (of a CPTS: the département of most of its communes)
-    that covers the period's year, else the latest one."""
-    if zone.kind == "departement":
-        departement = zone.code
-    else:
-        top = (
-            Commune.objects.filter(pk__in=zone_communes(user, zone).values("pk"))
-            .values("departement_id")
-            .annotate(n=Count("pk"))
-            .order_by("-n")
-            .first()
-        )
-        if top is None:
-            return None, None
-        departement = top["departement_id"]
+def _territory_costs(
+    user: Any, departement: str | None, period: ReportPeriod
+) -> tuple[CostResults | None, int | None]:
+    """The latest cost scenario of the département that covers the period's year, else its latest one."""
+    if departement is None:
+        return None, None
     scenarios = (
         cost_scenarios_visible_to(user).filter(departement_id=departement).order_by("-updated_at", "-pk")
     )

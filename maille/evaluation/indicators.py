@@ -34,7 +34,7 @@ from maille.scheduling.wallclock import PARIS
 
 from .distances import kilometres_avoided
 from .models import Act, ActCategory, DoctorPractice, SurveyKind, SurveyResponse
-from .surveys import survey_results
+from .surveys import survey_overall
 
 TELEHEALTH = [ActCategory.TELECONSULTATION, ActCategory.TELEEXPERTISE, ActCategory.TELEMONITORING,
               ActCategory.PREVENTION]  # fmt: skip
@@ -341,7 +341,7 @@ def _km_avoided(acts: QuerySet[Act], start: dt.date, end: dt.date, supply: Suppl
 
 
 def _patient_satisfaction(site_ids: list[int], start: dt.date, end: dt.date, query: str) -> Figure:
-    overall = survey_results(SurveyKind.PATIENT, site_ids, start, end).overall
+    overall = survey_overall(SurveyKind.PATIENT, site_ids, start, end)
     note = "" if not overall.hidden else str(_("Moins de %(n)s réponses : note masquée.")
                                              % {"n": settings.EVALUATION_SURVEY_MIN_ANSWERS})  # fmt: skip
     return Figure("patient_satisfaction", overall.score_mean, overall.answered, overall.delivered, note=note,

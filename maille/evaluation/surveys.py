@@ -442,16 +442,27 @@ def _group(
     )
 
 
+def _period(
+    kind: str, site_ids: list[int], start: dt.date, end: dt.date
+) -> tuple[QuerySet[SurveyInvitation], QuerySet[SurveyResponse]]:
+    period = {"site_id__in": site_ids, "month__gte": _month(start), "month__lte": end, "kind": kind}
+    return SurveyInvitation.objects.filter(**period), SurveyResponse.objects.filter(**period)
+
+
+def survey_overall(kind: str, site_ids: list[int], start: dt.date, end: dt.date) -> Group:
+    """The whole group's counts and results (two queries): what the satisfaction indicator needs."""
+    invitations, responses = _period(kind, site_ids, start, end)
+    return _group(str(_("Ensemble")), _invitation_counts(invitations, None)[None],
+                  responses.aggregate(**_response_aggregates(kind)), kind, settings.EVALUATION_SURVEY_MIN_ANSWERS)  # fmt: skip
+
+
 def survey_results(kind: str, site_ids: list[int], start: dt.date, end: dt.date) -> SurveyResults:
     """The answers of ``kind`` at ``site_ids`` for the months from ``start``'s to ``end``'s, in the database (a
     fixed number of queries)."""
     minimum = settings.EVALUATION_SURVEY_MIN_ANSWERS
-    period = {"site_id__in": site_ids, "month__gte": _month(start), "month__lte": end, "kind": kind}
-    invitations = SurveyInvitation.objects.filter(**period)
-    responses = SurveyResponse.objects.filter(**period)
+    invitations, responses = _period(kind, site_ids, start, end)
     aggregates = _response_aggregates(kind)
-    overall = _group(str(_("Ensemble")), _invitation_counts(invitations, None)[None], responses.aggregate(**aggregates),
-                     kind, minimum)  # fmt: skip
+    overall = survey_overall(kind, site_ids, start, end)
     by = "site_id" if kind == SurveyKind.PATIENT else "campaign_id"
     counts = _invitation_counts(invitations, by)
     rows = {row[by]: row for row in responses.values(by).annotate(**aggregates).order_by()}
