@@ -472,31 +472,128 @@ def _seed_example(scenario: CostScenario) -> None:
     ])  # fmt: skip
 
 
+MAX_GRID_ROWS = 200
+# The grid's two kinds of lines: how a line is named in an error, and the message of a line without a label.
+COST_LINES = (
+    gettext_lazy("Coût « %(label)s »"),
+    gettext_lazy("Ligne de coût %(n)s : donnez-lui un libellé."),
+)
+FUNDING_LINES = (
+    gettext_lazy("Financement « %(label)s »"),
+    gettext_lazy("Ligne de financement %(n)s : donnez-lui un libellé."),
+)
+UNKNOWN_NATURE = gettext_lazy("%(where)s : nature inconnue (soin ou accès aux soins).")
+
+# A row of the grid: the saved instance it edits (None: a new one), its values, whether it is to be deleted.
+GridRow = tuple[Any, dict[str, Any], bool]
+
+
 @dataclass
-class _Parsed:
-    header: dict[str, Any]
-    sites: list[tuple[CostSite | None, dict[str, Any], bool]] = field(default_factory=list)
-    costs: list[tuple[CostLine | None, dict[str, Any], bool]] = field(default_factory=list)
-    fundings: list[tuple[FundingLine | None, dict[str, Any], bool]] = field(default_factory=list)
+class _Grid:
+    """Reads the rows of a scenario's grid (``<prefix>-<i>-<field>``), every wrong cell into ``errors``."""
 
+    data: Any
+    errors: dict[str, str]
+    first: int
+    years: int
 
-def _rows(data: Any, prefix: str) -> list[int]:
-    count = _integer(data.get(f"{prefix}-count", "0"))
-    return list(range(min(count or 0, 200)))
+    def indexes(self, prefix: str) -> list[int]:
+        count = _integer(self.data.get(f"{prefix}-count", "0"))
+        return list(range(min(count or 0, MAX_GRID_ROWS)))
 
+    def text(self, key: str) -> str:
+        return " ".join(str(self.data.get(key, "")).split())[:200]
 
-def _amounts(
-    data: Any, key: str, years: int, errors: dict[str, str], where: str, first_year: int
-) -> list[str]:
-    values = []
-    for k in range(years):
-        try:
-            values.append(str(parse_euros(data.get(f"{key}-y{k}", ""))))
-        except ValueError as error:
-            errors[f"{key}-y{k}"] = _("%(where)s, %(year)s : %(error)s.") % {
-                "where": where, "year": first_year + k, "error": error}  # fmt: skip
-            values.append("0.00")
-    return values
+    def choice(self, key: str, allowed: set[str], message: Any, where: str, *, check: bool) -> str:
+        value = str(self.data.get(key, ""))
+        if check and value not in allowed:
+            self.errors[key] = str(message) % {"where": where}
+        return value
+
+    def amounts(self, key: str, where: str) -> list[str]:
+        values = []
+        for k in range(self.years):
+            try:
+                values.append(str(parse_euros(self.data.get(f"{key}-y{k}", ""))))
+            except ValueError as error:
+                self.errors[f"{key}-y{k}"] = _("%(where)s, %(year)s : %(error)s.") % {
+                    "where": where, "year": self.first + k, "error": error}  # fmt: skip
+                values.append("0.00")
+        return values
+
+    def sites(self, existing: dict[int, CostSite]) -> list[GridRow]:
+        last = self.first + self.years - 1
+        professions = {value for value, _label in Profession.choices}
+        rows: list[GridRow] = []
+        for i in self.indexes("site"):
+            key = f"site-{i}"
+            site = existing.get(_integer(self.data.get(f"{key}-id", "")) or -1)
+            delete = bool(self.data.get(f"{key}-delete"))
+            name = self.text(f"{key}-name")
+            if site is None and not name:
+                continue  # a blank row
+            where = _("Site « %(name)s »") % {"name": name or i + 1}
+            if not name and not delete:
+                self.errors[f"{key}-name"] = _("Site %(n)s : donnez-lui un nom.") % {"n": i + 1}
+            opening = _integer(self.data.get(f"{key}-opening_year", ""))
+            if not delete and (opening is None or not 2000 <= opening <= last):
+                self.errors[f"{key}-opening_year"] = _(
+                    "%(where)s : l'année d'ouverture doit être au plus tard %(last)s, la dernière année du scénario."
+                ) % {"where": where, "last": last}  # fmt: skip
+            count = _integer(self.data.get(f"{key}-teleconsultations", ""))
+            if not delete and (count is None or count > 1_000_000):
+                self.errors[f"{key}-teleconsultations"] = _(
+                    "%(where)s : un nombre entier de téléconsultations par an (0 à 1 000 000)."
+                ) % {"where": where}  # fmt: skip
+            profession = self.choice(f"{key}-profession", professions, gettext_lazy("%(where)s : profession inconnue."),
+                                     where, check=not delete)  # fmt: skip
+            try:
+                hours = _hours(self.data.get(f"{key}-hours", "0"))
+            except ValueError as error:
+                if not delete:
+                    self.errors[f"{key}-hours"] = _("%(where)s, heures d'assistance : %(error)s.") % {
+                        "where": where, "error": error}  # fmt: skip
+                hours = Decimal("0")
+            values = {"name": name, "opening_year": opening or self.first, "teleconsultations_per_year": count or 0,
+                      "assisting_profession": profession if profession in professions else Profession.NURSE,
+                      "assistant_hours_per_week": hours}  # fmt: skip
+            rows.append((site, values, delete))
+        return rows
+
+    def lines(self, prefix: str, existing: dict[int, Any], names: tuple[Any, Any],
+              choices: dict[str, tuple[set[str], Any]], site_ids: set[int] | None = None) -> list[GridRow]:  # fmt: skip
+        """Cost or funding lines: a label, the ``choices`` fields (allowed values, message), for cost lines a site
+        of the scenario (``site_ids``), and an amount per year."""
+        where_text, label_missing = names
+        natures = {value for value, _label in CostNature.choices}
+        rows: list[GridRow] = []
+        for i in self.indexes(prefix):
+            key = f"{prefix}-{i}"
+            line = existing.get(_integer(self.data.get(f"{key}-id", "")) or -1)
+            delete = bool(self.data.get(f"{key}-delete"))
+            label = self.text(f"{key}-label")
+            amounts_typed = any(str(self.data.get(f"{key}-y{k}", "")).strip() for k in range(self.years))
+            if line is None and not label and not amounts_typed:
+                continue  # a blank row
+            where = str(where_text) % {"label": label or i + 1}
+            if not label and not delete:
+                self.errors[f"{key}-label"] = str(label_missing) % {"n": i + 1}
+            values: dict[str, Any] = {"label": label}
+            for field_name, (allowed, message) in {**choices, "nature": (natures, UNKNOWN_NATURE)}.items():
+                values[field_name] = self.choice(
+                    f"{key}-{field_name}", allowed, message, where, check=not delete
+                )
+            if site_ids is not None:
+                site_ref = str(self.data.get(f"{key}-site", "")).strip()
+                site_pk = _integer(site_ref) if site_ref else None
+                if site_ref and site_pk not in site_ids and not delete:
+                    self.errors[f"{key}-site"] = _("%(where)s : site inconnu dans ce scénario.") % {
+                        "where": where
+                    }
+                values["site_id"] = site_pk if site_pk in site_ids else None
+            values["amounts"] = self.amounts(key, where) if not delete else []
+            rows.append((line, values, delete))
+        return rows
 
 
 def cost_scenario_save(user: Any, scenario: CostScenario, data: Any) -> CostScenario:
@@ -509,111 +606,26 @@ def cost_scenario_save(user: Any, scenario: CostScenario, data: Any) -> CostScen
     except CostInputError as error:
         errors.update(error.errors)
         header = {"first_year": scenario.first_year, "years": scenario.years}
-    first, years = header["first_year"], header["years"]
-    last = first + years - 1
-    parsed = _Parsed(header)
+    grid = _Grid(data, errors, header["first_year"], header["years"])
     existing_sites = {s.pk: s for s in scenario.sites.all()}
-    professions = {value for value, _label in Profession.choices}
-    for i in _rows(data, "site"):
-        key = f"site-{i}"
-        site = existing_sites.get(_integer(data.get(f"{key}-id", "")) or -1)
-        delete = bool(data.get(f"{key}-delete"))
-        name = " ".join(str(data.get(f"{key}-name", "")).split())[:200]
-        if site is None and not name:
-            continue  # a blank row
-        where = _("Site « %(name)s »") % {"name": name or i + 1}
-        values: dict[str, Any] = {"name": name}
-        if not name and not delete:
-            errors[f"{key}-name"] = _("Site %(n)s : donnez-lui un nom.") % {"n": i + 1}
-        opening = _integer(data.get(f"{key}-opening_year", ""))
-        if not delete and (opening is None or not 2000 <= opening <= last):
-            errors[f"{key}-opening_year"] = _("%(where)s : l'année d'ouverture doit être au plus tard %(last)s, la "
-                                              "dernière année du scénario.") % {"where": where, "last": last}  # fmt: skip
-        values["opening_year"] = opening or first
-        count = _integer(data.get(f"{key}-teleconsultations", ""))
-        if not delete and (count is None or count > 1_000_000):
-            errors[f"{key}-teleconsultations"] = _("%(where)s : un nombre entier de téléconsultations par an "
-                                                   "(0 à 1 000 000).") % {"where": where}  # fmt: skip
-        values["teleconsultations_per_year"] = count or 0
-        profession = data.get(f"{key}-profession", "")
-        if not delete and profession not in professions:
-            errors[f"{key}-profession"] = _("%(where)s : profession inconnue.") % {"where": where}
-        values["assisting_profession"] = profession if profession in professions else Profession.NURSE
-        try:
-            hours = _hours(data.get(f"{key}-hours", "0"))
-        except ValueError as error:
-            if not delete:
-                errors[f"{key}-hours"] = _("%(where)s, heures d'assistance : %(error)s.") % {"where": where,
-                                                                                              "error": error}  # fmt: skip
-            hours = Decimal("0")
-        values["assistant_hours_per_week"] = hours
-        parsed.sites.append((site, values, delete))
-    existing_costs = {line.pk: line for line in scenario.cost_lines.all()}
-    categories = {value for value, _label in CostCategory.choices}
-    natures = {value for value, _label in CostNature.choices}
-    for i in _rows(data, "cost"):
-        key = f"cost-{i}"
-        line = existing_costs.get(_integer(data.get(f"{key}-id", "")) or -1)
-        delete = bool(data.get(f"{key}-delete"))
-        label = " ".join(str(data.get(f"{key}-label", "")).split())[:200]
-        amounts_typed = any(str(data.get(f"{key}-y{k}", "")).strip() for k in range(years))
-        if line is None and not label and not amounts_typed:
-            continue
-        where = _("Coût « %(label)s »") % {"label": label or i + 1}
-        if not label and not delete:
-            errors[f"{key}-label"] = _("Ligne de coût %(n)s : donnez-lui un libellé.") % {"n": i + 1}
-        category = data.get(f"{key}-category", "")
-        if not delete and category not in categories:
-            errors[f"{key}-category"] = _("%(where)s : poste inconnu.") % {"where": where}
-        nature = data.get(f"{key}-nature", "")
-        if not delete and nature not in natures:
-            errors[f"{key}-nature"] = _("%(where)s : nature inconnue (soin ou accès aux soins).") % {
-                "where": where
-            }
-        site_ref = str(data.get(f"{key}-site", "")).strip()
-        site_pk = _integer(site_ref) if site_ref else None
-        if site_ref and site_pk not in existing_sites and not delete:
-            errors[f"{key}-site"] = _("%(where)s : site inconnu dans ce scénario.") % {"where": where}
-        amounts = _amounts(data, key, years, errors, where, first) if not delete else []
-        parsed.costs.append((line, {"label": label, "category": category, "nature": nature,
-                                    "site_id": site_pk if site_pk in existing_sites else None,
-                                    "amounts": amounts}, delete))  # fmt: skip
-    existing_fundings = {line.pk: line for line in scenario.funding_lines.all()}
-    funders = {value for value, _label in Funder.choices}
-    for i in _rows(data, "funding"):
-        key = f"funding-{i}"
-        line = existing_fundings.get(_integer(data.get(f"{key}-id", "")) or -1)
-        delete = bool(data.get(f"{key}-delete"))
-        label = " ".join(str(data.get(f"{key}-label", "")).split())[:200]
-        amounts_typed = any(str(data.get(f"{key}-y{k}", "")).strip() for k in range(years))
-        if line is None and not label and not amounts_typed:
-            continue
-        where = _("Financement « %(label)s »") % {"label": label or i + 1}
-        if not label and not delete:
-            errors[f"{key}-label"] = _("Ligne de financement %(n)s : donnez-lui un libellé.") % {"n": i + 1}
-        funder = data.get(f"{key}-funder", "")
-        if not delete and funder not in funders:
-            errors[f"{key}-funder"] = _("%(where)s : financeur inconnu.") % {"where": where}
-        nature = data.get(f"{key}-nature", "")
-        if not delete and nature not in natures:
-            errors[f"{key}-nature"] = _("%(where)s : nature inconnue (soin ou accès aux soins).") % {
-                "where": where
-            }
-        amounts = _amounts(data, key, years, errors, where, first) if not delete else []
-        parsed.fundings.append((line, {"label": label, "funder": funder, "nature": nature, "amounts": amounts},
-                                delete))  # fmt: skip
+    sites = grid.sites(existing_sites)
+    costs = grid.lines(
+        "cost", {line.pk: line for line in scenario.cost_lines.all()}, COST_LINES,
+        {"category": ({value for value, _label in CostCategory.choices}, gettext_lazy("%(where)s : poste inconnu."))},
+        site_ids=set(existing_sites),
+    )  # fmt: skip
+    fundings = grid.lines(
+        "funding", {line.pk: line for line in scenario.funding_lines.all()}, FUNDING_LINES,
+        {"funder": ({value for value, _label in Funder.choices}, gettext_lazy("%(where)s : financeur inconnu."))},
+    )  # fmt: skip
     if errors:
         raise CostInputError(errors)
     with transaction.atomic():
-        for name_, value in parsed.header.items():
+        for name_, value in header.items():
             setattr(scenario, name_, value)
         scenario.description = str(data.get("description", ""))[:2000]
         scenario.save()
-        for model, rows in (
-            (CostSite, parsed.sites),
-            (CostLine, parsed.costs),
-            (FundingLine, parsed.fundings),
-        ):
+        for model, rows in ((CostSite, sites), (CostLine, costs), (FundingLine, fundings)):
             for instance, values, delete in rows:
                 if delete:
                     if instance is not None:
@@ -625,8 +637,7 @@ def cost_scenario_save(user: Any, scenario: CostScenario, data: Any) -> CostScen
                         setattr(instance, name_, value)
                     instance.save()
         audit_record(actor=user, action="cost_scenario.update", target=scenario,
-                     details={"sites": len(parsed.sites), "costs": len(parsed.costs),
-                              "fundings": len(parsed.fundings)})  # fmt: skip
+                     details={"sites": len(sites), "costs": len(costs), "fundings": len(fundings)})  # fmt: skip
     return scenario
 
 
