@@ -29,7 +29,7 @@ from .committee import (
     recent_periods,
 )
 from .downloads import xlsx_download
-from .views_indicators import zone_groups
+from .views_indicators import add_month_and_site_sheets, zone_groups
 
 
 def _report(request: HttpRequest) -> tuple[dict[str, Any], CommitteeReport | None]:
@@ -52,7 +52,8 @@ def _report(request: HttpRequest) -> tuple[dict[str, Any], CommitteeReport | Non
         errors["zone"] = _("Territoire inconnu ou hors de votre périmètre.")
     context = {
         "errors": errors,
-        "zone_groups": [(label, zones) for label, zones in zone_groups(request.user) if label != _("EPCI")],
+        # a committee is a département's or a CPTS's (several départements for a regional review)
+        "zone_groups": zone_groups(request.user, ("departement", "departements", "cpts")),
         "periods": recent_periods(today),
         "chosen_zone": raw_zone,
         "chosen_period": period.key,
@@ -77,10 +78,15 @@ def _content(report: CommitteeReport) -> dict[str, Any]:
 @require_permission("evaluation.view_reports")
 def committee(request: HttpRequest) -> HttpResponse:
     context, report = _report(request)
-    if report is not None:
-        context.update(_content(report))
-    status = 400 if context["errors"] else 200
-    return render(request, "evaluation/committee.html", {**context, "report": report}, status=status)
+    if report is None:
+        return _chooser(request, context)
+    return render(request, "evaluation/committee.html", {**context, **_content(report)})
+
+
+def _chooser(request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
+    """Nothing chosen yet (the chooser, 200), or a wrong choice (named, 400)."""
+    return render(request, "evaluation/committee.html", {**context, "report": None},
+                  status=400 if context["errors"] else 200)  # fmt: skip
 
 
 def _file_name(report: CommitteeReport, extension: str) -> str:
@@ -91,9 +97,8 @@ def _file_name(report: CommitteeReport, extension: str) -> str:
 @require_permission("evaluation.view_reports")
 def committee_pdf(request: HttpRequest) -> HttpResponse:
     context, report = _report(request)
-    if report is None:  # nothing chosen yet (the chooser), or a wrong choice (named, 400)
-        return render(request, "evaluation/committee.html", {**context, "report": None},
-                      status=400 if context["errors"] else 200)  # fmt: skip
+    if report is None:
+        return _chooser(request, context)
     html = render_to_string("evaluation/committee_pdf.html", _content(report), request=request)
     try:
         pdf = render_pdf(html)
@@ -115,9 +120,8 @@ def committee_xlsx(request: HttpRequest) -> HttpResponse:
     from openpyxl import Workbook
 
     context, report = _report(request)
-    if report is None:  # nothing chosen yet (the chooser), or a wrong choice (named, 400)
-        return render(request, "evaluation/committee.html", {**context, "report": None},
-                      status=400 if context["errors"] else 200)  # fmt: skip
+    if report is None:
+        return _chooser(request, context)
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = _("Indicateurs")
@@ -127,15 +131,7 @@ def committee_xlsx(request: HttpRequest) -> HttpResponse:
         d = trend.current.definition
         sheet.append([str(d.label), _value(trend.current), _value(trend.previous), trend.change, str(d.unit),
                       trend.current.numerator, trend.current.denominator, str(d.definition)])  # fmt: skip
-    months = workbook.create_sheet(_("Par mois"))
-    months.append([_("mois"), _("téléconsultations")])
-    for month, n in report.indicators.months:
-        months.append([month, n])
-        months.cell(row=months.max_row, column=1).number_format = "mmm yyyy"
-    sites = workbook.create_sheet(_("Par site"))
-    sites.append([_("site"), _("actes de télésanté"), _("patients distincts"), _("montant (€)")])
-    for row in report.indicators.per_site:
-        sites.append([row["site__name"], row["acts"], row["patients"], float(row["amount"] or 0)])
+    add_month_and_site_sheets(workbook, report.indicators)
     quality = workbook.create_sheet(_("Qualité"))
     quality.append([_("site"), _("commune"), _("niveau"), _("score"), _("label"), _("label valable jusqu'au"),
                     _("actions ouvertes"), _("actions en retard")])  # fmt: skip

@@ -98,15 +98,15 @@ def indicator_scope(request: HttpRequest) -> dict[str, Any]:
             "site_ids": list(sites.values_list("pk", flat=True)), "errors": errors, "scope_query": query}  # fmt: skip
 
 
-def zone_groups(user: Any) -> list[tuple[str, list[Zone]]]:
-    """The zones of the filters' menu, by kind."""
+ZONE_KINDS = ("departement", "departements", "epci", "cpts")
+
+
+def zone_groups(user: Any, kinds: tuple[str, ...] = ZONE_KINDS) -> list[tuple[str, list[Zone]]]:
+    """The zones of the filters' menu, by kind (``kinds``: which ones the page offers)."""
     zones = zones_visible_to(user)
-    return [
-        (_("Départements"), zones["departement"]),
-        (_("Plusieurs départements"), zones["departements"]),
-        (_("EPCI"), zones["epci"]),
-        (_("CPTS"), zones["cpts"]),
-    ]
+    labels = {"departement": _("Départements"), "departements": _("Plusieurs départements"), "epci": _("EPCI"),
+              "cpts": _("CPTS")}  # fmt: skip
+    return [(labels[kind], zones[kind]) for kind in kinds]
 
 
 # Reports kept per process for a few minutes, under the ledger's version: the page, then its CSV or XLSX, or a
@@ -193,6 +193,19 @@ def indicators_csv(request: HttpRequest) -> HttpResponse:
     return response
 
 
+def add_month_and_site_sheets(workbook: Any, report: IndicatorReport) -> None:
+    """The teleconsultations per month and the acts per site of a report, as two sheets."""
+    months = workbook.create_sheet(_("Par mois"))
+    months.append([_("mois"), _("téléconsultations")])
+    for month, n in report.months:
+        months.append([month, n])
+        months.cell(row=months.max_row, column=1).number_format = "mmm yyyy"
+    sites = workbook.create_sheet(_("Par site"))
+    sites.append([_("site"), _("actes de télésanté"), _("patients distincts"), _("montant (€)")])
+    for row in report.per_site:
+        sites.append([row["site__name"], row["acts"], row["patients"], float(row["amount"] or 0)])
+
+
 @require_GET
 @require_permission("evaluation.view_activity")
 def indicators_xlsx(request: HttpRequest) -> HttpResponse:
@@ -204,15 +217,7 @@ def indicators_xlsx(request: HttpRequest) -> HttpResponse:
     sheet.title = _("Indicateurs")
     for row in _rows(report, scope):
         sheet.append(row)
-    months = workbook.create_sheet(_("Par mois"))
-    months.append([_("mois"), _("téléconsultations")])
-    for month, n in report.months:
-        months.append([month, n])
-        months.cell(row=months.max_row, column=1).number_format = "mmm yyyy"
-    sites = workbook.create_sheet(_("Par site"))
-    sites.append([_("site"), _("actes de télésanté"), _("patients distincts"), _("montant (€)")])
-    for row in report.per_site:
-        sites.append([row["site__name"], row["acts"], row["patients"], float(row["amount"] or 0)])
+    add_month_and_site_sheets(workbook, report)
     return xlsx_download(workbook, f"indicateurs-{report.start.isoformat()}-{report.end.isoformat()}.xlsx")
 
 
