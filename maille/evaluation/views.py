@@ -26,13 +26,12 @@ from maille.accounts.permissions import has_permission, require_permission
 from maille.core.errors import DomainError
 from maille.core.input_guards import row_number
 from maille.diagnosis.zones import Zone, zone_for
-from maille.directory.selectors import sites_visible_to
 from maille.quality.views import FieldErrors
 from maille.territory.selectors import departements_visible_to
 
 from .imports import MAX_BYTES, MAX_REPORTED_ERRORS, ActFileError, RowError, act_import_create
 from .models import Act, ActCategory, ActSource, BillingCode, BillingLine, Tariff
-from .selectors import act_imports_visible_to, acts_visible_to, zone_commune_codes
+from .selectors import act_imports_visible_to, acts_visible_to, site_choices, zone_commune_codes
 from .tariffs import parse_amount, tariff_add
 
 PAGE_SIZE = 50
@@ -200,7 +199,7 @@ def activity(request: HttpRequest) -> HttpResponse:
         "per_category": per_category,
         "page": page,
         "departements": list(departements_visible_to(request.user)),
-        "sites": list(sites_visible_to(request.user).order_by("name").only("pk", "name")),
+        "sites": site_choices(request.user),
         "categories": ActCategory.choices,
         "sources": ActSource.choices,
     }

@@ -31,7 +31,7 @@ from .downloads import csv_download, french_row, xlsx_download
 from .indicators import IndicatorReport, compute_indicators, ledger_version
 from .models import Act
 from .opendata import open_data_rows
-from .selectors import acts_visible_to, zone_commune_codes
+from .selectors import acts_visible_to, site_choices, zone_commune_codes
 
 MAX_DAYS = 3 * 366
 
@@ -154,7 +154,7 @@ def indicators(request: HttpRequest) -> HttpResponse:
         **scope,
         "report": report,
         "zone_groups": zone_groups(request.user),
-        "sites": list(sites_visible_to(request.user).order_by("name").only("pk", "name")),
+        "sites": site_choices(request.user),
         "chart": mark_safe(svg_month_bars(_("Téléconsultations par mois"), report.months)),
         "months": [(month_label(m), n) for m, n in report.months],
         "download_query": request.GET.urlencode(),

@@ -29,6 +29,7 @@ from maille.territory.selectors import departements_visible_to
 from .charts import svg_value_bars
 from .downloads import csv_download, french_row, xlsx_download
 from .models import SurveyKind
+from .selectors import site_choices
 from .survey_forms import CampaignForm, PatientSurveyForm, ProfessionalSurveyForm
 from .surveys import (
     PATIENT_REASONS,
@@ -100,7 +101,7 @@ def results(request: HttpRequest) -> HttpResponse:
     context = {
         **scope,
         "zone_groups": zone_groups(request.user),
-        "sites": list(_sites(request)),
+        "sites": site_choices(request.user),
         "patients": patients,
         "professionals": professionals,
         "reasons": reasons,
@@ -115,10 +116,6 @@ def results(request: HttpRequest) -> HttpResponse:
         "download_query": request.GET.urlencode(),
     }
     return render(request, "evaluation/survey_results.html", context, status=400 if scope["errors"] else 200)
-
-
-def _sites(request: HttpRequest) -> Any:
-    return sites_visible_to(request.user).order_by("name").only("pk", "name")
 
 
 def _percent(value: float | None) -> Any:
