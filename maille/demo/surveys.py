@@ -14,7 +14,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
-from maille.evaluation.models import SurveyCampaign, SurveyInvitation, SurveyKind
+from maille.evaluation.models import SurveyCampaign, SurveyInvitation
 from maille.evaluation.surveys import (
     PATIENT_REASONS,
     PatientAnswers,
@@ -23,6 +23,7 @@ from maille.evaluation.surveys import (
     compose_patient_invitation,
     in_daytime,
     new_token,
+    patient_invitation,
     survey_answer,
     survey_url,
     token_hash,
@@ -81,13 +82,7 @@ def _invite_history() -> list[tuple[str, SurveyInvitation, dt.datetime]]:
             appointment=appointment, patient=appointment.patient, departement_id=appointment.site.commune.departement_id,
             state=MessageState.SENT, send_after=sent_at, sent_at=sent_at, attempts=1,
         )  # fmt: skip
-        invitation = SurveyInvitation(
-            kind=SurveyKind.PATIENT, token_hash=token_hash(token), site=appointment.site, use_id=appointment.use_id,
-            month=appointment.starts_at.astimezone(PARIS).date().replace(day=1), appointment=appointment,
-            patient_id=appointment.patient_id,
-            expires_at=sent_at + dt.timedelta(days=settings.EVALUATION_SURVEY_VALID_DAYS), is_fictional=True,
-        )  # fmt: skip
-        pending.append((token, message, invitation))
+        pending.append((token, message, patient_invitation(appointment, token, sent_at)))
     Message.objects.bulk_create([message for _token, message, _invitation in pending], batch_size=500)
     for _token, message, invitation in pending:
         invitation.message = message

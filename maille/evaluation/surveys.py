@@ -187,10 +187,19 @@ def patient_invite(appointment: Appointment, *, now: dt.datetime | None = None) 
         send_after=send_after, departement_id=appointment.site.commune.departement_id if appointment.site.commune_id
         else None, appointment_id=appointment.pk, patient_id=appointment.patient_id,
     )  # fmt: skip
-    return SurveyInvitation.objects.create(
+    invitation = patient_invitation(appointment, token, send_after)
+    invitation.message = message
+    invitation.save()
+    return invitation
+
+
+def patient_invitation(appointment: Appointment, token: str, send_after: dt.datetime) -> SurveyInvitation:
+    """The (unsaved) invitation of an appointment's patient whose link carries ``token``, its message sent at
+    ``send_after``: it counts in the month of the teleconsultation and lives EVALUATION_SURVEY_VALID_DAYS."""
+    return SurveyInvitation(
         kind=SurveyKind.PATIENT, token_hash=token_hash(token), site_id=appointment.site_id,
         use_id=appointment.use_id, month=_month(appointment.starts_at.astimezone(PARIS).date()),
-        appointment=appointment, patient_id=appointment.patient_id, message=message,
+        appointment=appointment, patient_id=appointment.patient_id,
         expires_at=send_after + dt.timedelta(days=settings.EVALUATION_SURVEY_VALID_DAYS),
         is_fictional=appointment.is_fictional,
     )  # fmt: skip
