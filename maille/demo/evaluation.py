@@ -15,6 +15,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from maille.directory.models import Site
+from maille.evaluation.cells import forget_indicator_cells
 from maille.evaluation.imports import act_import_create
 from maille.evaluation.ledger import acts_backfill
 from maille.evaluation.models import Act, ActImport
@@ -69,4 +70,6 @@ def load_demo_evaluation(*, today: dt.date | None = None) -> dict[str, int]:
         ActImport.objects.filter(pk=batch.pk).update(is_fictional=True)
         Act.objects.filter(batch=batch).update(is_fictional=True)
         imported = batch.rows_created
+    # acts were deleted and rewritten above: no stored month of indicators can be trusted
+    forget_indicator_cells()
     return {"acts": recorded, "in_person": imported}

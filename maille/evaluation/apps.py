@@ -11,6 +11,7 @@ class EvaluationConfig(AppConfig):
         from maille.core.housekeeping import Job, register
         from maille.scheduling.transitions import subscribe_to_transitions
 
+        from .cells import refresh_indicator_cells
         from .ledger import act_for_transition, acts_backfill
         from .surveys import invitation_for_transition
 
@@ -19,5 +20,7 @@ class EvaluationConfig(AppConfig):
         # ... and invites its patient to the satisfaction survey (with its message in the outbox).
         subscribe_to_transitions("evaluation_surveys", invitation_for_transition)
         register(
-            Job("evaluation_acts_backfill", _("actes enregistrés au registre d'activité"), acts_backfill)
+            Job("evaluation_acts_backfill", _("actes enregistrés au registre d'activité"), acts_backfill),
+            # past months whose acts or appointments changed: their indicator cells built again
+            Job("evaluation_indicator_cells", _("mois d'indicateurs recalculés"), refresh_indicator_cells),
         )

@@ -32,7 +32,7 @@ from .costs import CostResults, compute_costs, cost_scenarios_visible_to
 from .distances import supply_for
 from .indicators import Figure, IndicatorReport, compute_indicators
 from .models import SurveyKind
-from .selectors import acts_visible_to, zone_commune_codes
+from .selectors import acts_visible_to, indicator_cells_visible_to, zone_commune_codes
 from .surveys import SurveyResults, survey_results
 
 QUARTER = "trimestre"
@@ -153,14 +153,18 @@ class CommitteeReport:
 def build_committee_report(user: Any, zone: Zone, period: ReportPeriod) -> CommitteeReport:
     codes = zone_commune_codes(user, zone)
     acts = acts_visible_to(user).filter(commune_id__in=codes)
+    cells = indicator_cells_visible_to(user)
+    cells = cells.filter(commune_id__in=codes) if cells is not None else None
     sites = sites_visible_to(user).filter(commune_id__in=codes)
     site_ids = list(sites.values_list("pk", flat=True))
     query = f"zone={zone.key}"
     departements = Counter(departement_of_commune(code) for code in codes)
     supply = supply_for(user, set(departements))
-    current = compute_indicators(acts, site_ids, period.start, period.end, scope_query=query, supply=supply)
+    current = compute_indicators(acts, site_ids, period.start, period.end, scope_query=query, supply=supply,
+                                 cells=cells)  # fmt: skip
     before = period.previous()
-    previous = compute_indicators(acts, site_ids, before.start, before.end, scope_query=query, supply=supply)
+    previous = compute_indicators(acts, site_ids, before.start, before.end, scope_query=query, supply=supply,
+                                  cells=cells)  # fmt: skip
     trends = [Trend(figure, previous.figure(figure.code)) for figure in current.figures]
     diagnosis = diagnose(user, zone)
     outlines = commune_outlines([row.code for row in diagnosis.rows])

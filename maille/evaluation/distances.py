@@ -58,6 +58,11 @@ def kilometres_avoided(
         .annotate(n=Count("pk"))
         .order_by()
     )
+    return kilometres_from_trips(pairs, supply)
+
+
+def kilometres_from_trips(pairs: list[tuple[str, int, int]], supply: SupplyImport | None) -> dict[str, Any]:
+    """The same from the teleconsultations already counted per (patient's commune, site)."""
     known = sum(n for _commune, _site, n in pairs)
     if supply is None:
         return {"km": None, "acts": 0, "known": known, "note": _(

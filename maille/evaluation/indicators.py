@@ -18,28 +18,46 @@ act-level rows exactly as written there, within what a network's ledger knows (s
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
+import numpy as np
 from django.conf import settings
 from django.db import connection
-from django.db.models import Case, Count, Max, Q, QuerySet, Sum, When
+from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from maille.diagnosis.models import SupplyImport
 from maille.directory.models import Site
 from maille.scheduling.models import AppointmentTransition
-from maille.scheduling.selectors import appointment_outcomes, site_room_minutes_per_week
-from maille.scheduling.wallclock import PARIS
+from maille.scheduling.selectors import site_room_minutes_per_week
 
-from .distances import kilometres_avoided
-from .models import Act, ActCategory, DoctorPractice, SurveyKind, SurveyResponse
+from .cells import (
+    APPROPRIATION_PRACTICES,
+    LATE_CANCELLATION_HOURS,
+    TELEHEALTH,
+    Cell,
+    CellKey,
+    CellSource,
+    cells_between,
+    month_start,
+    months_from,
+    outcomes_between,
+    usable_months,
+)
+from .distances import kilometres_from_trips
+from .models import Act, IndicatorCell, SurveyKind, SurveyResponse
 from .surveys import survey_overall
 
-TELEHEALTH = [ActCategory.TELECONSULTATION, ActCategory.TELEEXPERTISE, ActCategory.TELEMONITORING,
-              ActCategory.PREVENTION]  # fmt: skip
-APPROPRIATION_PRACTICES = [DoctorPractice.LIBERAL, DoctorPractice.HEALTH_CENTRE]
-LATE_CANCELLATION_HOURS = 24  # a cancellation later than this before the start is "late" (the time is lost)
+__all__ = [
+    "APPROPRIATION_PRACTICES",
+    "LATE_CANCELLATION_HOURS",
+    "TELEHEALTH",
+    "compute_indicators",
+    "month_start",
+]
 
 
 @dataclass(frozen=True)
@@ -169,55 +187,33 @@ def compute_indicators(
     *,
     scope_query: str = "",
     supply: SupplyImport | None = None,
+    cells: QuerySet[IndicatorCell] | None = None,
+    today: dt.date | None = None,
 ) -> IndicatorReport:
     """Every indicator of ``acts`` (already restricted to the user's scope and zone) and of ``site_ids`` (the
     zone's sites the user may see) between ``start`` and ``end`` (both included); ``supply``: the territory's GPs
-    per commune, for the kilometres avoided."""  # fmt: skip
-    period = acts.filter(performed_on__gte=start, performed_on__lte=end)
-    telehealth = period.filter(category__in=TELEHEALTH)
+    per commune, for the kilometres avoided; ``cells``: the stored indicator cells of the same scope and zone
+    (whole past months are read there; None: everything is computed from ``acts``)."""  # fmt: skip
+    source = CellSource(acts, cells)
+    chronic_end = month_start(end) - dt.timedelta(days=1)  # end of M-1 (note 8)
+    chronic_start = _months_back(month_start(end), 12)
+    usable = usable_months(source, months_from(min(start, chronic_start), end), today)
+    summary = _summary(cells_between(source, start, end, usable))
+    counts = summary.counts
 
     def trace(extra: str = "") -> str:
         return "&".join(part for part in (_ledger_query(start, end, extra), scope_query) if part)
 
-    # One pass over the period's acts for every count and share, and both distinct counts of the
-    # appropriation rate (note 7).
-    is_telehealth = Q(category__in=TELEHEALTH)
-    consulting_doctor = Q(
-        doctor_practice__in=APPROPRIATION_PRACTICES,
-        category__in=[ActCategory.TELECONSULTATION, ActCategory.IN_PERSON],
-    ) & ~Q(doctor_rpps="")
-    counts = period.aggregate(
-        teleconsultations=Count("pk", filter=Q(category=ActCategory.TELECONSULTATION)),
-        acts=Count("pk", filter=is_telehealth),
-        patients=Count("patient_pseudonym", distinct=True, filter=is_telehealth),
-        gp_known=Count("pk", filter=is_telehealth & Q(has_medecin_traitant__isnull=False)),
-        without_gp=Count("pk", filter=is_telehealth & Q(has_medecin_traitant=False)),
-        with_gp=Count("pk", filter=is_telehealth & Q(has_medecin_traitant=True)),
-        report_sent=Count("pk", filter=is_telehealth & Q(has_medecin_traitant=True,
-                                                         report_sent_to_medecin_traitant=True)),
-        ald=Count("pk", filter=is_telehealth & Q(is_ald=True)),
-        doctors=Count("doctor_rpps", distinct=True, filter=consulting_doctor),
-        teleconsulting_doctors=Count("doctor_rpps", distinct=True,
-                                     filter=consulting_doctor & Q(category=ActCategory.TELECONSULTATION)),
-        in_person=Count("pk", filter=Q(category=ActCategory.IN_PERSON)),
-    )  # fmt: skip
     figures = [
         Figure("teleconsultations", counts["teleconsultations"], ledger_query=trace("type=teleconsultation")),
         Figure("teleconsultations_per_month", round(counts["teleconsultations"] / _months_between(start, end), 1),
                counts["teleconsultations"], ledger_query=trace("type=teleconsultation")),
-        Figure("patients", counts["patients"], ledger_query=trace()),
+        Figure("patients", int(summary.patients.size), ledger_query=trace()),
     ]  # fmt: skip
-    outcomes = appointment_outcomes(site_ids, _instant(start), _instant(end + dt.timedelta(days=1)),
-                                    late_hours=LATE_CANCELLATION_HOURS)  # fmt: skip
+    outcomes = outcomes_between(site_ids, start, end, usable)
     figures.append(_occupancy(site_ids, outcomes, start, end))
-    histogram = dict(
-        telehealth.filter(booking_delay_days__isnull=False)
-        .values_list("booking_delay_days")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    median, p90 = percentiles(histogram, (0.5, 0.9))
-    known = sum(histogram.values())
+    median, p90 = percentiles(summary.delays, (0.5, 0.9))
+    known = sum(summary.delays.values())
     figures += [
         Figure("delay_median", median, denominator=known, ledger_query=trace()),
         Figure("delay_p90", p90, denominator=known, ledger_query=trace()),
@@ -225,6 +221,7 @@ def compute_indicators(
     figures += _outcomes(outcomes)
     appropriation_note = "" if counts["in_person"] else str(_(
         "Aucune consultation en présentiel importée : le dénominateur ne compte que les téléconsultants."))  # fmt: skip
+    kilometres = kilometres_from_trips([(c, s, n) for (c, s), n in summary.trips.items()], supply)
     figures += [
         Figure("without_gp_share", _share(counts["without_gp"], counts["gp_known"]), counts["without_gp"],
                counts["gp_known"], ledger_query=trace("mt=non")),
@@ -232,36 +229,69 @@ def compute_indicators(
                ledger_query=trace("ald=oui")),
         Figure("report_sent_share", _share(counts["report_sent"], counts["with_gp"]), counts["report_sent"],
                counts["with_gp"], ledger_query=trace("mt=oui")),
-        Figure("appropriation_rate", _share(counts["teleconsulting_doctors"], counts["doctors"]),
-               counts["teleconsulting_doctors"], counts["doctors"], note=appropriation_note),
-        _chronic_telehealth(acts, end),
-        _km_avoided(acts, start, end, supply, trace("type=teleconsultation")),
+        Figure("appropriation_rate", _share(len(summary.teleconsulting_doctors), len(summary.doctors)),
+               len(summary.teleconsulting_doctors), len(summary.doctors), note=appropriation_note),
+        _chronic_telehealth(cells_between(source, chronic_start, chronic_end, usable), end),
+        Figure("km_avoided", kilometres["km"], kilometres["acts"], kilometres["known"],
+               ledger_query=trace("type=teleconsultation"), note=str(kilometres["note"])),
         _patient_satisfaction(site_ids, start, end, trace()),
     ]  # fmt: skip
-    # Grouped by day in the database (at most 366 rows a year), summed by month here: cheaper than truncating
-    # every row's date to its month.
-    months: dict[dt.date, int] = {}
-    for day, n in (
-        period.filter(category=ActCategory.TELECONSULTATION)
-        .values_list("performed_on")
-        .annotate(n=Count("pk"))
-        .order_by()
-    ):
-        months[day.replace(day=1)] = months.get(day.replace(day=1), 0) + n
-    per_site_counts = list(
-        telehealth.filter(site__isnull=False)
-        .values("site_id")
-        .annotate(acts=Count("pk"), patients=Count("patient_pseudonym", distinct=True), amount=Sum("amount"))
-        .order_by()
-    )
-    names = dict(
-        Site.objects.filter(pk__in=[row["site_id"] for row in per_site_counts]).values_list("pk", "name")
-    )
+    names = dict(Site.objects.filter(pk__in=list(summary.per_site)).values_list("pk", "name"))
     per_site = sorted(
-        ({**row, "site__name": names.get(row["site_id"], "")} for row in per_site_counts),
+        (
+            {
+                "site_id": site_id,
+                "site__name": names.get(site_id, ""),
+                "acts": row["acts"],
+                "patients": int(np.unique(np.concatenate(row["patients"])).size) if row["patients"] else 0,
+                "amount": Decimal(row["amount_cents"]).scaleb(-2),
+            }  # fmt: skip
+            for site_id, row in summary.per_site.items()
+            if row["acts"]
+        ),
         key=lambda row: (-row["acts"], row["site__name"]),
     )
-    return IndicatorReport(start, end, figures, _all_months(start, end, list(months.items())), per_site)
+    return IndicatorReport(
+        start, end, figures, _all_months(start, end, list(summary.months.items())), per_site
+    )
+
+
+@dataclass
+class _Summary:
+    counts: Counter[str]
+    patients: np.ndarray
+    doctors: set[str]
+    teleconsulting_doctors: set[str]
+    delays: Counter[int]
+    months: Counter[dt.date]  # teleconsultations
+    per_site: dict[int, dict[str, Any]]  # telehealth acts, amount in cents, patients' arrays
+    trips: Counter[tuple[str, int]]  # (patient's commune, site) → teleconsultations
+
+
+def _summary(cells: list[tuple[CellKey, Cell]]) -> _Summary:
+    """The union of cells: counts added, members counted once."""
+    summary = _Summary(
+        Counter(), np.zeros(0, dtype=np.int64), set(), set(), Counter(), Counter(), {}, Counter()
+    )
+    patients = []
+    for (month, _commune, site_id), cell in cells:
+        summary.counts.update(cell.counts)
+        patients.append(cell.patients)
+        summary.doctors |= cell.doctors
+        summary.teleconsulting_doctors |= cell.teleconsulting_doctors
+        summary.delays.update(cell.delays)
+        summary.months[month] += cell.counts["teleconsultations"]
+        if site_id is not None:
+            row = summary.per_site.setdefault(site_id, {"acts": 0, "amount_cents": 0, "patients": []})
+            row["acts"] += cell.counts["acts"]
+            row["amount_cents"] += cell.counts["amount_cents"]
+            if cell.patients.size:
+                row["patients"].append(cell.patients)
+            for commune, n in cell.trips.items():
+                summary.trips[(commune, site_id)] += n
+    if patients:
+        summary.patients = np.unique(np.concatenate(patients))
+    return summary
 
 
 def _all_months(start: dt.date, end: dt.date, counted: list[tuple[Any, int]]) -> list[tuple[dt.date, int]]:
@@ -273,10 +303,6 @@ def _all_months(start: dt.date, end: dt.date, counted: list[tuple[Any, int]]) ->
         months.append((dt.date(year, month, 1), by_month.get((year, month), 0)))
         year, month = (year + 1, 1) if month == 12 else (year, month + 1)
     return months
-
-
-def _instant(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(0), tzinfo=PARIS)
 
 
 def _occupancy(site_ids: list[int], outcomes: dict[str, int], start: dt.date, end: dt.date) -> Figure:
@@ -297,47 +323,25 @@ def _outcomes(outcomes: dict[str, int]) -> list[Figure]:
     ]
 
 
-def month_start(day: dt.date) -> dt.date:
-    return day.replace(day=1)
-
-
 def _months_back(day: dt.date, months: int) -> dt.date:
     """The first day of the month ``months`` before ``day``'s month."""
     index = day.year * 12 + day.month - 1 - months
     return dt.date(index // 12, index % 12 + 1, 1)
 
 
-def _chronic_telehealth(acts: QuerySet[Act], end: dt.date) -> Figure:
-    """Footnote 8, at the end of month M-1 (M: the month of ``end``)."""
+def _chronic_telehealth(cells: list[tuple[CellKey, Cell]], end: dt.date) -> Figure:
+    """Footnote 8, at the end of month M-1 (M: the month of ``end``), from the cells of the twelve months ending
+    with M-1: patients with an act in ALD, and those of them with a telehealth act in the last six."""
     last_day = month_start(end) - dt.timedelta(days=1)  # end of M-1
-    known_since = _months_back(month_start(end), 12)  # the 12 months ending with M-1
     recent_since = _months_back(month_start(end), 6)  # the 6 months ending with M-1
-    # One grouped pass over the 12 months: per patient, whether an act says ALD and whether one is telehealth
-    # within the last 6 months.
-    per_patient = (
-        acts.filter(performed_on__gte=known_since, performed_on__lte=last_day)
-        .values("patient_pseudonym")
-        .annotate(
-            ald=Max(Case(When(is_ald=True, then=1), default=0)),
-            recent=Max(
-                Case(When(category__in=TELEHEALTH, performed_on__gte=recent_since, then=1), default=0)
-            ),
-        )
-        .filter(ald=1)
-        .order_by()
-    )
-    totals = per_patient.aggregate(denominator=Count("patient_pseudonym"), numerator=Sum("recent"))
-    counts = {"denominator": totals["denominator"] or 0, "numerator": totals["numerator"] or 0}
-    return Figure("chronic_telehealth_share", _share(counts["numerator"], counts["denominator"]),
-                  counts["numerator"], counts["denominator"],
+    ald = [cell.ald_patients for _key, cell in cells]
+    recent = [cell.patients for (month, _c, _s), cell in cells if month >= recent_since]
+    ald_patients = np.unique(np.concatenate(ald)) if ald else np.zeros(0, dtype=np.int64)
+    recent_patients = np.unique(np.concatenate(recent)) if recent else np.zeros(0, dtype=np.int64)
+    denominator = int(ald_patients.size)
+    numerator = int(np.intersect1d(ald_patients, recent_patients, assume_unique=True).size)
+    return Figure("chronic_telehealth_share", _share(numerator, denominator), numerator, denominator,
                   note=str(_("Situation à la fin de %(month)s.") % {"month": last_day.strftime("%m/%Y")}))  # fmt: skip
-
-
-def _km_avoided(acts: QuerySet[Act], start: dt.date, end: dt.date, supply: SupplyImport | None,
-                query: str) -> Figure:  # fmt: skip
-    result = kilometres_avoided(acts, start, end, supply)
-    return Figure("km_avoided", result["km"], result["acts"], result["known"], ledger_query=query,
-                  note=str(result["note"]))  # fmt: skip
 
 
 def _patient_satisfaction(site_ids: list[int], start: dt.date, end: dt.date, query: str) -> Figure:

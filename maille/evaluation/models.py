@@ -552,3 +552,63 @@ class FundingLine(models.Model):
 
     def __str__(self) -> str:
         return self.label
+
+
+class IndicatorMonth(models.Model):
+    """A past month whose indicator cells are stored, and the highest rows they include: an act, appointment or
+    transition written since with a higher id in that month makes the month stale (``cells.py``)."""
+
+    month = models.DateField(unique=True)  # its first day
+    acts_up_to = models.BigIntegerField()
+    appointments_up_to = models.BigIntegerField()
+    transitions_up_to = models.BigIntegerField()
+    built_at = models.DateTimeField()
+    build_seconds = models.FloatField(default=0)
+
+    class Meta:
+        verbose_name = _("mois d'indicateurs calculé")
+
+    def __str__(self) -> str:
+        return self.month.strftime("%Y-%m")
+
+
+class IndicatorCell(models.Model):
+    """What the indicators need of one month's acts at one commune and site, summed or kept as sets.
+
+    Additive figures are counts; distinct counts keep their members (patients' 64-bit pseudonyms as sorted
+    little-endian int64 bytes, doctors' RPPS) so that any union of cells counts each one once."""
+
+    month = models.DateField()
+    commune = models.ForeignKey("territory.Commune", on_delete=models.CASCADE, related_name="+")
+    site = models.ForeignKey("directory.Site", null=True, on_delete=models.CASCADE, related_name="+")
+    counts = models.JSONField(default=dict)
+    patients = models.BinaryField(default=b"")  # telehealth acts' patients
+    ald_patients = models.BinaryField(default=b"")  # patients of any act in ALD
+    doctors = models.JSONField(default=list)  # RPPS of the appropriation rate's consulting doctors
+    teleconsulting_doctors = models.JSONField(default=list)
+    delays = models.JSONField(default=dict)  # booking delay in days → telehealth acts
+    trips = models.JSONField(default=dict)  # patient's commune → teleconsultations (site known)
+
+    class Meta:
+        indexes = [models.Index(fields=["month", "commune"], name="evaluation_cell_month_commune")]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.commune_id} {self.site_id or '-'}"
+
+
+class OutcomeCell(models.Model):
+    """The appointments due in one month at one site: completed, no-shows, cancelled (late), minutes held."""
+
+    month = models.DateField()
+    site = models.ForeignKey("directory.Site", on_delete=models.CASCADE, related_name="+")
+    completed = models.IntegerField(default=0)
+    no_show = models.IntegerField(default=0)
+    cancelled = models.IntegerField(default=0)
+    cancelled_late = models.IntegerField(default=0)
+    held_minutes = models.BigIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["month", "site"], name="evaluation_outcome_month_site")]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} {self.site_id}"

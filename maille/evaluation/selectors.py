@@ -11,7 +11,7 @@ from maille.diagnosis.zones import Zone, zone_communes
 from maille.directory.models import Site
 from maille.directory.selectors import sites_visible_to
 
-from .models import Act, ActImport
+from .models import Act, ActImport, IndicatorCell
 
 
 def acts_visible_to(user: Any) -> QuerySet[Act]:
@@ -27,6 +27,22 @@ def acts_visible_to(user: Any) -> QuerySet[Act]:
     if scope.professional_id is not None:
         visible |= Q(doctor_id=scope.professional_id)
     return Act.objects.filter(visible)
+
+
+def indicator_cells_visible_to(user: Any) -> QuerySet[IndicatorCell] | None:
+    """The stored indicator cells of the acts ``acts_visible_to`` gives, by the same rule; None when that rule
+    cannot be written over cells (a remote doctor reads their own acts: their indicators are computed)."""
+    scope = scope_for(user)
+    if scope.is_empty:
+        return IndicatorCell.objects.none()
+    if scope.everywhere:
+        return IndicatorCell.objects.all()
+    if scope.professional_id is not None:
+        return None
+    visible = scope.communes_q("commune")
+    if scope.site_ids:
+        visible |= Q(site_id__in=sorted(scope.site_ids))
+    return IndicatorCell.objects.filter(visible)
 
 
 def act_imports_visible_to(user: Any) -> QuerySet[ActImport]:

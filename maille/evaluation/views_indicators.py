@@ -31,7 +31,7 @@ from .downloads import csv_download, french_row, xlsx_download
 from .indicators import IndicatorReport, compute_indicators, ledger_version
 from .models import Act
 from .opendata import open_data_rows
-from .selectors import acts_visible_to, site_choices, zone_commune_codes
+from .selectors import acts_visible_to, indicator_cells_visible_to, site_choices, zone_commune_codes
 
 MAX_DAYS = 3 * 366
 
@@ -70,6 +70,7 @@ def indicator_scope(request: HttpRequest) -> dict[str, Any]:
     start, end = _dates(request, errors)
     user = request.user
     acts: QuerySet[Act] = acts_visible_to(user)
+    cells = indicator_cells_visible_to(user)
     sites = sites_visible_to(user)
     zone: Zone | None = None
     zone_key = request.GET.get("zone", "")[:600]
@@ -80,6 +81,7 @@ def indicator_scope(request: HttpRequest) -> dict[str, Any]:
         else:
             codes = zone_commune_codes(user, zone)
             acts = acts.filter(commune_id__in=codes)
+            cells = cells.filter(commune_id__in=codes) if cells is not None else None
             sites = sites.filter(commune_id__in=codes)
     site = None
     raw_site = request.GET.get("site", "")
@@ -90,11 +92,12 @@ def indicator_scope(request: HttpRequest) -> dict[str, Any]:
             errors["site"] = _("Site inconnu, hors de votre périmètre ou hors de la zone choisie.")
         else:
             acts = acts.filter(site=site)
+            cells = cells.filter(site=site) if cells is not None else None
             sites = sites.filter(pk=site.pk)
     query = "&".join(
         part for part in (f"zone={zone.key}" if zone else "", f"site={site.pk}" if site else "") if part
     )
-    return {"start": start, "end": end, "zone": zone, "site": site, "acts": acts, "zone_sites": sites,
+    return {"start": start, "end": end, "zone": zone, "site": site, "acts": acts, "cells": cells, "zone_sites": sites,
             "site_ids": list(sites.values_list("pk", flat=True)), "errors": errors, "scope_query": query}  # fmt: skip
 
 
@@ -137,7 +140,8 @@ def _report(request: HttpRequest) -> tuple[dict[str, Any], IndicatorReport]:
     departements = set(scope["zone_sites"].values_list("commune__departement_id", flat=True).distinct()) or set(
         departements_visible_to(request.user).values_list("code", flat=True))  # fmt: skip
     report = compute_indicators(scope["acts"], scope["site_ids"], scope["start"], scope["end"],
-                                scope_query=scope["scope_query"], supply=supply_for(request.user, departements))  # fmt: skip
+                                scope_query=scope["scope_query"], supply=supply_for(request.user, departements),
+                                cells=scope["cells"])  # fmt: skip
     if seconds > 0 and not scope["errors"]:
         with _reports_lock:
             if len(_reports) >= REPORTS_KEPT:

@@ -1,0 +1,426 @@
+"""Indicator cells: what the indicators need of one month's acts at one (commune, site), stored for past months.
+
+A region's year is a million acts; the same year is a few thousand cells. Each cell keeps the additive figures as
+counts and the distinct ones as their members (patients' pseudonyms, doctors' RPPS), so that the union of any
+cells — a zone is a set of communes, a scope a set of communes and sites — counts each patient and doctor once:
+exact figures, not estimates. ``build_cells`` computes cells from any set of acts and dates; the indicators use it
+directly for what is not stored (a month not yet ended, the days of a period that cut a month, a remote doctor's
+own acts) and read the stored cells for whole past months.
+
+Stored months (``IndicatorMonth``) remember the highest act, appointment and transition ids they include; an act,
+appointment or transition written since in that month makes it stale, and it is built again (by the housekeeping
+job, or by the first page that needs it). A month is built under a SHARE lock of the three tables on PostgreSQL:
+writers in flight commit first and new ones wait for the build (a fraction of a second), so that nothing committed
+late with a lower id is missed. Months not yet ended are never stored: they change all day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from django.db import DatabaseError, connection, transaction
+from django.db.models import Case, Count, IntegerField, Max, Q, QuerySet, Sum, When
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+
+from maille.scheduling.models import Appointment, AppointmentTransition
+from maille.scheduling.selectors import appointment_outcomes_by_site_month
+from maille.scheduling.wallclock import PARIS
+
+from .models import (
+    TELEHEALTH_CATEGORIES,
+    Act,
+    ActCategory,
+    DoctorPractice,
+    IndicatorCell,
+    IndicatorMonth,
+    OutcomeCell,
+)
+
+logger = logging.getLogger(__name__)
+
+TELEHEALTH = list(TELEHEALTH_CATEGORIES)
+APPROPRIATION_PRACTICES = [DoctorPractice.LIBERAL, DoctorPractice.HEALTH_CENTRE]
+LATE_CANCELLATION_HOURS = 24  # a cancellation later than this before the start is "late" (the time is lost)
+COUNTED = ("teleconsultations", "acts", "gp_known", "without_gp", "with_gp", "report_sent", "ald", "in_person",
+           "amount_cents")  # fmt: skip
+OUTCOMES = ("completed", "no_show", "cancelled", "cancelled_late", "held_minutes")
+MONTHS_KEPT = 25  # two years of quarters and their look-back (note 8 reads the twelve months before a period)
+LOCK_TIMEOUT = "3s"  # a month build waits this long for writers in flight, then the page computes it unstored
+
+CellKey = tuple[dt.date, str, int | None]  # (month, commune, site)
+_EMPTY = np.zeros(0, dtype=np.int64)
+
+
+@dataclass
+class Cell:
+    counts: Counter[str] = field(default_factory=Counter)
+    patients: np.ndarray = field(default_factory=lambda: _EMPTY)  # sorted, unique
+    ald_patients: np.ndarray = field(default_factory=lambda: _EMPTY)
+    doctors: set[str] = field(default_factory=set)
+    teleconsulting_doctors: set[str] = field(default_factory=set)
+    delays: Counter[int] = field(default_factory=Counter)
+    trips: Counter[str] = field(default_factory=Counter)
+
+
+def month_start(day: dt.date) -> dt.date:
+    return day.replace(day=1)
+
+
+def next_month(day: dt.date) -> dt.date:
+    return dt.date(day.year + 1, 1, 1) if day.month == 12 else dt.date(day.year, day.month + 1, 1)
+
+
+def months_from(first: dt.date, last: dt.date) -> list[dt.date]:
+    """First days of the months from ``first``'s to ``last``'s, both included."""
+    months, month = [], month_start(first)
+    while month <= last:
+        months.append(month)
+        month = next_month(month)
+    return months
+
+
+def instant(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(0), tzinfo=PARIS)
+
+
+# --- computed from acts -------------------------------------------------------------------------------------
+def build_cells(acts: QuerySet[Act], start: dt.date, end: dt.date) -> dict[CellKey, Cell]:
+    """The cells of ``acts`` performed from ``start`` to ``end`` (both included): five grouped queries."""
+    period = acts.filter(performed_on__gte=start, performed_on__lte=end).annotate(
+        m=TruncMonth("performed_on")
+    )
+    keys = ("m", "commune_id", "site_id")
+    is_telehealth = Q(category__in=TELEHEALTH)
+    cells: dict[CellKey, Cell] = defaultdict(Cell)
+
+    def key(row: tuple[Any, ...]) -> CellKey:
+        month = row[0].date() if isinstance(row[0], dt.datetime) else row[0]
+        return (month, row[1], row[2])
+
+    for row in period.values_list(*keys).annotate(
+        teleconsultations=Count("pk", filter=Q(category=ActCategory.TELECONSULTATION)),
+        acts=Count("pk", filter=is_telehealth),
+        gp_known=Count("pk", filter=is_telehealth & Q(has_medecin_traitant__isnull=False)),
+        without_gp=Count("pk", filter=is_telehealth & Q(has_medecin_traitant=False)),
+        with_gp=Count("pk", filter=is_telehealth & Q(has_medecin_traitant=True)),
+        report_sent=Count("pk", filter=is_telehealth & Q(has_medecin_traitant=True,
+                                                         report_sent_to_medecin_traitant=True)),
+        ald=Count("pk", filter=is_telehealth & Q(is_ald=True)),
+        in_person=Count("pk", filter=Q(category=ActCategory.IN_PERSON)),
+        amount=Sum("amount", filter=is_telehealth),
+    ).order_by():  # fmt: skip
+        counts = cells[key(row)].counts
+        for name, value in zip(COUNTED[:-1], row[3:-1], strict=True):
+            counts[name] += value
+        counts["amount_cents"] += int(round((row[-1] or 0) * 100))
+
+    patients: dict[CellKey, list[int]] = defaultdict(list)
+    ald_patients: dict[CellKey, list[int]] = defaultdict(list)
+    flag = {"output_field": IntegerField()}
+    for *head, pseudonym, telehealth, ald in (
+        period.filter(is_telehealth | Q(is_ald=True))
+        .values_list(*keys, "patient_pseudonym")
+        .annotate(t=Max(Case(When(is_telehealth, then=1), default=0, **flag)),
+                  a=Max(Case(When(is_ald=True, then=1), default=0, **flag)))
+        .order_by()
+    ):  # fmt: skip
+        if telehealth:
+            patients[key(head)].append(pseudonym)
+        if ald:
+            ald_patients[key(head)].append(pseudonym)
+    for cell_key, members in patients.items():
+        cells[cell_key].patients = np.unique(np.asarray(members, dtype=np.int64))
+    for cell_key, members in ald_patients.items():
+        cells[cell_key].ald_patients = np.unique(np.asarray(members, dtype=np.int64))
+
+    consulting = Q(
+        doctor_practice__in=APPROPRIATION_PRACTICES,
+        category__in=[ActCategory.TELECONSULTATION, ActCategory.IN_PERSON],
+    ) & ~Q(doctor_rpps="")
+    for *head, rpps, teleconsulting in (
+        period.filter(consulting)
+        .values_list(*keys, "doctor_rpps")
+        .annotate(t=Max(Case(When(category=ActCategory.TELECONSULTATION, then=1), default=0, **flag)))
+        .order_by()
+    ):
+        cells[key(head)].doctors.add(rpps)
+        if teleconsulting:
+            cells[key(head)].teleconsulting_doctors.add(rpps)
+
+    for *head, delay, n in (
+        period.filter(is_telehealth, booking_delay_days__isnull=False)
+        .values_list(*keys, "booking_delay_days")
+        .annotate(n=Count("pk"))
+        .order_by()
+    ):
+        cells[key(head)].delays[delay] += n
+
+    for *head, commune, n in (
+        period.filter(
+            category=ActCategory.TELECONSULTATION, patient_commune__isnull=False, site__isnull=False
+        )
+        .values_list(*keys, "patient_commune_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    ):
+        cells[key(head)].trips[commune] += n
+    return dict(cells)
+
+
+def build_outcomes(
+    site_ids: list[int] | None, start: dt.date, end: dt.date
+) -> dict[tuple[dt.date, int], dict[str, int]]:
+    return appointment_outcomes_by_site_month(
+        site_ids, instant(start), instant(end + dt.timedelta(days=1)), late_hours=LATE_CANCELLATION_HOURS
+    )
+
+
+# --- stored -------------------------------------------------------------------------------------------------
+def _pack(members: np.ndarray) -> bytes:
+    return np.asarray(members, dtype="<i8").tobytes()
+
+
+def _unpack(value: bytes | memoryview | None) -> np.ndarray:
+    return np.frombuffer(bytes(value or b""), dtype="<i8").astype(np.int64, copy=False)
+
+
+def _stored(cell: IndicatorCell) -> Cell:
+    return Cell(
+        counts=Counter(cell.counts),
+        patients=_unpack(cell.patients),
+        ald_patients=_unpack(cell.ald_patients),
+        doctors=set(cell.doctors),
+        teleconsulting_doctors=set(cell.teleconsulting_doctors),
+        delays=Counter({int(days): n for days, n in cell.delays.items()}),
+        trips=Counter(cell.trips),
+    )
+
+
+def _high_water() -> tuple[int, int, int]:
+    """The highest act, appointment and transition ids, in one statement."""
+    tables = [model._meta.db_table for model in (Act, Appointment, AppointmentTransition)]
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(f"(SELECT MAX(id) FROM {table})" for table in tables))
+        row = cursor.fetchone()
+    return int(row[0] or 0), int(row[1] or 0), int(row[2] or 0)
+
+
+def stale_months(months: list[dt.date]) -> list[dt.date]:
+    """Which of these past months have no stored cells, or rows written since they were built (index scans of
+    the rows above the oldest mark: nothing to read when nothing changed)."""
+    if not months:
+        return []
+    marks = {row.month: row for row in IndicatorMonth.objects.filter(month__in=months)}
+    stale = {month for month in months if month not in marks}
+    built = [marks[month] for month in months if month in marks]
+    if built:
+        first, after = min(months), next_month(max(months))
+        lowest = min(row.acts_up_to for row in built)
+        for day, top in (
+            Act.objects.filter(pk__gt=lowest, performed_on__gte=first, performed_on__lt=after)
+            .values_list("performed_on")
+            .annotate(top=Max("pk"))
+            .order_by()
+        ):
+            mark = marks.get(month_start(day))
+            if mark is not None and top > mark.acts_up_to:
+                stale.add(mark.month)
+        _stale_by_appointments(marks, stale, instant(first), instant(after))
+    return sorted(stale)
+
+
+def _stale_by_appointments(
+    marks: dict[dt.date, IndicatorMonth], stale: set[dt.date], since: dt.datetime, until: dt.datetime
+) -> None:
+    lowest = min(row.appointments_up_to for row in marks.values())
+    for starts_at, top in (
+        Appointment.objects.filter(pk__gt=lowest, starts_at__gte=since, starts_at__lt=until)
+        .values_list("starts_at", "pk")
+        .order_by()
+    ):
+        mark = marks.get(month_start(starts_at.astimezone(PARIS).date()))
+        if mark is not None and top > mark.appointments_up_to:
+            stale.add(mark.month)
+    lowest = min(row.transitions_up_to for row in marks.values())
+    for starts_at, top in (
+        AppointmentTransition.objects.filter(
+            pk__gt=lowest, appointment__starts_at__gte=since, appointment__starts_at__lt=until
+        )
+        .values_list("appointment__starts_at", "pk")
+        .order_by()
+    ):
+        mark = marks.get(month_start(starts_at.astimezone(PARIS).date()))
+        if mark is not None and top > mark.transitions_up_to:
+            stale.add(mark.month)
+
+
+def store_month(month: dt.date) -> bool:
+    """Build and store one past month's cells, network-wide; False when writers held the tables too long."""
+    began = time.perf_counter()
+    last_day = next_month(month) - dt.timedelta(days=1)
+    try:
+        with transaction.atomic():
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
+                    tables = ", ".join(m._meta.db_table for m in (Act, Appointment, AppointmentTransition))
+                    cursor.execute(f"LOCK TABLE {tables} IN SHARE MODE")
+            acts_up_to, appointments_up_to, transitions_up_to = _high_water()
+            cells = build_cells(Act.objects.all(), month, last_day)
+            outcomes = build_outcomes(None, month, last_day)
+            IndicatorCell.objects.filter(month=month).delete()
+            OutcomeCell.objects.filter(month=month).delete()
+            IndicatorCell.objects.bulk_create(
+                [_row(key, cell) for key, cell in cells.items()], batch_size=500
+            )
+            OutcomeCell.objects.bulk_create(
+                [OutcomeCell(month=key[0], site_id=key[1], **counts) for key, counts in outcomes.items()],
+                batch_size=1000,
+            )
+            IndicatorMonth.objects.update_or_create(
+                month=month,
+                defaults={
+                    "acts_up_to": acts_up_to,
+                    "appointments_up_to": appointments_up_to,
+                    "transitions_up_to": transitions_up_to,
+                    "built_at": timezone.now(),
+                    "build_seconds": time.perf_counter() - began,
+                },
+            )
+    except DatabaseError:  # the lock waited too long (an import in progress): the page computes it unstored
+        logger.warning("indicator cells of %s not stored: tables busy", month.isoformat())
+        return False
+    return True
+
+
+def _row(key: CellKey, cell: Cell) -> IndicatorCell:
+    return IndicatorCell(
+        month=key[0],
+        commune_id=key[1],
+        site_id=key[2],
+        counts=dict(cell.counts),
+        patients=_pack(cell.patients),
+        ald_patients=_pack(cell.ald_patients),
+        doctors=sorted(cell.doctors),
+        teleconsulting_doctors=sorted(cell.teleconsulting_doctors),
+        delays={str(days): n for days, n in cell.delays.items()},
+        trips=dict(cell.trips),
+    )
+
+
+def storable_months(months: Iterable[dt.date], today: dt.date | None = None) -> list[dt.date]:
+    """Months that have ended (the current one changes all day: never stored)."""
+    current = month_start(today or timezone.localdate())
+    return [month for month in months if month < current]
+
+
+def refresh_stale_months(months: list[dt.date]) -> list[dt.date]:
+    """Store again the stale ones among ``months`` (past months only); returns those that stayed unstored."""
+    missing = []
+    for month in stale_months(storable_months(months)):
+        if not store_month(month):
+            missing.append(month)
+    return missing
+
+
+def refresh_indicator_cells(today: dt.date | None = None) -> int:
+    """The housekeeping job: the past months a dashboard reads most (the last ``MONTHS_KEPT``) and every month
+    already stored, built when missing or stale. Returns how many months were built."""
+    current = month_start(today or timezone.localdate())
+    index = current.year * 12 + current.month - 1 - MONTHS_KEPT
+    recent = months_from(dt.date(index // 12, index % 12 + 1, 1), current)
+    months = sorted(set(recent) | set(IndicatorMonth.objects.values_list("month", flat=True)))
+    stale = stale_months(storable_months(months, current))
+    return sum(1 for month in stale if store_month(month))
+
+
+def forget_indicator_cells() -> None:
+    """After acts or appointments were deleted (the demo's reloads): every month is built again when needed."""
+    IndicatorMonth.objects.all().delete()
+    IndicatorCell.objects.all().delete()
+    OutcomeCell.objects.all().delete()
+
+
+# --- read ---------------------------------------------------------------------------------------------------
+@dataclass
+class CellSource:
+    """Where the cells of a query come from: the stored cells within the reader's scope and zone (None: the
+    scope cannot be written in communes and sites — a remote doctor's own acts — so everything is computed),
+    and the same acts as a queryset for what is computed."""
+
+    acts: QuerySet[Act]
+    stored: QuerySet[IndicatorCell] | None
+
+
+def usable_months(source: CellSource, months: list[dt.date], today: dt.date | None = None) -> set[dt.date]:
+    """The months whose stored cells can be read: past ones, built now if stale (none for a computed source)."""
+    if source.stored is None:
+        return set()
+    storable = storable_months(months, today)
+    return set(storable) - set(refresh_stale_months(storable))
+
+
+def _runs(start: dt.date, end: dt.date, usable: set[dt.date]) -> list[tuple[dt.date, dt.date]]:
+    """The days from ``start`` to ``end`` that stored months do not cover, as runs of consecutive days (a month
+    counts as stored only when the period holds all of it)."""
+    day, runs = start, []
+    while day <= end:
+        month = month_start(day)
+        month_end = next_month(month) - dt.timedelta(days=1)
+        run_end = min(end, month_end)
+        if not (month in usable and day == month and run_end == month_end):
+            if runs and runs[-1][1] + dt.timedelta(days=1) == day:
+                runs[-1] = (runs[-1][0], run_end)
+            else:
+                runs.append((day, run_end))
+        day = run_end + dt.timedelta(days=1)
+    return runs
+
+
+def _whole_months(start: dt.date, end: dt.date, usable: set[dt.date]) -> list[dt.date]:
+    return [
+        month
+        for month in months_from(start, end)
+        if month in usable and month >= start and next_month(month) - dt.timedelta(days=1) <= end
+    ]
+
+
+def cells_between(
+    source: CellSource, start: dt.date, end: dt.date, usable: set[dt.date]
+) -> list[tuple[CellKey, Cell]]:
+    """The cells of ``start``–``end``: the ``usable`` whole months from storage, the rest computed from the acts."""
+    result: list[tuple[CellKey, Cell]] = []
+    stored = _whole_months(start, end, usable)
+    if stored and source.stored is not None:
+        for cell in source.stored.filter(month__in=stored).iterator(chunk_size=2000):
+            result.append(((cell.month, cell.commune_id, cell.site_id), _stored(cell)))
+    for run_start, run_end in _runs(start, end, usable if source.stored is not None else set()):
+        result.extend(build_cells(source.acts, run_start, run_end).items())
+    return result
+
+
+def outcomes_between(
+    site_ids: list[int], start: dt.date, end: dt.date, usable: set[dt.date]
+) -> dict[str, int]:
+    """The appointments' outcomes of the sites over the period: stored months summed, the rest computed."""
+    totals: Counter[str] = Counter(dict.fromkeys(OUTCOMES, 0))
+    if not site_ids:
+        return dict(totals)
+    stored = _whole_months(start, end, usable)
+    if stored:
+        for row in (
+            OutcomeCell.objects.filter(month__in=stored, site_id__in=site_ids).values(*OUTCOMES).order_by()
+        ):
+            totals.update(row)
+    for run_start, run_end in _runs(start, end, usable):
+        for counts in build_outcomes(site_ids, run_start, run_end).values():
+            totals.update(counts)
+    return dict(totals)
