@@ -242,7 +242,9 @@ def main() -> Report:
     from maille.evaluation.selectors import acts_visible_to
 
     started = time.perf_counter()
-    months_built = refresh_indicator_cells()
+    months_built, passes = 0, 0
+    while built := refresh_indicator_cells():  # one housekeeping pass a minute, a few months each
+        months_built, passes = months_built + built, passes + 1
     cells_seconds = time.perf_counter() - started
     cell_count = IndicatorCell.objects.count()
     slowest_month = max(IndicatorMonth.objects.values_list("build_seconds", flat=True))
@@ -296,9 +298,10 @@ def main() -> Report:
         ),
     )
     report.add(
-        "Indicator cells of the last 25 past months, network-wide, built by the task worker's housekeeping (once; "
-        "then only a month whose acts or appointments changed)",
-        f"{cells_seconds:.1f} s for {months_built} months ({cell_count:,} cells; slowest month {slowest_month:.1f} s)",
+        "Indicator cells of the last 25 past months, network-wide, built by the housekeeping (once; then only a "
+        "month whose acts or appointments changed)",
+        f"{cells_seconds:.1f} s for {months_built} months in {passes} passes ({cell_count:,} cells; slowest month "
+        f"{slowest_month:.1f} s)",
         value=round(cells_seconds, 1),
         unit="s",
     )

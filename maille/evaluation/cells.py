@@ -53,6 +53,7 @@ COUNTED = ("teleconsultations", "acts", "gp_known", "without_gp", "with_gp", "re
            "amount_cents")  # fmt: skip
 OUTCOMES = ("completed", "no_show", "cancelled", "cancelled_late", "held_minutes")
 MONTHS_KEPT = 25  # two years of quarters and their look-back (note 8 reads the twelve months before a period)
+MONTHS_PER_PASS = 3  # a month of a million-act year builds in about a second
 LOCK_TIMEOUT = "3s"  # a month build waits this long for writers in flight, then the page computes it unstored
 
 CellKey = tuple[dt.date, str, int | None]  # (month, commune, site)
@@ -331,15 +332,24 @@ def refresh_stale_months(months: list[dt.date]) -> list[dt.date]:
     return missing
 
 
-def refresh_indicator_cells(today: dt.date | None = None) -> int:
+def refresh_indicator_cells(today: dt.date | None = None, limit: int | None = None) -> int:
     """The housekeeping job: the past months a dashboard reads most (the last ``MONTHS_KEPT``) and every month
-    already stored, built when missing or stale. Returns how many months were built."""
+    already stored, built when missing or stale, the most recent first and at most ``limit`` (default
+    ``MONTHS_PER_PASS``) at a time, so that a pass stays short (the holds expire in the same loop). Returns how
+    many months were built."""
     current = month_start(today or timezone.localdate())
     index = current.year * 12 + current.month - 1 - MONTHS_KEPT
     recent = months_from(dt.date(index // 12, index % 12 + 1, 1), current)
     months = sorted(set(recent) | set(IndicatorMonth.objects.values_list("month", flat=True)))
-    stale = stale_months(storable_months(months, current))
-    return sum(1 for month in stale if store_month(month))
+    stored = set(IndicatorMonth.objects.values_list("month", flat=True))
+    stale = [
+        month
+        for month in sorted(stale_months(storable_months(months, current)), reverse=True)
+        # a month never stored and without acts is left to the page that asks for it (an empty ledger: nothing)
+        if month in stored
+        or Act.objects.filter(performed_on__gte=month, performed_on__lt=next_month(month)).exists()
+    ]
+    return sum(1 for month in stale[: limit or MONTHS_PER_PASS] if store_month(month))
 
 
 def forget_indicator_cells() -> None:

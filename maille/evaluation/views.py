@@ -185,12 +185,14 @@ def activity(request: HttpRequest) -> HttpResponse:
         .annotate(lines=Count("pk"), amount=Sum("amount"))
         .order_by("code_id")
     )
-    page = Paginator(
+    paginator = Paginator(
         acts.select_related("site", "commune", "use")
         .prefetch_related(Prefetch("lines", queryset=BillingLine.objects.select_related("code")))
         .order_by("-performed_on", "-pk"),
         PAGE_SIZE,
-    ).get_page(request.GET.get("page"))
+    )
+    paginator.count = totals["acts"]  # already counted above: not a second pass over the period's acts
+    page = paginator.get_page(request.GET.get("page"))
     context = {
         "filters": filters,
         "errors": filters.errors,

@@ -259,8 +259,11 @@ def appointment_outcomes_by_site_month(
     )
     result = {}
     for row in rows:
-        month, site_id = row.pop("month"), row.pop("site_id")
-        result[(month.date() if isinstance(month, dt.datetime) else month, site_id)] = _held_in_minutes(row)
+        counts: dict[str, Any] = dict(row)
+        month, site_id = counts.pop("month"), counts.pop("site_id")
+        result[(month.date() if isinstance(month, dt.datetime) else month, site_id)] = _held_in_minutes(
+            counts
+        )
     return result
 
 

@@ -44,8 +44,12 @@ CATEGORIES = [ActCategory.TELECONSULTATION] * 6 + [ActCategory.TELEEXPERTISE, Ac
 def world():
     """Two communes of two départements, three sites, 400 acts from January to December 2026 drawn at random
     (patients and doctors seen at several sites and months, every attribute the indicators read)."""
-    meuse = CommuneFactory(code="55029", departement=DepartementFactory(code="55"), latitude=49.1, longitude=5.4)
-    marne = CommuneFactory(code="52448", departement=DepartementFactory(code="52"), latitude=48.1, longitude=5.1)
+    meuse = CommuneFactory(
+        code="55029", departement=DepartementFactory(code="55"), latitude=49.1, longitude=5.4
+    )
+    marne = CommuneFactory(
+        code="52448", departement=DepartementFactory(code="52"), latitude=48.1, longitude=5.1
+    )
     sites = [SiteFactory(commune=meuse, host_organisation__commune=meuse),
              SiteFactory(commune=meuse, host_organisation__commune=meuse),
              SiteFactory(commune=marne, host_organisation__commune=marne)]  # fmt: skip
@@ -92,7 +96,9 @@ def test_stored_cells_give_the_figures_computed_from_the_acts(world, start, end)
     assert _comparable(stored) == _comparable(computed)
     assert computed.figure("teleconsultations").value > 0  # the comparison is not between two empty reports
     assert IndicatorCell.objects.exists()
-    assert not IndicatorMonth.objects.filter(month__gte=dt.date(2026, 12, 1)).exists()  # never the current month
+    assert not IndicatorMonth.objects.filter(
+        month__gte=dt.date(2026, 12, 1)
+    ).exists()  # never the current month
 
 
 def test_a_zone_and_a_site_read_their_own_cells(world):
@@ -116,7 +122,9 @@ def test_a_zone_and_a_site_read_their_own_cells(world):
 
 def test_a_new_act_in_a_stored_month_is_counted_at_once(world):
     start, end = dt.date(2026, 10, 1), dt.date(2026, 10, 31)
-    before = compute_indicators(Act.objects.all(), [], start, end, cells=IndicatorCell.objects.all(), today=TODAY)
+    before = compute_indicators(
+        Act.objects.all(), [], start, end, cells=IndicatorCell.objects.all(), today=TODAY
+    )
     mark = IndicatorMonth.objects.get(month=start)
     assert stale_months([start]) == []
     site = world["sites"][0]
@@ -124,7 +132,9 @@ def test_a_new_act_in_a_stored_month_is_counted_at_once(world):
                        performed_on=dt.date(2026, 10, 12), category=ActCategory.TELECONSULTATION, site=site,
                        commune=site.commune, patient_pseudonym=123456789)  # fmt: skip
     assert stale_months([start, dt.date(2026, 9, 1)]) == [start]  # September, stored too, did not change
-    after = compute_indicators(Act.objects.all(), [], start, end, cells=IndicatorCell.objects.all(), today=TODAY)
+    after = compute_indicators(
+        Act.objects.all(), [], start, end, cells=IndicatorCell.objects.all(), today=TODAY
+    )
     assert after.figure("teleconsultations").value == before.figure("teleconsultations").value + 1
     assert after.figure("patients").value == before.figure("patients").value + 1
     assert IndicatorMonth.objects.get(month=start).acts_up_to > mark.acts_up_to
@@ -132,7 +142,12 @@ def test_a_new_act_in_a_stored_month_is_counted_at_once(world):
 
 def test_the_housekeeping_job_builds_again_only_the_months_that_changed(world):
     assert store_month(dt.date(2023, 7, 1))  # an old month a page once read: kept up to date too
-    assert refresh_indicator_cells(TODAY) == 25  # the 25 months before December, all missing
+    assert refresh_indicator_cells(TODAY) == 3  # three months a pass, the most recent first
+    assert list(IndicatorMonth.objects.filter(month__gte=dt.date(2026, 1, 1)).order_by("month").values_list("month", flat=True)) == [
+        dt.date(2026, 9, 1), dt.date(2026, 10, 1), dt.date(2026, 11, 1)]  # fmt: skip
+    # the other months of 2026 with acts (the world's acts run from January)
+    assert refresh_indicator_cells(TODAY, limit=100) == 8
+    assert not IndicatorMonth.objects.filter(month__lt=dt.date(2026, 1, 1)).exclude(month=dt.date(2023, 7, 1))
     assert refresh_indicator_cells(TODAY) == 0
     site = world["sites"][2]
     Act.objects.create(source=ActSource.IMPORT, batch=ActImport.objects.first(), external_id="august",

@@ -83,7 +83,7 @@ def summary_line(holds: object, webhooks: object, keys: object, messages: object
         f"anciens messages effacés : 0, réservations en ligne inachevées oubliées : 0, "
         f"compteurs de demandes effacés : 0, clés d'idempotence purgées : {keys}, "
         f"optimisations abandonnées : 0, rappels d'actions qualité en retard : 0, labels qualité expirés : 0, "
-        f"actes enregistrés au registre d'activité : 0."
+        f"actes enregistrés au registre d'activité : 0, mois d'indicateurs recalculés : 0."
     )
 
 
