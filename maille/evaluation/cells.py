@@ -9,9 +9,11 @@ own acts) and read the stored cells for whole past months.
 
 Stored months (``IndicatorMonth``) remember the highest act, appointment and transition ids they include; an act,
 appointment or transition written since in that month makes it stale, and it is built again (by the housekeeping
-job, or by the first page that needs it). A month is built under a SHARE lock of the three tables on PostgreSQL:
-writers in flight commit first and new ones wait for the build (a fraction of a second), so that nothing committed
-late with a lower id is missed. Months not yet ended are never stored: they change all day.
+job, or by the first page that needs it). A month's acts are read under a SHARE lock of the acts table on
+PostgreSQL: writers in flight commit first and new ones (completions, imports) wait for the build, about a second,
+so that no act committed late with a lower id is missed. Bookings never wait: the appointments are not locked, and
+their outcomes are counted once more ``SETTLE_MINUTES`` after the build, when whatever was in flight has committed.
+Months not yet ended are never stored: they change all day.
 """
 
 from __future__ import annotations
@@ -22,12 +24,12 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Case, Count, IntegerField, Max, Q, QuerySet, Sum, When
-from django.db.models.functions import TruncMonth
+from django.db.models import Aggregate, BinaryField, Case, Count, IntegerField, Max, Q, QuerySet, Sum, When
 from django.utils import timezone
 
 from maille.scheduling.models import Appointment, AppointmentTransition
@@ -38,6 +40,7 @@ from .models import (
     TELEHEALTH_CATEGORIES,
     Act,
     ActCategory,
+    BillingLine,
     DoctorPractice,
     IndicatorCell,
     IndicatorMonth,
@@ -54,7 +57,8 @@ COUNTED = ("teleconsultations", "acts", "gp_known", "without_gp", "with_gp", "re
 OUTCOMES = ("completed", "no_show", "cancelled", "cancelled_late", "held_minutes")
 MONTHS_KEPT = 25  # two years of quarters and their look-back (note 8 reads the twelve months before a period)
 MONTHS_PER_PASS = 3  # a month of a million-act year builds in about a second
-LOCK_TIMEOUT = "3s"  # a month build waits this long for writers in flight, then the page computes it unstored
+LOCK_TIMEOUT = "3s"
+SETTLE_MINUTES = 10  # longer than any booking or status change transaction  # a month build waits this long for writers in flight, then the page computes it unstored
 
 CellKey = tuple[dt.date, str, int | None]  # (month, commune, site)
 _EMPTY = np.zeros(0, dtype=np.int64)
@@ -69,6 +73,10 @@ class Cell:
     teleconsulting_doctors: set[str] = field(default_factory=set)
     delays: Counter[int] = field(default_factory=Counter)
     trips: Counter[str] = field(default_factory=Counter)
+    # the ledger page's (built only when asked: ``ledger=True``)
+    all_patients: np.ndarray = field(default_factory=lambda: _EMPTY)
+    categories: dict[str, list[int]] = field(default_factory=dict)  # kind → [acts, cents]
+    codes: dict[str, list[int]] = field(default_factory=dict)  # billing code → [lines, cents]
 
 
 def month_start(day: dt.date) -> dt.date:
@@ -93,78 +101,109 @@ def instant(day: dt.date) -> dt.datetime:
 
 
 # --- computed from acts -------------------------------------------------------------------------------------
-def build_cells(acts: QuerySet[Act], start: dt.date, end: dt.date) -> dict[CellKey, Cell]:
-    """The cells of ``acts`` performed from ``start`` to ``end`` (both included): five grouped queries."""
-    period = acts.filter(performed_on__gte=start, performed_on__lte=end).annotate(
-        m=TruncMonth("performed_on")
-    )
-    keys = ("m", "commune_id", "site_id")
+class PackedMembers(Aggregate):
+    """PostgreSQL: the group's pseudonyms as one bytea of big-endian int64s (duplicates left to NumPy), so that a
+    month of patients crosses to Python as a few bytes strings instead of a row per (cell, patient)."""
+
+    function = "string_agg"
+    template = "%(function)s(int8send(%(expressions)s), ''::bytea)"
+    output_field = BinaryField()
+
+
+def _members(value: bytes | memoryview | None) -> np.ndarray:
+    return np.unique(np.frombuffer(bytes(value or b""), dtype=">i8").astype(np.int64))
+
+
+def build_cells(
+    acts: QuerySet[Act], start: dt.date, end: dt.date, *, ledger: bool = False
+) -> dict[CellKey, Cell]:
+    """The cells of ``acts`` performed from ``start`` to ``end`` (both included), month by month: a few grouped
+    queries each (``ledger``: with the ledger page's figures: every act's kind, patient and billing codes)."""
+    cells: dict[CellKey, Cell] = {}
+    day = start
+    while day <= end:
+        month = month_start(day)
+        run_end = min(end, next_month(month) - dt.timedelta(days=1))
+        _build_month(
+            acts.filter(performed_on__gte=day, performed_on__lte=run_end), month, cells, ledger=ledger
+        )
+        day = run_end + dt.timedelta(days=1)
+    return cells
+
+
+def _count_aggregates(ledger: bool, packed: bool) -> dict[str, Any]:
     is_telehealth = Q(category__in=TELEHEALTH)
-    cells: dict[CellKey, Cell] = defaultdict(Cell)
+    aggregates: dict[str, Any] = {
+        "teleconsultations": Count("pk", filter=Q(category=ActCategory.TELECONSULTATION)),
+        "acts": Count("pk", filter=is_telehealth),
+        "gp_known": Count("pk", filter=is_telehealth & Q(has_medecin_traitant__isnull=False)),
+        "without_gp": Count("pk", filter=is_telehealth & Q(has_medecin_traitant=False)),
+        "with_gp": Count("pk", filter=is_telehealth & Q(has_medecin_traitant=True)),
+        "report_sent": Count("pk", filter=is_telehealth & Q(has_medecin_traitant=True,
+                                                            report_sent_to_medecin_traitant=True)),
+        "ald": Count("pk", filter=is_telehealth & Q(is_ald=True)),
+        "in_person": Count("pk", filter=Q(category=ActCategory.IN_PERSON)),
+        "telehealth_amount": Sum("amount", filter=is_telehealth),
+    }  # fmt: skip
+    if packed:
+        aggregates["patients"] = PackedMembers("patient_pseudonym", filter=is_telehealth)
+        aggregates["ald_patients"] = PackedMembers("patient_pseudonym", filter=Q(is_ald=True))
+        if ledger:
+            aggregates["all_patients"] = PackedMembers("patient_pseudonym")
+    if ledger:
+        for kind in ActCategory.values:
+            aggregates[f"n_{kind}"] = Count("pk", filter=Q(category=kind))
+            aggregates[f"a_{kind}"] = Sum("amount", filter=Q(category=kind))
+    return aggregates
 
-    def key(row: tuple[Any, ...]) -> CellKey:
-        month = row[0].date() if isinstance(row[0], dt.datetime) else row[0]
-        return (month, row[1], row[2])
 
-    for row in period.values_list(*keys).annotate(
-        teleconsultations=Count("pk", filter=Q(category=ActCategory.TELECONSULTATION)),
-        acts=Count("pk", filter=is_telehealth),
-        gp_known=Count("pk", filter=is_telehealth & Q(has_medecin_traitant__isnull=False)),
-        without_gp=Count("pk", filter=is_telehealth & Q(has_medecin_traitant=False)),
-        with_gp=Count("pk", filter=is_telehealth & Q(has_medecin_traitant=True)),
-        report_sent=Count("pk", filter=is_telehealth & Q(has_medecin_traitant=True,
-                                                         report_sent_to_medecin_traitant=True)),
-        ald=Count("pk", filter=is_telehealth & Q(is_ald=True)),
-        in_person=Count("pk", filter=Q(category=ActCategory.IN_PERSON)),
-        amount=Sum("amount", filter=is_telehealth),
-    ).order_by():  # fmt: skip
-        counts = cells[key(row)].counts
-        for name, value in zip(COUNTED[:-1], row[3:-1], strict=True):
-            counts[name] += value
-        counts["amount_cents"] += int(round((row[-1] or 0) * 100))
+def _build_month(period: QuerySet[Act], month: dt.date, cells: dict[CellKey, Cell], *, ledger: bool) -> None:
+    """Add the acts of ``period`` (days of one ``month``) to ``cells``."""
+    keys = ("commune_id", "site_id")
+    packed = connection.vendor == "postgresql"
 
-    patients: dict[CellKey, list[int]] = defaultdict(list)
-    ald_patients: dict[CellKey, list[int]] = defaultdict(list)
-    flag = {"output_field": IntegerField()}
-    for *head, pseudonym, telehealth, ald in (
-        period.filter(is_telehealth | Q(is_ald=True))
-        .values_list(*keys, "patient_pseudonym")
-        .annotate(t=Max(Case(When(is_telehealth, then=1), default=0, **flag)),
-                  a=Max(Case(When(is_ald=True, then=1), default=0, **flag)))
-        .order_by()
-    ):  # fmt: skip
-        if telehealth:
-            patients[key(head)].append(pseudonym)
-        if ald:
-            ald_patients[key(head)].append(pseudonym)
-    for cell_key, members in patients.items():
-        cells[cell_key].patients = np.unique(np.asarray(members, dtype=np.int64))
-    for cell_key, members in ald_patients.items():
-        cells[cell_key].ald_patients = np.unique(np.asarray(members, dtype=np.int64))
+    def cell(commune: str, site: int | None) -> Cell:
+        return cells.setdefault((month, commune, site), Cell())
 
+    for row in period.values(*keys).annotate(**_count_aggregates(ledger, packed)).order_by():
+        target = cell(row["commune_id"], row["site_id"])
+        for name in COUNTED[:-1]:
+            target.counts[name] += row[name]
+        target.counts["amount_cents"] += _cents(row["telehealth_amount"])
+        if packed:
+            for attribute in (
+                ("patients", "ald_patients", "all_patients") if ledger else ("patients", "ald_patients")
+            ):
+                setattr(target, attribute, _members(row[attribute]))
+        if ledger:
+            for kind in ActCategory.values:
+                if row[f"n_{kind}"]:
+                    totals = target.categories.setdefault(kind, [0, 0])
+                    totals[0] += row[f"n_{kind}"]
+                    totals[1] += _cents(row[f"a_{kind}"])
+    if not packed:
+        _patients_row_by_row(period, keys, cell, ledger=ledger)
+    is_telehealth = Q(category__in=TELEHEALTH)
     consulting = Q(
         doctor_practice__in=APPROPRIATION_PRACTICES,
         category__in=[ActCategory.TELECONSULTATION, ActCategory.IN_PERSON],
     ) & ~Q(doctor_rpps="")
-    for *head, rpps, teleconsulting in (
-        period.filter(consulting)
-        .values_list(*keys, "doctor_rpps")
-        .annotate(t=Max(Case(When(category=ActCategory.TELECONSULTATION, then=1), default=0, **flag)))
-        .order_by()
+    teleconsulting = Max(Case(When(category=ActCategory.TELECONSULTATION, then=1), default=0,
+                              output_field=IntegerField()))  # fmt: skip
+    for commune, site, rpps, by_video in (
+        period.filter(consulting).values_list(*keys, "doctor_rpps").annotate(t=teleconsulting).order_by()
     ):
-        cells[key(head)].doctors.add(rpps)
-        if teleconsulting:
-            cells[key(head)].teleconsulting_doctors.add(rpps)
-
-    for *head, delay, n in (
+        cell(commune, site).doctors.add(rpps)
+        if by_video:
+            cell(commune, site).teleconsulting_doctors.add(rpps)
+    for commune, site, delay, n in (
         period.filter(is_telehealth, booking_delay_days__isnull=False)
         .values_list(*keys, "booking_delay_days")
         .annotate(n=Count("pk"))
         .order_by()
     ):
-        cells[key(head)].delays[delay] += n
-
-    for *head, commune, n in (
+        cell(commune, site).delays[delay] += n
+    for commune, site, origin, n in (
         period.filter(
             category=ActCategory.TELECONSULTATION, patient_commune__isnull=False, site__isnull=False
         )
@@ -172,8 +211,45 @@ def build_cells(acts: QuerySet[Act], start: dt.date, end: dt.date) -> dict[CellK
         .annotate(n=Count("pk"))
         .order_by()
     ):
-        cells[key(head)].trips[commune] += n
-    return dict(cells)
+        cell(commune, site).trips[origin] += n
+    if ledger:
+        for commune, site, code, lines, amount in (
+            BillingLine.objects.filter(act__in=period.values("pk"))
+            .values_list("act__commune_id", "act__site_id", "code_id")
+            .annotate(n=Count("pk"), amount=Sum("amount"))
+            .order_by()
+        ):
+            totals = cell(commune, site).codes.setdefault(code, [0, 0])
+            totals[0] += lines
+            totals[1] += _cents(amount)
+
+
+def _patients_row_by_row(period: QuerySet[Act], keys: tuple[str, ...], cell: Any, *, ledger: bool) -> None:
+    """SQLite (development, tests): the members read as one row per (cell, patient)."""
+    is_telehealth = Q(category__in=TELEHEALTH)
+    flag = {"output_field": IntegerField()}
+    members: dict[str, dict[tuple[str, int | None], list[int]]] = {
+        "patients": defaultdict(list), "ald_patients": defaultdict(list), "all_patients": defaultdict(list)}  # fmt: skip
+    for commune, site, pseudonym, telehealth, ald in (
+        (period if ledger else period.filter(is_telehealth | Q(is_ald=True)))
+        .values_list(*keys, "patient_pseudonym")
+        .annotate(t=Max(Case(When(is_telehealth, then=1), default=0, **flag)),
+                  a=Max(Case(When(is_ald=True, then=1), default=0, **flag)))
+        .order_by()
+    ):  # fmt: skip
+        if ledger:
+            members["all_patients"][(commune, site)].append(pseudonym)
+        if telehealth:
+            members["patients"][(commune, site)].append(pseudonym)
+        if ald:
+            members["ald_patients"][(commune, site)].append(pseudonym)
+    for attribute, of_cell in members.items():
+        for (commune, site), values in of_cell.items():
+            setattr(cell(commune, site), attribute, np.unique(np.asarray(values, dtype=np.int64)))
+
+
+def _cents(amount: Any) -> int:
+    return int(round((amount or 0) * 100))
 
 
 def build_outcomes(
@@ -193,16 +269,25 @@ def _unpack(value: bytes | memoryview | None) -> np.ndarray:
     return np.frombuffer(bytes(value or b""), dtype="<i8").astype(np.int64, copy=False)
 
 
-def _stored(cell: IndicatorCell) -> Cell:
+# What a page reads of a stored cell: the indicators (``INDICATOR_COLUMNS``) or the ledger (``LEDGER_COLUMNS``).
+INDICATOR_COLUMNS = ("month", "commune_id", "site_id", "figures", "patients", "ald_patients")
+LEDGER_COLUMNS = ("month", "commune_id", "site_id", "ledger", "all_patients")
+
+
+def _indicator_cell(figures: dict[str, Any], patients: bytes, ald_patients: bytes) -> Cell:
     return Cell(
-        counts=Counter(cell.counts),
-        patients=_unpack(cell.patients),
-        ald_patients=_unpack(cell.ald_patients),
-        doctors=set(cell.doctors),
-        teleconsulting_doctors=set(cell.teleconsulting_doctors),
-        delays=Counter({int(days): n for days, n in cell.delays.items()}),
-        trips=Counter(cell.trips),
+        counts=Counter(figures["counts"]),
+        patients=_unpack(patients),
+        ald_patients=_unpack(ald_patients),
+        doctors=set(figures["doctors"]),
+        teleconsulting_doctors=set(figures["teleconsulting_doctors"]),
+        delays=Counter({int(days): n for days, n in figures["delays"].items()}),
+        trips=Counter(figures["trips"]),
     )
+
+
+def _ledger_cell(ledger: dict[str, Any], all_patients: bytes) -> Cell:
+    return Cell(all_patients=_unpack(all_patients), categories=ledger["categories"], codes=ledger["codes"])
 
 
 def _high_water() -> tuple[int, int, int]:
@@ -272,10 +357,9 @@ def store_month(month: dt.date) -> bool:
             if connection.vendor == "postgresql":
                 with connection.cursor() as cursor:
                     cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
-                    tables = ", ".join(m._meta.db_table for m in (Act, Appointment, AppointmentTransition))
-                    cursor.execute(f"LOCK TABLE {tables} IN SHARE MODE")
+                    cursor.execute(f"LOCK TABLE {Act._meta.db_table} IN SHARE MODE")
             acts_up_to, appointments_up_to, transitions_up_to = _high_water()
-            cells = build_cells(Act.objects.all(), month, last_day)
+            cells = build_cells(Act.objects.all(), month, last_day, ledger=True)
             outcomes = build_outcomes(None, month, last_day)
             IndicatorCell.objects.filter(month=month).delete()
             OutcomeCell.objects.filter(month=month).delete()
@@ -294,6 +378,7 @@ def store_month(month: dt.date) -> bool:
                     "transitions_up_to": transitions_up_to,
                     "built_at": timezone.now(),
                     "build_seconds": time.perf_counter() - began,
+                    "outcomes_settled": False,
                 },
             )
     except DatabaseError:  # the lock waited too long (an import in progress): the page computes it unstored
@@ -302,19 +387,41 @@ def store_month(month: dt.date) -> bool:
     return True
 
 
+def settle_outcomes(month: dt.date) -> None:
+    """Count a stored month's appointments again, once, ``SETTLE_MINUTES`` after it was built: a booking or
+    transition in flight during the build (the appointments' tables are not locked: bookings never wait for the
+    indicators) has committed since, even with a lower id than the marks."""
+    last_day = next_month(month) - dt.timedelta(days=1)
+    with transaction.atomic():
+        mark = IndicatorMonth.objects.select_for_update().filter(month=month).first()
+        if mark is None:
+            return
+        _acts, appointments_up_to, transitions_up_to = _high_water()
+        outcomes = build_outcomes(None, month, last_day)
+        OutcomeCell.objects.filter(month=month).delete()
+        OutcomeCell.objects.bulk_create(
+            [OutcomeCell(month=key[0], site_id=key[1], **counts) for key, counts in outcomes.items()],
+            batch_size=1000,
+        )
+        mark.appointments_up_to = max(mark.appointments_up_to, appointments_up_to)
+        mark.transitions_up_to = max(mark.transitions_up_to, transitions_up_to)
+        mark.outcomes_settled = True
+        mark.save(update_fields=["appointments_up_to", "transitions_up_to", "outcomes_settled"])
+
+
 def _row(key: CellKey, cell: Cell) -> IndicatorCell:
     return IndicatorCell(
         month=key[0],
         commune_id=key[1],
         site_id=key[2],
-        counts=dict(cell.counts),
+        figures={"counts": dict(cell.counts), "doctors": sorted(cell.doctors),
+                 "teleconsulting_doctors": sorted(cell.teleconsulting_doctors),
+                 "delays": {str(days): n for days, n in cell.delays.items()}, "trips": dict(cell.trips)},
+        ledger={"categories": cell.categories, "codes": cell.codes},
         patients=_pack(cell.patients),
         ald_patients=_pack(cell.ald_patients),
-        doctors=sorted(cell.doctors),
-        teleconsulting_doctors=sorted(cell.teleconsulting_doctors),
-        delays={str(days): n for days, n in cell.delays.items()},
-        trips=dict(cell.trips),
-    )
+        all_patients=_pack(cell.all_patients),
+    )  # fmt: skip
 
 
 def storable_months(months: Iterable[dt.date], today: dt.date | None = None) -> list[dt.date]:
@@ -349,7 +456,13 @@ def refresh_indicator_cells(today: dt.date | None = None, limit: int | None = No
         if month in stored
         or Act.objects.filter(performed_on__gte=month, performed_on__lt=next_month(month)).exists()
     ]
-    return sum(1 for month in stale[: limit or MONTHS_PER_PASS] if store_month(month))
+    built = sum(1 for month in stale[: limit or MONTHS_PER_PASS] if store_month(month))
+    settled_before = timezone.now() - dt.timedelta(minutes=SETTLE_MINUTES)
+    for month in IndicatorMonth.objects.filter(
+        outcomes_settled=False, built_at__lt=settled_before
+    ).values_list("month", flat=True)[:MONTHS_PER_PASS]:
+        settle_outcomes(month)
+    return built
 
 
 def forget_indicator_cells() -> None:
@@ -404,16 +517,35 @@ def _whole_months(start: dt.date, end: dt.date, usable: set[dt.date]) -> list[dt
 
 
 def cells_between(
-    source: CellSource, start: dt.date, end: dt.date, usable: set[dt.date]
+    source: CellSource,
+    start: dt.date,
+    end: dt.date,
+    usable: set[dt.date],
+    *,
+    ledger: bool = False,
+    read: dict[dt.date, list[tuple[CellKey, Cell]]] | None = None,
 ) -> list[tuple[CellKey, Cell]]:
-    """The cells of ``start``–``end``: the ``usable`` whole months from storage, the rest computed from the acts."""
+    """The cells of ``start``–``end``: the ``usable`` whole months from storage, the rest computed from the acts
+    (``ledger``: the ledger page's figures instead of the indicators'; ``read``: stored months already read by the
+    same page, kept there)."""
+    read = {} if read is None else read
     result: list[tuple[CellKey, Cell]] = []
-    stored = _whole_months(start, end, usable)
-    if stored and source.stored is not None:
-        for cell in source.stored.filter(month__in=stored).iterator(chunk_size=2000):
-            result.append(((cell.month, cell.commune_id, cell.site_id), _stored(cell)))
+    stored = _whole_months(start, end, usable) if source.stored is not None else []
+    missing = [month for month in stored if month not in read]
+    if missing and source.stored is not None:
+        for month in missing:
+            read[month] = []
+        for month, commune, site, *columns in (
+            source.stored.filter(month__in=missing).values_list(*(LEDGER_COLUMNS if ledger else INDICATOR_COLUMNS))
+            .order_by()
+            .iterator(chunk_size=2000)
+        ):  # fmt: skip
+            cell = _ledger_cell(*columns) if ledger else _indicator_cell(*columns)
+            read[month].append(((month, commune, site), cell))
+    for month in stored:
+        result.extend(read[month])
     for run_start, run_end in _runs(start, end, usable if source.stored is not None else set()):
-        result.extend(build_cells(source.acts, run_start, run_end).items())
+        result.extend(build_cells(source.acts, run_start, run_end, ledger=ledger).items())
     return result
 
 
@@ -434,3 +566,45 @@ def outcomes_between(
         for counts in build_outcomes(site_ids, run_start, run_end).values():
             totals.update(counts)
     return dict(totals)
+
+
+@dataclass
+class LedgerTotals:
+    acts: int
+    patients: int
+    amount: Decimal
+    per_category: dict[str, int]  # kind → acts
+    per_code: list[tuple[str, int, Decimal]]  # (code, lines, amount), by code
+
+
+def ledger_totals(source: CellSource, start: dt.date, end: dt.date) -> LedgerTotals | None:
+    """The ledger page's totals from the cells (whole past months stored, the rest computed); None when no whole
+    stored month is in the period (the page's own aggregate is then as quick)."""
+    if source.stored is None:
+        return None
+    usable = usable_months(source, months_from(start, end))
+    if not _whole_months(start, end, usable):
+        return None
+    per_category: Counter[str] = Counter()
+    cents: Counter[str] = Counter()
+    code_lines: Counter[str] = Counter()
+    code_cents: Counter[str] = Counter()
+    members = []
+    for _key, cell in cells_between(source, start, end, usable, ledger=True):
+        for kind, (acts, amount) in cell.categories.items():
+            per_category[kind] += acts
+            cents[kind] += amount
+        for code, (lines, amount) in cell.codes.items():
+            code_lines[code] += lines
+            code_cents[code] += amount
+        members.append(cell.all_patients)
+    patients = int(np.unique(np.concatenate(members)).size) if members else 0
+    return LedgerTotals(
+        acts=sum(per_category.values()),
+        patients=patients,
+        amount=Decimal(sum(cents.values())).scaleb(-2),
+        per_category=dict(per_category),
+        per_code=[
+            (code, code_lines[code], Decimal(code_cents[code]).scaleb(-2)) for code in sorted(code_lines)
+        ],
+    )

@@ -198,7 +198,8 @@ def compute_indicators(
     chronic_end = month_start(end) - dt.timedelta(days=1)  # end of M-1 (note 8)
     chronic_start = _months_back(month_start(end), 12)
     usable = usable_months(source, months_from(min(start, chronic_start), end), today)
-    summary = _summary(cells_between(source, start, end, usable))
+    read: dict[dt.date, list[tuple[CellKey, Cell]]] = {}  # stored months, read once for both calls
+    summary = _summary(cells_between(source, start, end, usable, read=read))
     counts = summary.counts
 
     def trace(extra: str = "") -> str:
@@ -231,7 +232,7 @@ def compute_indicators(
                counts["with_gp"], ledger_query=trace("mt=oui")),
         Figure("appropriation_rate", _share(len(summary.teleconsulting_doctors), len(summary.doctors)),
                len(summary.teleconsulting_doctors), len(summary.doctors), note=appropriation_note),
-        _chronic_telehealth(cells_between(source, chronic_start, chronic_end, usable), end),
+        _chronic_telehealth(cells_between(source, chronic_start, chronic_end, usable, read=read), end),
         Figure("km_avoided", kilometres["km"], kilometres["acts"], kilometres["known"],
                ledger_query=trace("type=teleconsultation"), note=str(kilometres["note"])),
         _patient_satisfaction(site_ids, start, end, trace()),

@@ -564,6 +564,7 @@ class IndicatorMonth(models.Model):
     transitions_up_to = models.BigIntegerField()
     built_at = models.DateTimeField()
     build_seconds = models.FloatField(default=0)
+    outcomes_settled = models.BooleanField(default=False)  # the appointments counted again after the build
 
     class Meta:
         verbose_name = _("mois d'indicateurs calculé")
@@ -581,13 +582,14 @@ class IndicatorCell(models.Model):
     month = models.DateField()
     commune = models.ForeignKey("territory.Commune", on_delete=models.CASCADE, related_name="+")
     site = models.ForeignKey("directory.Site", null=True, on_delete=models.CASCADE, related_name="+")
-    counts = models.JSONField(default=dict)
+    # counts, doctors and teleconsulting_doctors (RPPS of the appropriation rate), delays (days → telehealth acts),
+    # trips (patient's commune → teleconsultations, site known): one document, decoded once per cell
+    figures = models.JSONField(default=dict)
     patients = models.BinaryField(default=b"")  # telehealth acts' patients
     ald_patients = models.BinaryField(default=b"")  # patients of any act in ALD
-    doctors = models.JSONField(default=list)  # RPPS of the appropriation rate's consulting doctors
-    teleconsulting_doctors = models.JSONField(default=list)
-    delays = models.JSONField(default=dict)  # booking delay in days → telehealth acts
-    trips = models.JSONField(default=dict)  # patient's commune → teleconsultations (site known)
+    # the ledger page's, read only there: categories (kind → [acts, cents]) and codes (code → [lines, cents])
+    ledger = models.JSONField(default=dict)
+    all_patients = models.BinaryField(default=b"")  # patients of every act
 
     class Meta:
         indexes = [models.Index(fields=["month", "commune"], name="evaluation_cell_month_commune")]

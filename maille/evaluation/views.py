@@ -29,9 +29,16 @@ from maille.diagnosis.zones import Zone, zone_for
 from maille.quality.views import FieldErrors
 from maille.territory.selectors import departements_visible_to
 
+from .cells import CellSource, ledger_totals
 from .imports import MAX_BYTES, MAX_REPORTED_ERRORS, ActFileError, RowError, act_import_create
-from .models import Act, ActCategory, ActSource, BillingCode, BillingLine, Tariff
-from .selectors import act_imports_visible_to, acts_visible_to, site_choices, zone_commune_codes
+from .models import Act, ActCategory, ActSource, BillingCode, BillingLine, IndicatorCell, Tariff
+from .selectors import (
+    act_imports_visible_to,
+    acts_visible_to,
+    indicator_cells_visible_to,
+    site_choices,
+    zone_commune_codes,
+)
 from .tariffs import parse_amount, tariff_add
 
 PAGE_SIZE = 50
@@ -166,25 +173,62 @@ def _filtered_acts(user: Any, filters: ActivityFilters) -> QuerySet[Act]:
     return acts
 
 
+def _ledger_cells(user: Any, filters: ActivityFilters) -> QuerySet[IndicatorCell] | None:
+    """The stored indicator cells of the filtered acts, when the filters are ones cells keep (period, place,
+    site); None for the others (kind, origin, import, médecin traitant, ALD), counted on the acts."""
+    if (
+        filters.category
+        or filters.source
+        or filters.batch is not None
+        or filters.medecin_traitant
+        or filters.ald
+    ):
+        return None
+    cells = indicator_cells_visible_to(user)
+    if cells is None:
+        return None
+    if filters.departement:
+        cells = cells.filter(commune__departement_id=filters.departement)
+    if filters.site is not None:
+        cells = cells.filter(site_id=filters.site)
+    if filters.zone is not None:
+        cells = cells.filter(commune_id__in=zone_commune_codes(user, filters.zone))
+    return cells
+
+
 @require_GET
 @require_permission("evaluation.view_activity")
 def activity(request: HttpRequest) -> HttpResponse:
     filters = _filters(request)
     acts = _filtered_acts(request.user, filters)
-    # One pass for the totals and the acts per type.
-    totals = acts.aggregate(
-        acts=Count("pk"),
-        patients=Count("patient_pseudonym", distinct=True),
-        amount=Sum("amount"),
-        **{f"type_{value}": Count("pk", filter=Q(category=value)) for value in ActCategory.values},
+    stored = _ledger_cells(request.user, filters)
+    from_cells = (
+        ledger_totals(CellSource(acts, stored), filters.start, filters.end) if stored is not None else None
     )
-    per_category = [(label, totals.pop(f"type_{value}")) for value, label in ActCategory.choices]
-    per_code = list(
-        BillingLine.objects.filter(act__in=acts.values("pk"))
-        .values("code_id", "code__label")
-        .annotate(lines=Count("pk"), amount=Sum("amount"))
-        .order_by("code_id")
-    )
+    if from_cells is not None:  # whole past months read from the stored indicator cells
+        totals: dict[str, Any] = {"acts": from_cells.acts, "patients": from_cells.patients,
+                                  "amount": from_cells.amount}  # fmt: skip
+        per_category = [
+            (label, from_cells.per_category.get(value, 0)) for value, label in ActCategory.choices
+        ]
+        labels = dict(BillingCode.objects.values_list("code", "label"))
+        per_code = [{"code_id": code, "code__label": labels.get(code, ""), "lines": lines, "amount": amount}
+                    for code, lines, amount in from_cells.per_code]  # fmt: skip
+    else:
+        # One pass for the totals and the acts per type.
+        totals = acts.aggregate(
+            acts=Count("pk"),
+            patients=Count("patient_pseudonym", distinct=True),
+            amount=Sum("amount"),
+            **{f"type_{value}": Count("pk", filter=Q(category=value)) for value in ActCategory.values},
+        )
+        per_category = [(label, totals.pop(f"type_{value}")) for value, label in ActCategory.choices]
+        per_code = list(
+            BillingLine.objects.filter(act__in=acts.values("pk"))
+            .values("code_id", "code__label")
+            .annotate(lines=Count("pk"), amount=Sum("amount"))
+            .order_by("code_id")
+        )
     paginator = Paginator(
         acts.select_related("site", "commune", "use")
         .prefetch_related(Prefetch("lines", queryset=BillingLine.objects.select_related("code")))
