@@ -8,8 +8,8 @@ directly for what is not stored (a month not yet ended, the days of a period tha
 own acts) and read the stored cells for whole past months.
 
 Stored months (``IndicatorMonth``) remember the highest act, appointment and transition ids they include; an act,
-appointment or transition written since in that month makes it stale, and it is built again (by the housekeeping
-job, or by the first page that needs it). A month's acts are read under a SHARE lock of the acts table on
+appointment or transition written since in that month makes it stale: pages compute it from the acts until the
+housekeeping job stores it again (a month never stored is built by the first page that asks for it). A month's acts are read under a SHARE lock of the acts table on
 PostgreSQL: writers in flight commit first and new ones (completions, imports) wait for the build, about a second,
 so that no act committed late with a lower id is missed. Bookings never wait: the appointments are not locked, and
 their outcomes are counted once more ``SETTLE_MINUTES`` after the build, when whatever was in flight has committed.
@@ -19,6 +19,7 @@ Months not yet ended are never stored: they change all day.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import logging
 import time
 from collections import Counter, defaultdict
@@ -29,7 +30,21 @@ from typing import Any
 
 import numpy as np
 from django.db import DatabaseError, connection, transaction
-from django.db.models import Aggregate, BinaryField, Case, Count, IntegerField, Max, Q, QuerySet, Sum, When
+from django.db.models import (
+    Aggregate,
+    BigIntegerField,
+    BinaryField,
+    Case,
+    Count,
+    Func,
+    IntegerField,
+    Max,
+    Q,
+    QuerySet,
+    Sum,
+    TextField,
+    When,
+)
 from django.utils import timezone
 
 from maille.scheduling.models import Appointment, AppointmentTransition
@@ -51,6 +66,12 @@ logger = logging.getLogger(__name__)
 
 TELEHEALTH = list(TELEHEALTH_CATEGORIES)
 APPROPRIATION_PRACTICES = [DoctorPractice.LIBERAL, DoctorPractice.HEALTH_CENTRE]
+# the doctors of the appropriation rate (note 7), and the teleconsultations whose trip is estimated
+CONSULTING = Q(
+    doctor_practice__in=APPROPRIATION_PRACTICES,
+    category__in=[ActCategory.TELECONSULTATION, ActCategory.IN_PERSON],
+) & ~Q(doctor_rpps="")
+TRIP = Q(category=ActCategory.TELECONSULTATION, patient_commune__isnull=False, site__isnull=False)
 LATE_CANCELLATION_HOURS = 24  # a cancellation later than this before the start is "late" (the time is lost)
 COUNTED = ("teleconsultations", "acts", "gp_known", "without_gp", "with_gp", "report_sent", "ald", "in_person",
            "amount_cents")  # fmt: skip
@@ -62,6 +83,39 @@ SETTLE_MINUTES = 10  # longer than any booking or status change transaction  # a
 
 CellKey = tuple[dt.date, str, int | None]  # (month, commune, site)
 _EMPTY = np.zeros(0, dtype=np.int64)
+_NO_TRIPS = np.zeros((0, 2), dtype=np.int64)
+
+
+def distinct(values: np.ndarray) -> np.ndarray:
+    """The sorted distinct values of an int64 array. Sorting is far quicker here than ``np.unique`` (hashing in
+    NumPy 2.4): 6 ms against 670 ms for a million pseudonyms."""
+    ordered = np.sort(values)
+    if ordered.size < 2:
+        return ordered
+    keep = np.empty(ordered.size, dtype=bool)
+    keep[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=keep[1:])
+    return ordered[keep]
+
+
+def union_size(arrays: list[np.ndarray]) -> int:
+    return int(distinct(np.concatenate(arrays)).size) if arrays else 0
+
+
+def commune_number(code: str) -> int:
+    """A commune code as a number (base 36: Corsica's 2A and 2B codes too), to pack trips as integers."""
+    return int(code, 36)
+
+
+def commune_code(number: int) -> str:
+    return np.base_repr(number, 36).rjust(5, "0")
+
+
+def doctor_number(rpps: str) -> int:
+    """An RPPS as a number (11 digits); anything else as a negative 62-bit hash, to count doctors as integers."""
+    if rpps.isdigit() and len(rpps) <= 18:
+        return int(rpps)
+    return -1 - int.from_bytes(hashlib.blake2b(rpps.encode(), digest_size=8).digest(), "big") % (1 << 62)
 
 
 @dataclass
@@ -69,10 +123,10 @@ class Cell:
     counts: Counter[str] = field(default_factory=Counter)
     patients: np.ndarray = field(default_factory=lambda: _EMPTY)  # sorted, unique
     ald_patients: np.ndarray = field(default_factory=lambda: _EMPTY)
-    doctors: set[str] = field(default_factory=set)
-    teleconsulting_doctors: set[str] = field(default_factory=set)
+    doctors: np.ndarray = field(default_factory=lambda: _EMPTY)  # RPPS as numbers (``doctor_number``)
+    teleconsulting_doctors: np.ndarray = field(default_factory=lambda: _EMPTY)
     delays: Counter[int] = field(default_factory=Counter)
-    trips: Counter[str] = field(default_factory=Counter)
+    trips: np.ndarray = field(default_factory=lambda: _NO_TRIPS)  # rows (patient's commune number, count)
     # the ledger page's (built only when asked: ``ledger=True``)
     all_patients: np.ndarray = field(default_factory=lambda: _EMPTY)
     categories: dict[str, list[int]] = field(default_factory=dict)  # kind → [acts, cents]
@@ -110,8 +164,49 @@ class PackedMembers(Aggregate):
     output_field = BinaryField()
 
 
+class PackedDelays(Aggregate):
+    """PostgreSQL: the group's booking delays as one bytea of big-endian int16s (counted by NumPy)."""
+
+    function = "string_agg"
+    template = "%(function)s(int2send((%(expressions)s)::int2), ''::bytea)"
+    output_field = BinaryField()
+
+
+class ConcatenatedCodes(Aggregate):
+    """PostgreSQL: the group's commune codes as one comma-separated string (counted in Python)."""
+
+    function = "string_agg"
+    template = "%(function)s(%(expressions)s, ',')"
+    output_field = TextField()
+
+
+class DoctorNumber(Func):
+    """PostgreSQL: an RPPS as a number, anything else as a negative 62-bit hash (``doctor_number``'s rule; the
+    hash differs from Python's, each database keeping to its own)."""
+
+    template = (
+        "CASE WHEN %(expressions)s ~ '^[0-9]{1,18}$' THEN (%(expressions)s)::bigint "
+        "ELSE -1 - (hashtextextended(%(expressions)s, 0) & 4611686018427387903) END"
+    )
+    output_field = BigIntegerField()
+
+
 def _members(value: bytes | memoryview | None) -> np.ndarray:
-    return np.unique(np.frombuffer(bytes(value or b""), dtype=">i8").astype(np.int64))
+    return distinct(np.frombuffer(bytes(value or b""), dtype=">i8").astype(np.int64))
+
+
+def _delays(value: bytes | memoryview | None) -> Counter[int]:
+    counts = np.bincount(np.frombuffer(bytes(value or b""), dtype=">i2").astype(np.int64))
+    return Counter({int(days): int(n) for days, n in enumerate(counts.tolist()) if n})
+
+
+def _trips(codes: str | None) -> np.ndarray:
+    if not codes:
+        return _NO_TRIPS
+    counted = Counter(codes.split(","))
+    return np.asarray([(commune_number(code), n) for code, n in counted.items()], dtype=np.int64).reshape(
+        -1, 2
+    )
 
 
 def build_cells(
@@ -145,9 +240,17 @@ def _count_aggregates(ledger: bool, packed: bool) -> dict[str, Any]:
         "in_person": Count("pk", filter=Q(category=ActCategory.IN_PERSON)),
         "telehealth_amount": Sum("amount", filter=is_telehealth),
     }  # fmt: skip
-    if packed:
+    if packed:  # one pass over the month's acts for everything (each other grouped query reads them again)
         aggregates["patients"] = PackedMembers("patient_pseudonym", filter=is_telehealth)
         aggregates["ald_patients"] = PackedMembers("patient_pseudonym", filter=Q(is_ald=True))
+        aggregates["doctors"] = PackedMembers(DoctorNumber("doctor_rpps"), filter=CONSULTING)
+        aggregates["teleconsulting_doctors"] = PackedMembers(
+            DoctorNumber("doctor_rpps"), filter=CONSULTING & Q(category=ActCategory.TELECONSULTATION)
+        )
+        aggregates["delays"] = PackedDelays(
+            "booking_delay_days", filter=is_telehealth & Q(booking_delay_days__isnull=False)
+        )
+        aggregates["trips"] = ConcatenatedCodes("patient_commune_id", filter=TRIP)
         if ledger:
             aggregates["all_patients"] = PackedMembers("patient_pseudonym")
     if ledger:
@@ -171,10 +274,12 @@ def _build_month(period: QuerySet[Act], month: dt.date, cells: dict[CellKey, Cel
             target.counts[name] += row[name]
         target.counts["amount_cents"] += _cents(row["telehealth_amount"])
         if packed:
-            for attribute in (
-                ("patients", "ald_patients", "all_patients") if ledger else ("patients", "ald_patients")
-            ):
+            for attribute in ("patients", "ald_patients", "doctors", "teleconsulting_doctors"):
                 setattr(target, attribute, _members(row[attribute]))
+            if ledger:
+                target.all_patients = _members(row["all_patients"])
+            target.delays = _delays(row["delays"])
+            target.trips = _trips(row["trips"])
         if ledger:
             for kind in ActCategory.values:
                 if row[f"n_{kind}"]:
@@ -183,35 +288,7 @@ def _build_month(period: QuerySet[Act], month: dt.date, cells: dict[CellKey, Cel
                     totals[1] += _cents(row[f"a_{kind}"])
     if not packed:
         _patients_row_by_row(period, keys, cell, ledger=ledger)
-    is_telehealth = Q(category__in=TELEHEALTH)
-    consulting = Q(
-        doctor_practice__in=APPROPRIATION_PRACTICES,
-        category__in=[ActCategory.TELECONSULTATION, ActCategory.IN_PERSON],
-    ) & ~Q(doctor_rpps="")
-    teleconsulting = Max(Case(When(category=ActCategory.TELECONSULTATION, then=1), default=0,
-                              output_field=IntegerField()))  # fmt: skip
-    for commune, site, rpps, by_video in (
-        period.filter(consulting).values_list(*keys, "doctor_rpps").annotate(t=teleconsulting).order_by()
-    ):
-        cell(commune, site).doctors.add(rpps)
-        if by_video:
-            cell(commune, site).teleconsulting_doctors.add(rpps)
-    for commune, site, delay, n in (
-        period.filter(is_telehealth, booking_delay_days__isnull=False)
-        .values_list(*keys, "booking_delay_days")
-        .annotate(n=Count("pk"))
-        .order_by()
-    ):
-        cell(commune, site).delays[delay] += n
-    for commune, site, origin, n in (
-        period.filter(
-            category=ActCategory.TELECONSULTATION, patient_commune__isnull=False, site__isnull=False
-        )
-        .values_list(*keys, "patient_commune_id")
-        .annotate(n=Count("pk"))
-        .order_by()
-    ):
-        cell(commune, site).trips[origin] += n
+        _doctors_delays_trips(period, keys, cell)
     if ledger:
         for commune, site, code, lines, amount in (
             BillingLine.objects.filter(act__in=period.values("pk"))
@@ -245,7 +322,40 @@ def _patients_row_by_row(period: QuerySet[Act], keys: tuple[str, ...], cell: Any
             members["ald_patients"][(commune, site)].append(pseudonym)
     for attribute, of_cell in members.items():
         for (commune, site), values in of_cell.items():
-            setattr(cell(commune, site), attribute, np.unique(np.asarray(values, dtype=np.int64)))
+            setattr(cell(commune, site), attribute, distinct(np.asarray(values, dtype=np.int64)))
+
+
+def _doctors_delays_trips(period: QuerySet[Act], keys: tuple[str, ...], cell: Any) -> None:
+    """SQLite: the doctors, delays and trips by grouped queries of their own."""
+    is_telehealth = Q(category__in=TELEHEALTH)
+    teleconsulting = Max(Case(When(category=ActCategory.TELECONSULTATION, then=1), default=0,
+                              output_field=IntegerField()))  # fmt: skip
+    doctors: dict[tuple[str, int | None], list[int]] = defaultdict(list)
+    by_video: dict[tuple[str, int | None], list[int]] = defaultdict(list)
+    for commune, site, rpps, video in (
+        period.filter(CONSULTING).values_list(*keys, "doctor_rpps").annotate(t=teleconsulting).order_by()
+    ):
+        doctors[(commune, site)].append(doctor_number(rpps))
+        if video:
+            by_video[(commune, site)].append(doctor_number(rpps))
+    for place, numbers in doctors.items():
+        cell(*place).doctors = distinct(np.asarray(numbers, dtype=np.int64))
+    for place, numbers in by_video.items():
+        cell(*place).teleconsulting_doctors = distinct(np.asarray(numbers, dtype=np.int64))
+    for commune, site, delay, n in (
+        period.filter(is_telehealth, booking_delay_days__isnull=False)
+        .values_list(*keys, "booking_delay_days")
+        .annotate(n=Count("pk"))
+        .order_by()
+    ):
+        cell(commune, site).delays[delay] += n
+    trips: dict[tuple[str, int | None], list[tuple[int, int]]] = defaultdict(list)
+    for commune, site, origin, n in (
+        period.filter(TRIP).values_list(*keys, "patient_commune_id").annotate(n=Count("pk")).order_by()
+    ):
+        trips[(commune, site)].append((commune_number(origin), n))
+    for place, rows in trips.items():
+        cell(*place).trips = np.asarray(rows, dtype=np.int64).reshape(-1, 2)
 
 
 def _cents(amount: Any) -> int:
@@ -270,19 +380,21 @@ def _unpack(value: bytes | memoryview | None) -> np.ndarray:
 
 
 # What a page reads of a stored cell: the indicators (``INDICATOR_COLUMNS``) or the ledger (``LEDGER_COLUMNS``).
-INDICATOR_COLUMNS = ("month", "commune_id", "site_id", "figures", "patients", "ald_patients")
+INDICATOR_COLUMNS = ("month", "commune_id", "site_id", "figures", "patients", "ald_patients", "doctors",
+                     "teleconsulting_doctors", "trips")  # fmt: skip
 LEDGER_COLUMNS = ("month", "commune_id", "site_id", "ledger", "all_patients")
 
 
-def _indicator_cell(figures: dict[str, Any], patients: bytes, ald_patients: bytes) -> Cell:
+def _indicator_cell(figures: dict[str, Any], patients: bytes, ald_patients: bytes, doctors: bytes,
+                    teleconsulting_doctors: bytes, trips: bytes) -> Cell:  # fmt: skip
     return Cell(
         counts=Counter(figures["counts"]),
         patients=_unpack(patients),
         ald_patients=_unpack(ald_patients),
-        doctors=set(figures["doctors"]),
-        teleconsulting_doctors=set(figures["teleconsulting_doctors"]),
+        doctors=_unpack(doctors),
+        teleconsulting_doctors=_unpack(teleconsulting_doctors),
         delays=Counter({int(days): n for days, n in figures["delays"].items()}),
-        trips=Counter(figures["trips"]),
+        trips=_unpack(trips).reshape(-1, 2),
     )
 
 
@@ -414,9 +526,10 @@ def _row(key: CellKey, cell: Cell) -> IndicatorCell:
         month=key[0],
         commune_id=key[1],
         site_id=key[2],
-        figures={"counts": dict(cell.counts), "doctors": sorted(cell.doctors),
-                 "teleconsulting_doctors": sorted(cell.teleconsulting_doctors),
-                 "delays": {str(days): n for days, n in cell.delays.items()}, "trips": dict(cell.trips)},
+        figures={"counts": dict(cell.counts), "delays": {str(days): n for days, n in cell.delays.items()}},
+        doctors=_pack(cell.doctors),
+        teleconsulting_doctors=_pack(cell.teleconsulting_doctors),
+        trips=_pack(cell.trips.reshape(-1)),
         ledger={"categories": cell.categories, "codes": cell.codes},
         patients=_pack(cell.patients),
         ald_patients=_pack(cell.ald_patients),
@@ -428,15 +541,6 @@ def storable_months(months: Iterable[dt.date], today: dt.date | None = None) -> 
     """Months that have ended (the current one changes all day: never stored)."""
     current = month_start(today or timezone.localdate())
     return [month for month in months if month < current]
-
-
-def refresh_stale_months(months: list[dt.date]) -> list[dt.date]:
-    """Store again the stale ones among ``months`` (past months only); returns those that stayed unstored."""
-    missing = []
-    for month in stale_months(storable_months(months)):
-        if not store_month(month):
-            missing.append(month)
-    return missing
 
 
 def refresh_indicator_cells(today: dt.date | None = None, limit: int | None = None) -> int:
@@ -484,11 +588,16 @@ class CellSource:
 
 
 def usable_months(source: CellSource, months: list[dt.date], today: dt.date | None = None) -> set[dt.date]:
-    """The months whose stored cells can be read: past ones, built now if stale (none for a computed source)."""
+    """The months whose stored cells can be read (none for a computed source). A past month never stored is
+    built now, once; one that changed since its build is computed by the page from the acts and left to the
+    housekeeping job to store again (a page never makes its reader wait for a network-wide build twice)."""
     if source.stored is None:
         return set()
     storable = storable_months(months, today)
-    return set(storable) - set(refresh_stale_months(storable))
+    stale = stale_months(storable)
+    stored = set(IndicatorMonth.objects.filter(month__in=stale).values_list("month", flat=True))
+    unstored = [month for month in stale if month not in stored and not store_month(month)]
+    return set(storable) - set(unstored) - stored
 
 
 def _runs(start: dt.date, end: dt.date, usable: set[dt.date]) -> list[tuple[dt.date, dt.date]]:
@@ -598,7 +707,7 @@ def ledger_totals(source: CellSource, start: dt.date, end: dt.date) -> LedgerTot
             code_lines[code] += lines
             code_cents[code] += amount
         members.append(cell.all_patients)
-    patients = int(np.unique(np.concatenate(members)).size) if members else 0
+    patients = union_size(members)
     return LedgerTotals(
         acts=sum(per_category.values()),
         patients=patients,

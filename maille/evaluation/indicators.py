@@ -42,9 +42,12 @@ from .cells import (
     CellKey,
     CellSource,
     cells_between,
+    commune_code,
+    distinct,
     month_start,
     months_from,
     outcomes_between,
+    union_size,
     usable_months,
 )
 from .distances import kilometres_from_trips
@@ -209,7 +212,7 @@ def compute_indicators(
         Figure("teleconsultations", counts["teleconsultations"], ledger_query=trace("type=teleconsultation")),
         Figure("teleconsultations_per_month", round(counts["teleconsultations"] / _months_between(start, end), 1),
                counts["teleconsultations"], ledger_query=trace("type=teleconsultation")),
-        Figure("patients", int(summary.patients.size), ledger_query=trace()),
+        Figure("patients", summary.patients, ledger_query=trace()),
     ]  # fmt: skip
     outcomes = outcomes_between(site_ids, start, end, usable)
     figures.append(_occupancy(site_ids, outcomes, start, end))
@@ -222,7 +225,7 @@ def compute_indicators(
     figures += _outcomes(outcomes)
     appropriation_note = "" if counts["in_person"] else str(_(
         "Aucune consultation en présentiel importée : le dénominateur ne compte que les téléconsultants."))  # fmt: skip
-    kilometres = kilometres_from_trips([(c, s, n) for (c, s), n in summary.trips.items()], supply)
+    kilometres = kilometres_from_trips(summary.trips, supply)
     figures += [
         Figure("without_gp_share", _share(counts["without_gp"], counts["gp_known"]), counts["without_gp"],
                counts["gp_known"], ledger_query=trace("mt=non")),
@@ -230,8 +233,8 @@ def compute_indicators(
                ledger_query=trace("ald=oui")),
         Figure("report_sent_share", _share(counts["report_sent"], counts["with_gp"]), counts["report_sent"],
                counts["with_gp"], ledger_query=trace("mt=oui")),
-        Figure("appropriation_rate", _share(len(summary.teleconsulting_doctors), len(summary.doctors)),
-               len(summary.teleconsulting_doctors), len(summary.doctors), note=appropriation_note),
+        Figure("appropriation_rate", _share(summary.teleconsulting_doctors, summary.doctors),
+               summary.teleconsulting_doctors, summary.doctors, note=appropriation_note),
         _chronic_telehealth(cells_between(source, chronic_start, chronic_end, usable, read=read), end),
         Figure("km_avoided", kilometres["km"], kilometres["acts"], kilometres["known"],
                ledger_query=trace("type=teleconsultation"), note=str(kilometres["note"])),
@@ -244,7 +247,7 @@ def compute_indicators(
                 "site_id": site_id,
                 "site__name": names.get(site_id, ""),
                 "acts": row["acts"],
-                "patients": int(np.unique(np.concatenate(row["patients"])).size) if row["patients"] else 0,
+                "patients": union_size(row["patients"]),
                 "amount": Decimal(row["amount_cents"]).scaleb(-2),
             }  # fmt: skip
             for site_id, row in summary.per_site.items()
@@ -260,39 +263,57 @@ def compute_indicators(
 @dataclass
 class _Summary:
     counts: Counter[str]
-    patients: np.ndarray
-    doctors: set[str]
-    teleconsulting_doctors: set[str]
+    patients: int  # distinct
+    doctors: int  # distinct, and those of them who teleconsulted
+    teleconsulting_doctors: int
     delays: Counter[int]
     months: Counter[dt.date]  # teleconsultations
     per_site: dict[int, dict[str, Any]]  # telehealth acts, amount in cents, patients' arrays
-    trips: Counter[tuple[str, int]]  # (patient's commune, site) → teleconsultations
+    trips: list[tuple[str, int, int]]  # (patient's commune, site, teleconsultations)
 
 
 def _summary(cells: list[tuple[CellKey, Cell]]) -> _Summary:
-    """The union of cells: counts added, members counted once."""
-    summary = _Summary(
-        Counter(), np.zeros(0, dtype=np.int64), set(), set(), Counter(), Counter(), {}, Counter()
-    )
-    patients = []
+    """The union of cells: counts added, members counted once (sorted NumPy arrays, no loop over members)."""
+    counts: Counter[str] = Counter()
+    delays: Counter[int] = Counter()
+    months: Counter[dt.date] = Counter()
+    per_site: dict[int, dict[str, Any]] = {}
+    patients, doctors, by_video, trips, trip_sites = [], [], [], [], []
     for (month, _commune, site_id), cell in cells:
-        summary.counts.update(cell.counts)
+        counts.update(cell.counts)
         patients.append(cell.patients)
-        summary.doctors |= cell.doctors
-        summary.teleconsulting_doctors |= cell.teleconsulting_doctors
-        summary.delays.update(cell.delays)
-        summary.months[month] += cell.counts["teleconsultations"]
+        doctors.append(cell.doctors)
+        by_video.append(cell.teleconsulting_doctors)
+        delays.update(cell.delays)
+        months[month] += cell.counts["teleconsultations"]
         if site_id is not None:
-            row = summary.per_site.setdefault(site_id, {"acts": 0, "amount_cents": 0, "patients": []})
+            row = per_site.setdefault(site_id, {"acts": 0, "amount_cents": 0, "patients": []})
             row["acts"] += cell.counts["acts"]
             row["amount_cents"] += cell.counts["amount_cents"]
             if cell.patients.size:
                 row["patients"].append(cell.patients)
-            for commune, n in cell.trips.items():
-                summary.trips[(commune, site_id)] += n
-    if patients:
-        summary.patients = np.unique(np.concatenate(patients))
-    return summary
+            if cell.trips.size:
+                trips.append(cell.trips)
+                trip_sites.append(np.full(len(cell.trips), site_id, dtype=np.int64))
+    return _Summary(counts, union_size(patients), union_size(doctors), union_size(by_video), delays, months,
+                    per_site, _trips_by_pair(trips, trip_sites))  # fmt: skip
+
+
+def _trips_by_pair(trips: list[np.ndarray], sites: list[np.ndarray]) -> list[tuple[str, int, int]]:
+    """Teleconsultations per (patient's commune, site), added up over the cells in one sort."""
+    if not trips:
+        return []
+    pairs = np.concatenate(trips)
+    site = np.concatenate(sites)
+    key = site * (36**5) + pairs[:, 0]  # a commune number is below 36^5
+    order = np.argsort(key, kind="stable")
+    key, counts = key[order], pairs[order, 1]
+    starts = np.flatnonzero(np.concatenate(([True], key[1:] != key[:-1])))
+    totals = np.add.reduceat(counts, starts)
+    firsts = key[starts]
+    origins, sites = firsts % 36**5, firsts // 36**5
+    codes = {number: commune_code(number) for number in np.unique(origins).tolist()}  # a few hundred communes
+    return list(zip(map(codes.__getitem__, origins.tolist()), sites.tolist(), totals.tolist(), strict=True))
 
 
 def _all_months(start: dt.date, end: dt.date, counted: list[tuple[Any, int]]) -> list[tuple[dt.date, int]]:
@@ -337,8 +358,8 @@ def _chronic_telehealth(cells: list[tuple[CellKey, Cell]], end: dt.date) -> Figu
     recent_since = _months_back(month_start(end), 6)  # the 6 months ending with M-1
     ald = [cell.ald_patients for _key, cell in cells]
     recent = [cell.patients for (month, _c, _s), cell in cells if month >= recent_since]
-    ald_patients = np.unique(np.concatenate(ald)) if ald else np.zeros(0, dtype=np.int64)
-    recent_patients = np.unique(np.concatenate(recent)) if recent else np.zeros(0, dtype=np.int64)
+    ald_patients = distinct(np.concatenate(ald)) if ald else np.zeros(0, dtype=np.int64)
+    recent_patients = distinct(np.concatenate(recent)) if recent else np.zeros(0, dtype=np.int64)
     denominator = int(ald_patients.size)
     numerator = int(np.intersect1d(ald_patients, recent_patients, assume_unique=True).size)
     return Figure("chronic_telehealth_share", _share(numerator, denominator), numerator, denominator,

@@ -582,11 +582,13 @@ class IndicatorCell(models.Model):
     month = models.DateField()
     commune = models.ForeignKey("territory.Commune", on_delete=models.CASCADE, related_name="+")
     site = models.ForeignKey("directory.Site", null=True, on_delete=models.CASCADE, related_name="+")
-    # counts, doctors and teleconsulting_doctors (RPPS of the appropriation rate), delays (days → telehealth acts),
-    # trips (patient's commune → teleconsultations, site known): one document, decoded once per cell
-    figures = models.JSONField(default=dict)
+    figures = models.JSONField(default=dict)  # counts, and delays (days → telehealth acts)
+    # Members and pairs as little-endian int64 arrays (``cells.py``): cheaper to read than JSON lists.
     patients = models.BinaryField(default=b"")  # telehealth acts' patients
     ald_patients = models.BinaryField(default=b"")  # patients of any act in ALD
+    doctors = models.BinaryField(default=b"")  # the appropriation rate's consulting doctors (RPPS as numbers)
+    teleconsulting_doctors = models.BinaryField(default=b"")
+    trips = models.BinaryField(default=b"")  # (patient's commune as a number, teleconsultations), site known
     # the ledger page's, read only there: categories (kind → [acts, cents]) and codes (code → [lines, cents])
     ledger = models.JSONField(default=dict)
     all_patients = models.BinaryField(default=b"")  # patients of every act
