@@ -9,9 +9,9 @@ own acts) and read the stored cells for whole past months.
 
 Stored months (``IndicatorMonth``) remember the highest act, appointment and transition ids they include; an act,
 appointment or transition written since in that month makes it stale: pages compute it from the acts until the
-housekeeping job stores it again (a month never stored is built by the first page that asks for it). A month's acts are read under a SHARE lock of the acts table on
-PostgreSQL: writers in flight commit first and new ones (completions, imports) wait for the build, about a second,
-so that no act committed late with a lower id is missed. Bookings never wait: the appointments are not locked, and
+housekeeping job stores it again (a month never stored is built by the first page that asks for it). A month's
+acts are read under a SHARE lock of the acts table on PostgreSQL: writers in flight commit first and new ones
+(completions, imports) wait for the build, about a second, so that no act committed late with a lower id is missed. Bookings never wait: the appointments are not locked, and
 their outcomes are counted once more ``SETTLE_MINUTES`` after the build, when whatever was in flight has committed.
 Months not yet ended are never stored: they change all day.
 """
@@ -43,8 +43,10 @@ from django.db.models import (
     QuerySet,
     Sum,
     TextField,
+    Value,
     When,
 )
+from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from maille.scheduling.models import Appointment, AppointmentTransition
@@ -59,6 +61,7 @@ from .models import (
     DoctorPractice,
     IndicatorCell,
     IndicatorMonth,
+    IndicatorWatermark,
     OutcomeCell,
 )
 
@@ -553,20 +556,45 @@ def refresh_indicator_cells(today: dt.date | None = None, limit: int | None = No
     recent = months_from(dt.date(index // 12, index % 12 + 1, 1), current)
     months = sorted(set(recent) | set(IndicatorMonth.objects.values_list("month", flat=True)))
     stored = set(IndicatorMonth.objects.values_list("month", flat=True))
+    now = timezone.now()
+    high_water = _high_water()  # before the check: a later pass may raise marks to it
+    changed = stale_months(storable_months(months, current))
     stale = [
         month
-        for month in sorted(stale_months(storable_months(months, current)), reverse=True)
+        for month in sorted(changed, reverse=True)
         # a month never stored and without acts is left to the page that asks for it (an empty ledger: nothing)
         if month in stored
         or Act.objects.filter(performed_on__gte=month, performed_on__lt=next_month(month)).exists()
     ]
     built = sum(1 for month in stale[: limit or MONTHS_PER_PASS] if store_month(month))
-    settled_before = timezone.now() - dt.timedelta(minutes=SETTLE_MINUTES)
+    settled_before = now - dt.timedelta(minutes=SETTLE_MINUTES)
     for month in IndicatorMonth.objects.filter(
         outcomes_settled=False, built_at__lt=settled_before
     ).values_list("month", flat=True)[:MONTHS_PER_PASS]:
         settle_outcomes(month)
+    _raise_marks(stored - set(changed), settled_before)
+    IndicatorWatermark.objects.create(
+        taken_at=now,
+        acts_up_to=high_water[0],
+        appointments_up_to=high_water[1],
+        transitions_up_to=high_water[2],
+    )
+    IndicatorWatermark.objects.filter(taken_at__lt=now - dt.timedelta(days=1)).delete()
     return built
+
+
+def _raise_marks(unchanged: set[dt.date], settled_before: dt.datetime) -> None:
+    """Raise the marks of months just found unchanged to a watermark taken ``SETTLE_MINUTES`` ago or more: every
+    row up to it had committed when they were checked, and none was theirs. The next checks then read only the rows
+    written since, not every booking since a month was built."""
+    settled = IndicatorWatermark.objects.filter(taken_at__lte=settled_before).order_by("-taken_at").first()
+    if settled is None or not unchanged:
+        return
+    IndicatorMonth.objects.filter(month__in=sorted(unchanged)).update(
+        acts_up_to=Greatest("acts_up_to", Value(settled.acts_up_to)),
+        appointments_up_to=Greatest("appointments_up_to", Value(settled.appointments_up_to)),
+        transitions_up_to=Greatest("transitions_up_to", Value(settled.transitions_up_to)),
+    )
 
 
 def forget_indicator_cells() -> None:

@@ -616,3 +616,17 @@ class OutcomeCell(models.Model):
 
     def __str__(self) -> str:
         return f"{self.month:%Y-%m} {self.site_id}"
+
+
+class IndicatorWatermark(models.Model):
+    """The highest act, appointment and transition ids at a housekeeping pass. Once old enough that every
+    transaction then in flight has committed, the marks of stored months found unchanged are raised to it, so
+    that looking for changes reads only recent rows."""
+
+    taken_at = models.DateTimeField(db_index=True)
+    acts_up_to = models.BigIntegerField()
+    appointments_up_to = models.BigIntegerField()
+    transitions_up_to = models.BigIntegerField()
+
+    def __str__(self) -> str:
+        return f"{self.taken_at:%Y-%m-%d %H:%M}"

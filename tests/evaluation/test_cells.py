@@ -263,3 +263,29 @@ def test_a_month_s_appointments_are_counted_again_once_after_its_build():
     refresh_indicator_cells(TODAY)
     assert IndicatorMonth.objects.get(month=march).outcomes_settled
     assert OutcomeCell.objects.get(month=march, site=net.site).completed == 1
+
+
+def test_marks_of_unchanged_months_follow_a_settled_watermark_so_checks_read_only_recent_rows(world):
+    from maille.evaluation.models import IndicatorWatermark
+
+    assert refresh_indicator_cells(TODAY, limit=100) == 11  # January to November
+    first = IndicatorMonth.objects.get(month=dt.date(2026, 3, 1))
+    site = world["sites"][0]
+    Act.objects.create(source=ActSource.IMPORT, batch=ActImport.objects.first(), external_id="june",
+                       performed_on=dt.date(2026, 6, 2), category=ActCategory.TELECONSULTATION, site=site,
+                       commune=site.commune, patient_pseudonym=77)  # fmt: skip
+    assert refresh_indicator_cells(TODAY) == 1  # June, built again
+    watermark = IndicatorWatermark.objects.latest("taken_at")
+    assert watermark.acts_up_to == Act.objects.latest("pk").pk
+    assert (
+        IndicatorMonth.objects.get(month=dt.date(2026, 3, 1)).acts_up_to == first.acts_up_to
+    )  # too recent yet
+    IndicatorWatermark.objects.update(taken_at=watermark.taken_at - dt.timedelta(minutes=11))
+    refresh_indicator_cells(TODAY)
+    march = IndicatorMonth.objects.get(month=dt.date(2026, 3, 1))
+    assert march.acts_up_to == watermark.acts_up_to > first.acts_up_to
+    # a late act of March is still seen above the raised mark
+    Act.objects.create(source=ActSource.IMPORT, batch=ActImport.objects.first(), external_id="march",
+                       performed_on=dt.date(2026, 3, 9), category=ActCategory.TELECONSULTATION, site=site,
+                       commune=site.commune, patient_pseudonym=78)  # fmt: skip
+    assert dt.date(2026, 3, 1) in stale_months([dt.date(2026, 3, 1), dt.date(2026, 4, 1)])
