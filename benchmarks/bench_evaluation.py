@@ -280,6 +280,8 @@ def main() -> Report:
     settings.EVALUATION_INDICATORS_CACHE_SECONDS = 0
     changed = []
     for month in (3, 6, 9):
+        while refresh_indicator_cells():  # the housekeeping stored the previous change (a minute at most)
+            pass
         _one_more_act(dt.date(2026, month, 15))
         changed += _timed(client, f"/evaluation/indicateurs/?{period}", b'data-indicator="appropriation_rate"',
                           times=1)  # fmt: skip
@@ -334,7 +336,7 @@ def main() -> Report:
         )
     report.add(
         "Indicators page just after one act was written in a month already stored (the page computes that month "
-        "from the acts until the housekeeping stores it again; 3 months in turn)",
+        "from the acts until the housekeeping stores it again; 3 months in turn, each alone)",
         ", ".join(f"{t * 1000:.0f} ms" for t in changed),
         target=f"< {TARGET_MS:.0f} ms",
         met=max(changed) * 1000 < TARGET_MS,

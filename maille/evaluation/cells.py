@@ -660,11 +660,11 @@ def cells_between(
     usable: set[dt.date],
     *,
     ledger: bool = False,
-    read: dict[dt.date, list[tuple[CellKey, Cell]]] | None = None,
+    read: dict[Any, list[tuple[CellKey, Cell]]] | None = None,
 ) -> list[tuple[CellKey, Cell]]:
     """The cells of ``start``–``end``: the ``usable`` whole months from storage, the rest computed from the acts
-    (``ledger``: the ledger page's figures instead of the indicators'; ``read``: stored months already read by the
-    same page, kept there)."""
+    (``ledger``: the ledger page's figures instead of the indicators'; ``read``: the months already read or computed
+    by the same page, kept there)."""
     read = {} if read is None else read
     result: list[tuple[CellKey, Cell]] = []
     stored = _whole_months(start, end, usable) if source.stored is not None else []
@@ -682,7 +682,16 @@ def cells_between(
     for month in stored:
         result.extend(read[month])
     for run_start, run_end in _runs(start, end, usable if source.stored is not None else set()):
-        result.extend(build_cells(source.acts, run_start, run_end, ledger=ledger).items())
+        day = run_start
+        while (
+            day <= run_end
+        ):  # month by month, each computed once per page (the period and note 8 share months)
+            chunk_end = min(run_end, next_month(month_start(day)) - dt.timedelta(days=1))
+            chunk = ("computed", day, chunk_end)
+            if chunk not in read:
+                read[chunk] = list(build_cells(source.acts, day, chunk_end, ledger=ledger).items())
+            result.extend(read[chunk])
+            day = chunk_end + dt.timedelta(days=1)
     return result
 
 

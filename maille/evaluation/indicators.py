@@ -201,7 +201,7 @@ def compute_indicators(
     chronic_end = month_start(end) - dt.timedelta(days=1)  # end of M-1 (note 8)
     chronic_start = _months_back(month_start(end), 12)
     usable = usable_months(source, months_from(min(start, chronic_start), end), today)
-    read: dict[dt.date, list[tuple[CellKey, Cell]]] = {}  # stored months, read once for both calls
+    read: dict[Any, list[tuple[CellKey, Cell]]] = {}  # months read or computed once for both calls
     summary = _summary(cells_between(source, start, end, usable, read=read))
     counts = summary.counts
 

@@ -279,7 +279,8 @@ def _outcome_aggregates(late_hours: int) -> dict[str, Any]:
         "completed": Count("pk", filter=Q(status=AppointmentStatus.COMPLETED)),
         "no_show": Count("pk", filter=Q(status=AppointmentStatus.NO_SHOW)),
         "cancelled": Count("pk", filter=Q(status=AppointmentStatus.CANCELLED)),
-        "cancelled_late": Count("pk", filter=Q(Exists(late_cancel), status=AppointmentStatus.CANCELLED)),
+        # the status first: the subquery then runs for cancelled appointments only (AND evaluates left to right)
+        "cancelled_late": Count("pk", filter=Q(status=AppointmentStatus.CANCELLED) & Q(Exists(late_cancel))),
         "held": Sum(
             ExpressionWrapper(F("ends_at") - F("starts_at"), output_field=DurationField()),
             filter=Q(status__in=sorted(BUSY_STATES)),
