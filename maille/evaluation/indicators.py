@@ -1,8 +1,10 @@
 """The network's indicators, each with its written definition, unit, period and scope, computed in the database.
 
-Every figure is an aggregate query over the activity ledger (``Act``) or over the appointments of the scope's sites
-(outcomes, offered time): a fixed number of queries whatever the number of acts, no loop over rows in Python.
-Each figure keeps its numerator and denominator, and the ledger's filters that list the acts behind it.
+Every figure comes from indicator cells (``cells.py``): grouped queries over the activity ledger (``Act``) and the
+appointments of the scope's sites, per month, commune and site — stored for whole past months, computed for the
+rest — added up here (counts summed, patients and doctors counted once over the union of the cells' members): a
+fixed number of queries whatever the number of acts, no loop over acts in Python. Each figure keeps its numerator
+and denominator, and the ledger's filters that list the acts behind it.
 
 The two regional indicators of the ARS roadmap (seed ``004_*``, footnotes 7 and 8) are computed from the ledger's
 act-level rows exactly as written there, within what a network's ledger knows (see ``docs/evaluation.md``):
