@@ -299,6 +299,7 @@ def test_a_job_another_process_is_running_is_skipped_on_postgresql():
             "quality_action_reminders": 0,
             "quality_labels_expire": 0,
             "evaluation_acts_backfill": 0,
+            "evaluation_indicator_cells": 0,
         }
     finally:
         release.set()
