@@ -14,6 +14,8 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
+from maille.core.input_guards import french_decimal
+
 
 @dataclass(frozen=True)
 class Field:
@@ -79,10 +81,10 @@ def checked_number(
     message naming the field: the one check of every bounded number of the diagnosis (assumptions, optimiser)."""
     if isinstance(raw, bool):
         raise ValueError(_("%(label)s : un nombre est attendu.") % {"label": label})
-    try:
-        number = float(raw) if isinstance(raw, int | float) else float(str(raw).replace(",", ".").strip())
-    except ValueError:
-        raise ValueError(_("%(label)s : un nombre est attendu.") % {"label": label}) from None
+    typed = float(raw) if isinstance(raw, int | float) else french_decimal(raw)
+    if typed is None:
+        raise ValueError(_("%(label)s : un nombre est attendu.") % {"label": label})
+    number = float(typed)
     if number != number or not low <= number <= high:
         raise ValueError(_("%(label)s : entre %(min)s et %(max)s %(unit)s.") % {
             "label": label, "min": f"{low:g}".replace(".", ","), "max": f"{high:g}".replace(".", ","),

@@ -22,7 +22,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,6 +33,7 @@ from django.utils.translation import gettext as _
 
 from maille.core.audit import audit_record
 from maille.core.identifiers import InvalidIdentifier, departement_of_commune, normalize_rpps
+from maille.core.input_guards import french_decimal
 from maille.planning.accessibility import E2SFCA
 from maille.territory.models import SOUS_DENSE_APL_THRESHOLD, AplParameter, Commune
 from maille.territory.selectors import departements_visible_to
@@ -235,11 +235,8 @@ def parse_supply_file(data: bytes, *, bands: list[ActivityBand], exclude_65_and_
 
 
 def _number(raw: str) -> float | None:
-    try:
-        value = float(raw.replace("\u202f", "").replace(" ", "").replace(",", "."))
-    except ValueError:
-        return None
-    return value if math.isfinite(value) else None
+    value = french_decimal(raw)
+    return None if value is None else float(value)
 
 
 # --- saving and reading back ----------------------------------------------------------------------------

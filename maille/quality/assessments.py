@@ -9,7 +9,7 @@ States and who moves them (``TRANSITIONS``):
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy
 from maille.accounts.scope import scope_for
 from maille.core.audit import audit_record
 from maille.core.errors import ConflictError, DomainError
+from maille.core.input_guards import compact_number, french_decimal
 
 from . import evidence as evidence_files
 from .charter import published_charter, site_signature
@@ -151,14 +152,10 @@ def assessment_start(user: Any, *, site: Any) -> Assessment:
 
 def parse_figure(raw: str) -> Decimal | None:
     """A figure typed the French way ("12,5", "1 200") or empty; a ``DomainError`` naming the field if not."""
-    text = (raw or "").strip().replace("\u202f", "").replace("\xa0", "").replace(" ", "").replace(",", ".")
-    if not text:
+    if not compact_number(raw or ""):
         return None
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        value = None
-    if value is None or not value.is_finite() or abs(value) > FIGURE_LIMIT:
+    value = french_decimal(raw)
+    if value is None or abs(value) > FIGURE_LIMIT:
         raise DomainError(
             _("Le chiffre doit être un nombre (par exemple 12 ou 12,5)."),
             code="invalid_figure",

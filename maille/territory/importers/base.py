@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from tqdm import tqdm
 
 from maille.core.identifiers import InvalidIdentifier, normalize_insee_commune
+from maille.core.input_guards import compact_number
 
 T = TypeVar("T")
 
@@ -167,8 +168,8 @@ def check_number(value: Any, name: str, *, minimum: float | None = 0.0) -> tuple
         return None, _("%(name)s : valeur manquante") % {"name": name}
     if isinstance(value, bool):
         return None, _("%(name)s : nombre attendu, « %(value)s » trouvé") % {"name": name, "value": value}
-    if isinstance(value, str):
-        value = value.strip().replace("\u202f", "").replace(" ", "").replace(",", ".")
+    if isinstance(value, str):  # the spaces of French thousands (thin, non-breaking) as the forms read them
+        value = compact_number(value).replace(",", ".")
     try:
         number = float(value)
     except (TypeError, ValueError):
