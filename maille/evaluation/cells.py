@@ -81,8 +81,9 @@ COUNTED = ("teleconsultations", "acts", "gp_known", "without_gp", "with_gp", "re
 OUTCOMES = ("completed", "no_show", "cancelled", "cancelled_late", "held_minutes")
 MONTHS_KEPT = 25  # two years of quarters and their look-back (note 8 reads the twelve months before a period)
 MONTHS_PER_PASS = 3  # a month of a million-act year builds in about a second
-LOCK_TIMEOUT = "3s"
-SETTLE_MINUTES = 10  # longer than any booking or status change transaction  # a month build waits this long for writers in flight, then the page computes it unstored
+LOCK_TIMEOUT = "3s"  # a month build waits this long for writers in flight, then the page computes it unstored
+SETTLE_MINUTES = 10  # longer than any booking or status change transaction
+MARKS_LAG_MINUTES = 60  # longer than any import of acts: marks are raised to a watermark this old
 
 CellKey = tuple[dt.date, str, int | None]  # (month, commune, site)
 _EMPTY = np.zeros(0, dtype=np.int64)
@@ -572,7 +573,7 @@ def refresh_indicator_cells(today: dt.date | None = None, limit: int | None = No
         outcomes_settled=False, built_at__lt=settled_before
     ).values_list("month", flat=True)[:MONTHS_PER_PASS]:
         settle_outcomes(month)
-    _raise_marks(stored - set(changed), settled_before)
+    _raise_marks(stored - set(changed), now - dt.timedelta(minutes=MARKS_LAG_MINUTES))
     IndicatorWatermark.objects.create(
         taken_at=now,
         acts_up_to=high_water[0],
@@ -584,8 +585,9 @@ def refresh_indicator_cells(today: dt.date | None = None, limit: int | None = No
 
 
 def _raise_marks(unchanged: set[dt.date], settled_before: dt.datetime) -> None:
-    """Raise the marks of months just found unchanged to a watermark taken ``SETTLE_MINUTES`` ago or more: every
-    row up to it had committed when they were checked, and none was theirs. The next checks then read only the rows
+    """Raise the marks of months just found unchanged to a watermark taken ``MARKS_LAG_MINUTES`` ago or more: every
+    row up to it had committed when they were checked (no booking, completion or import lasts that long), and
+    none was theirs. The next checks then read only the rows
     written since, not every booking since a month was built."""
     settled = IndicatorWatermark.objects.filter(taken_at__lte=settled_before).order_by("-taken_at").first()
     if settled is None or not unchanged:

@@ -280,7 +280,7 @@ def test_marks_of_unchanged_months_follow_a_settled_watermark_so_checks_read_onl
     assert (
         IndicatorMonth.objects.get(month=dt.date(2026, 3, 1)).acts_up_to == first.acts_up_to
     )  # too recent yet
-    IndicatorWatermark.objects.update(taken_at=watermark.taken_at - dt.timedelta(minutes=11))
+    IndicatorWatermark.objects.update(taken_at=watermark.taken_at - dt.timedelta(minutes=61))
     refresh_indicator_cells(TODAY)
     march = IndicatorMonth.objects.get(month=dt.date(2026, 3, 1))
     assert march.acts_up_to == watermark.acts_up_to > first.acts_up_to
