@@ -83,9 +83,12 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "maille.urls"
 WSGI_APPLICATION = "maille.wsgi.application"
-# The production server started by `maille serve` (gunicorn, gthread workers); see docs/deploy.md.
+# The production server started by `maille serve` (gunicorn, gthread workers); see docs/deploy.md. Two threads a
+# worker: with four, the threads of 2 × cores + 1 workers fought over the cores (the booking benchmark on 2 cores,
+# 16 clients, one run each: 110 bookings/s and 11.9 ms of server CPU a booking with four; 117–130/s and 9.4–10.0 ms
+# with two; one thread did no better).
 WEB_WORKERS = int(os.environ.get("WEB_WORKERS", str(2 * (os.cpu_count() or 1) + 1)))
-WEB_THREADS = int(os.environ.get("WEB_THREADS", "4"))
+WEB_THREADS = int(os.environ.get("WEB_THREADS", "2"))
 ASGI_APPLICATION = "maille.asgi.application"
 
 TEMPLATES = [
