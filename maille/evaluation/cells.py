@@ -68,6 +68,7 @@ from .models import (
 logger = logging.getLogger(__name__)
 
 TELEHEALTH = list(TELEHEALTH_CATEGORIES)
+IS_TELEHEALTH = Q(category__in=TELEHEALTH)
 APPROPRIATION_PRACTICES = [DoctorPractice.LIBERAL, DoctorPractice.HEALTH_CENTRE]
 # the doctors of the appropriation rate (note 7), and the teleconsultations whose trip is estimated
 CONSULTING = Q(
@@ -102,8 +103,13 @@ def distinct(values: np.ndarray) -> np.ndarray:
     return ordered[keep]
 
 
+def union(arrays: list[np.ndarray]) -> np.ndarray:
+    """The distinct members of several arrays."""
+    return distinct(np.concatenate(arrays)) if arrays else _EMPTY
+
+
 def union_size(arrays: list[np.ndarray]) -> int:
-    return int(distinct(np.concatenate(arrays)).size) if arrays else 0
+    return int(union(arrays).size)
 
 
 def commune_number(code: str) -> int:
@@ -143,6 +149,17 @@ def month_start(day: dt.date) -> dt.date:
 
 def next_month(day: dt.date) -> dt.date:
     return dt.date(day.year + 1, 1, 1) if day.month == 12 else dt.date(day.year, day.month + 1, 1)
+
+
+def month_end(day: dt.date) -> dt.date:
+    """The last day of ``day``'s month."""
+    return next_month(day) - dt.timedelta(days=1)
+
+
+def months_back(day: dt.date, months: int) -> dt.date:
+    """The first day of the month ``months`` before ``day``'s month."""
+    index = day.year * 12 + day.month - 1 - months
+    return dt.date(index // 12, index % 12 + 1, 1)
 
 
 def months_from(first: dt.date, last: dt.date) -> list[dt.date]:
@@ -222,7 +239,7 @@ def build_cells(
     day = start
     while day <= end:
         month = month_start(day)
-        run_end = min(end, next_month(month) - dt.timedelta(days=1))
+        run_end = min(end, month_end(month))
         _build_month(
             acts.filter(performed_on__gte=day, performed_on__lte=run_end), month, cells, ledger=ledger
         )
@@ -231,7 +248,7 @@ def build_cells(
 
 
 def _count_aggregates(ledger: bool, packed: bool) -> dict[str, Any]:
-    is_telehealth = Q(category__in=TELEHEALTH)
+    is_telehealth = IS_TELEHEALTH
     aggregates: dict[str, Any] = {
         "teleconsultations": Count("pk", filter=Q(category=ActCategory.TELECONSULTATION)),
         "acts": Count("pk", filter=is_telehealth),
@@ -307,7 +324,7 @@ def _build_month(period: QuerySet[Act], month: dt.date, cells: dict[CellKey, Cel
 
 def _patients_row_by_row(period: QuerySet[Act], keys: tuple[str, ...], cell: Any, *, ledger: bool) -> None:
     """SQLite (development, tests): the members read as one row per (cell, patient)."""
-    is_telehealth = Q(category__in=TELEHEALTH)
+    is_telehealth = IS_TELEHEALTH
     flag = {"output_field": IntegerField()}
     members: dict[str, dict[tuple[str, int | None], list[int]]] = {
         "patients": defaultdict(list), "ald_patients": defaultdict(list), "all_patients": defaultdict(list)}  # fmt: skip
@@ -331,7 +348,6 @@ def _patients_row_by_row(period: QuerySet[Act], keys: tuple[str, ...], cell: Any
 
 def _doctors_delays_trips(period: QuerySet[Act], keys: tuple[str, ...], cell: Any) -> None:
     """SQLite: the doctors, delays and trips by grouped queries of their own."""
-    is_telehealth = Q(category__in=TELEHEALTH)
     teleconsulting = Max(Case(When(category=ActCategory.TELECONSULTATION, then=1), default=0,
                               output_field=IntegerField()))  # fmt: skip
     doctors: dict[tuple[str, int | None], list[int]] = defaultdict(list)
@@ -347,7 +363,7 @@ def _doctors_delays_trips(period: QuerySet[Act], keys: tuple[str, ...], cell: An
     for place, numbers in by_video.items():
         cell(*place).teleconsulting_doctors = distinct(np.asarray(numbers, dtype=np.int64))
     for commune, site, delay, n in (
-        period.filter(is_telehealth, booking_delay_days__isnull=False)
+        period.filter(IS_TELEHEALTH, booking_delay_days__isnull=False)
         .values_list(*keys, "booking_delay_days")
         .annotate(n=Count("pk"))
         .order_by()
@@ -467,7 +483,6 @@ def _stale_by_appointments(
 def store_month(month: dt.date) -> bool:
     """Build and store one past month's cells, network-wide; False when writers held the tables too long."""
     began = time.perf_counter()
-    last_day = next_month(month) - dt.timedelta(days=1)
     try:
         with transaction.atomic():
             if connection.vendor == "postgresql":
@@ -475,17 +490,12 @@ def store_month(month: dt.date) -> bool:
                     cursor.execute(f"SET LOCAL lock_timeout = '{LOCK_TIMEOUT}'")
                     cursor.execute(f"LOCK TABLE {Act._meta.db_table} IN SHARE MODE")
             acts_up_to, appointments_up_to, transitions_up_to = _high_water()
-            cells = build_cells(Act.objects.all(), month, last_day, ledger=True)
-            outcomes = build_outcomes(None, month, last_day)
+            cells = build_cells(Act.objects.all(), month, month_end(month), ledger=True)
             IndicatorCell.objects.filter(month=month).delete()
-            OutcomeCell.objects.filter(month=month).delete()
             IndicatorCell.objects.bulk_create(
                 [_row(key, cell) for key, cell in cells.items()], batch_size=500
             )
-            OutcomeCell.objects.bulk_create(
-                [OutcomeCell(month=key[0], site_id=key[1], **counts) for key, counts in outcomes.items()],
-                batch_size=1000,
-            )
+            _store_outcomes(month)
             IndicatorMonth.objects.update_or_create(
                 month=month,
                 defaults={
@@ -507,22 +517,26 @@ def settle_outcomes(month: dt.date) -> None:
     """Count a stored month's appointments again, once, ``SETTLE_MINUTES`` after it was built: a booking or
     transition in flight during the build (the appointments' tables are not locked: bookings never wait for the
     indicators) has committed since, even with a lower id than the marks."""
-    last_day = next_month(month) - dt.timedelta(days=1)
     with transaction.atomic():
         mark = IndicatorMonth.objects.select_for_update().filter(month=month).first()
         if mark is None:
             return
         _acts, appointments_up_to, transitions_up_to = _high_water()
-        outcomes = build_outcomes(None, month, last_day)
-        OutcomeCell.objects.filter(month=month).delete()
-        OutcomeCell.objects.bulk_create(
-            [OutcomeCell(month=key[0], site_id=key[1], **counts) for key, counts in outcomes.items()],
-            batch_size=1000,
-        )
+        _store_outcomes(month)
         mark.appointments_up_to = max(mark.appointments_up_to, appointments_up_to)
         mark.transitions_up_to = max(mark.transitions_up_to, transitions_up_to)
         mark.outcomes_settled = True
         mark.save(update_fields=["appointments_up_to", "transitions_up_to", "outcomes_settled"])
+
+
+def _store_outcomes(month: dt.date) -> None:
+    """Replace a month's outcome cells (in the caller's transaction)."""
+    outcomes = build_outcomes(None, month, month_end(month))
+    OutcomeCell.objects.filter(month=month).delete()
+    OutcomeCell.objects.bulk_create(
+        [OutcomeCell(month=key[0], site_id=key[1], **counts) for key, counts in outcomes.items()],
+        batch_size=1000,
+    )
 
 
 def _row(key: CellKey, cell: Cell) -> IndicatorCell:
@@ -553,10 +567,8 @@ def refresh_indicator_cells(today: dt.date | None = None, limit: int | None = No
     ``MONTHS_PER_PASS``) at a time, so that a pass stays short (the holds expire in the same loop). Returns how
     many months were built."""
     current = month_start(today or timezone.localdate())
-    index = current.year * 12 + current.month - 1 - MONTHS_KEPT
-    recent = months_from(dt.date(index // 12, index % 12 + 1, 1), current)
-    months = sorted(set(recent) | set(IndicatorMonth.objects.values_list("month", flat=True)))
     stored = set(IndicatorMonth.objects.values_list("month", flat=True))
+    months = sorted(set(months_from(months_back(current, MONTHS_KEPT), current)) | stored)
     now = timezone.now()
     high_water = _high_water()  # before the check: a later pass may raise marks to it
     changed = stale_months(storable_months(months, current))
@@ -565,7 +577,7 @@ def refresh_indicator_cells(today: dt.date | None = None, limit: int | None = No
         for month in sorted(changed, reverse=True)
         # a month never stored and without acts is left to the page that asks for it (an empty ledger: nothing)
         if month in stored
-        or Act.objects.filter(performed_on__gte=month, performed_on__lt=next_month(month)).exists()
+        or Act.objects.filter(performed_on__gte=month, performed_on__lte=month_end(month)).exists()
     ]
     built = sum(1 for month in stale[: limit or MONTHS_PER_PASS] if store_month(month))
     settled_before = now - dt.timedelta(minutes=SETTLE_MINUTES)
@@ -587,8 +599,8 @@ def refresh_indicator_cells(today: dt.date | None = None, limit: int | None = No
 def _raise_marks(unchanged: set[dt.date], settled_before: dt.datetime) -> None:
     """Raise the marks of months just found unchanged to a watermark taken ``MARKS_LAG_MINUTES`` ago or more: every
     row up to it had committed when they were checked (no booking, completion or import lasts that long), and
-    none was theirs. The next checks then read only the rows
-    written since, not every booking since a month was built."""
+    none was theirs. The next checks then read only the rows written since, not every booking since a month was
+    built."""
     settled = IndicatorWatermark.objects.filter(taken_at__lte=settled_before).order_by("-taken_at").first()
     if settled is None or not unchanged:
         return
@@ -636,9 +648,8 @@ def _runs(start: dt.date, end: dt.date, usable: set[dt.date]) -> list[tuple[dt.d
     day, runs = start, []
     while day <= end:
         month = month_start(day)
-        month_end = next_month(month) - dt.timedelta(days=1)
-        run_end = min(end, month_end)
-        if not (month in usable and day == month and run_end == month_end):
+        run_end = min(end, month_end(month))
+        if not (month in usable and day == month and run_end == month_end(month)):
             if runs and runs[-1][1] + dt.timedelta(days=1) == day:
                 runs[-1] = (runs[-1][0], run_end)
             else:
@@ -651,7 +662,7 @@ def _whole_months(start: dt.date, end: dt.date, usable: set[dt.date]) -> list[dt
     return [
         month
         for month in months_from(start, end)
-        if month in usable and month >= start and next_month(month) - dt.timedelta(days=1) <= end
+        if month in usable and month >= start and month_end(month) <= end
     ]
 
 
@@ -685,10 +696,9 @@ def cells_between(
         result.extend(read[month])
     for run_start, run_end in _runs(start, end, usable if source.stored is not None else set()):
         day = run_start
-        while (
-            day <= run_end
-        ):  # month by month, each computed once per page (the period and note 8 share months)
-            chunk_end = min(run_end, next_month(month_start(day)) - dt.timedelta(days=1))
+        # month by month, each computed once per page (the period and note 8 share months)
+        while day <= run_end:
+            chunk_end = min(run_end, month_end(day))
             chunk = ("computed", day, chunk_end)
             if chunk not in read:
                 read[chunk] = list(build_cells(source.acts, day, chunk_end, ledger=ledger).items())

@@ -6,18 +6,16 @@ The territory data on GPs is the diagnosis's supply import (``diagnosis.SupplyIm
 of each département it covers): the latest one the reader may see that covers the zone's départements. Distances
 are those of the planning library's travel model (great circle × the road detour factor): an estimate, about ±25 %
 a trip (docs/planning.md). A site farther than the nearest GP counts negatively: the teleconsultation gave access
-(a slot sooner, no médecin traitant needed), not a shorter trip. Acts are grouped by (patient's commune, site) in
-the database — a few thousand pairs for a region's year —, the distances are computed per pair.
+(a slot sooner, no médecin traitant needed), not a shorter trip. Teleconsultations are counted per (patient's commune,
+site) by the indicator cells (``cells.py``) — a few thousand pairs for a region's year —, distances per pair.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import defaultdict
 from typing import Any
 
 import numpy as np
-from django.db.models import Count, QuerySet
 from django.utils import formats
 from django.utils.translation import gettext as _
 
@@ -27,8 +25,6 @@ from maille.diagnosis.supply import supply_imports_visible_to
 from maille.directory.models import Site
 from maille.planning.points import Points
 from maille.territory.models import Commune
-
-from .models import Act, ActCategory
 
 
 def supply_for(user: Any, departement_codes: set[str]) -> SupplyImport | None:
@@ -44,25 +40,10 @@ def _road_km(origin: tuple[float, float], latitudes: list[float], longitudes: li
     return straight * TRAVEL_ENGINE.detour_factor
 
 
-def kilometres_avoided(
-    acts: QuerySet[Act], start: dt.date, end: dt.date, supply: SupplyImport | None
-) -> dict[str, Any]:
-    """{"km": round-trip kilometres avoided (None without supply data), "acts": teleconsultations counted,
-    "known": teleconsultations whose patient's commune is known, "note": what the figure rests on}."""
-    teleconsultations = acts.filter(
-        performed_on__gte=start, performed_on__lte=end, category=ActCategory.TELECONSULTATION
-    )
-    pairs = list(
-        teleconsultations.filter(patient_commune__isnull=False, site__isnull=False)
-        .values_list("patient_commune_id", "site_id")
-        .annotate(n=Count("pk"))
-        .order_by()
-    )
-    return kilometres_from_trips(pairs, supply)
-
-
 def kilometres_from_trips(pairs: list[tuple[str, int, int]], supply: SupplyImport | None) -> dict[str, Any]:
-    """The same from the teleconsultations already counted per (patient's commune, site)."""
+    """{"km": round-trip kilometres avoided (None without supply data), "acts": teleconsultations counted,
+    "known": teleconsultations whose patient's commune is known, "note": what the figure rests on}, from the
+    teleconsultations counted per (patient's commune, site) (the indicator cells' trips)."""
     known = sum(n for _commune, _site, n in pairs)
     if supply is None:
         return {"km": None, "acts": 0, "known": known, "note": _(

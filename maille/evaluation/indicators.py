@@ -45,10 +45,11 @@ from .cells import (
     CellSource,
     cells_between,
     commune_code,
-    distinct,
     month_start,
+    months_back,
     months_from,
     outcomes_between,
+    union,
     union_size,
     usable_months,
 )
@@ -201,7 +202,7 @@ def compute_indicators(
     (whole past months are read there; None: everything is computed from ``acts``)."""  # fmt: skip
     source = CellSource(acts, cells)
     chronic_end = month_start(end) - dt.timedelta(days=1)  # end of M-1 (note 8)
-    chronic_start = _months_back(month_start(end), 12)
+    chronic_start = months_back(end, 12)
     usable = usable_months(source, months_from(min(start, chronic_start), end), today)
     read: dict[Any, list[tuple[CellKey, Cell]]] = {}  # months read or computed once for both calls
     summary = _summary(cells_between(source, start, end, usable, read=read))
@@ -258,7 +259,7 @@ def compute_indicators(
         key=lambda row: (-row["acts"], row["site__name"]),
     )
     return IndicatorReport(
-        start, end, figures, _all_months(start, end, list(summary.months.items())), per_site
+        start, end, figures, [(month, summary.months[month]) for month in months_from(start, end)], per_site
     )
 
 
@@ -318,17 +319,6 @@ def _trips_by_pair(trips: list[np.ndarray], sites: list[np.ndarray]) -> list[tup
     return list(zip(map(codes.__getitem__, origins.tolist()), sites.tolist(), totals.tolist(), strict=True))
 
 
-def _all_months(start: dt.date, end: dt.date, counted: list[tuple[Any, int]]) -> list[tuple[dt.date, int]]:
-    """Every month of the period, with zero where nothing was done (a gap is a figure too)."""
-    by_month = {(m.year, m.month): n for m, n in counted}
-    months = []
-    year, month = start.year, start.month
-    while (year, month) <= (end.year, end.month):
-        months.append((dt.date(year, month, 1), by_month.get((year, month), 0)))
-        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
-    return months
-
-
 def _occupancy(site_ids: list[int], outcomes: dict[str, int], start: dt.date, end: dt.date) -> Figure:
     weekly = site_room_minutes_per_week(site_ids, end)
     offered = sum(weekly.values()) * ((end - start).days + 1) / 7
@@ -347,21 +337,13 @@ def _outcomes(outcomes: dict[str, int]) -> list[Figure]:
     ]
 
 
-def _months_back(day: dt.date, months: int) -> dt.date:
-    """The first day of the month ``months`` before ``day``'s month."""
-    index = day.year * 12 + day.month - 1 - months
-    return dt.date(index // 12, index % 12 + 1, 1)
-
-
 def _chronic_telehealth(cells: list[tuple[CellKey, Cell]], end: dt.date) -> Figure:
     """Footnote 8, at the end of month M-1 (M: the month of ``end``), from the cells of the twelve months ending
     with M-1: patients with an act in ALD, and those of them with a telehealth act in the last six."""
     last_day = month_start(end) - dt.timedelta(days=1)  # end of M-1
-    recent_since = _months_back(month_start(end), 6)  # the 6 months ending with M-1
-    ald = [cell.ald_patients for _key, cell in cells]
-    recent = [cell.patients for (month, _c, _s), cell in cells if month >= recent_since]
-    ald_patients = distinct(np.concatenate(ald)) if ald else np.zeros(0, dtype=np.int64)
-    recent_patients = distinct(np.concatenate(recent)) if recent else np.zeros(0, dtype=np.int64)
+    recent_since = months_back(end, 6)  # the 6 months ending with M-1
+    ald_patients = union([cell.ald_patients for _key, cell in cells])
+    recent_patients = union([cell.patients for (month, _c, _s), cell in cells if month >= recent_since])
     denominator = int(ald_patients.size)
     numerator = int(np.intersect1d(ald_patients, recent_patients, assume_unique=True).size)
     return Figure("chronic_telehealth_share", _share(numerator, denominator), numerator, denominator,

@@ -25,6 +25,7 @@ from maille.directory.selectors import sites_visible_to
 from maille.quality.views import FieldErrors
 from maille.territory.selectors import departements_visible_to
 
+from .cells import months_back
 from .charts import month_label, svg_month_bars
 from .distances import supply_for
 from .downloads import csv_download, french_row, xlsx_download
@@ -39,8 +40,7 @@ MAX_DAYS = 3 * 366
 def default_period(today: dt.date) -> tuple[dt.date, dt.date]:
     """The last six full months (the demo's history, a half-year committee)."""
     end = today.replace(day=1) - dt.timedelta(days=1)
-    index = end.year * 12 + end.month - 1 - 5
-    return dt.date(index // 12, index % 12 + 1, 1), end
+    return months_back(end, 5), end
 
 
 def _dates(request: HttpRequest, errors: FieldErrors) -> tuple[dt.date, dt.date]:

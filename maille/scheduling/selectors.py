@@ -233,21 +233,14 @@ def site_booked_minutes(site_ids: list[int], since: dt.datetime, until: dt.datet
     return minutes
 
 
-def appointment_outcomes(
-    site_ids: list[int], since: dt.datetime, until: dt.datetime, *, late_hours: int
-) -> dict[str, int]:
-    """Counts of the appointments due between two instants at the sites, for the evaluation's indicators
-    (aggregates only, computed by the database): completed, no-shows, cancelled, cancelled late (the cancellation
-    logged less than ``late_hours`` before the start, or after it), and the minutes that held a room (cancelled,
-    expired and moved ones excluded)."""
-    due = Appointment.objects.filter(site_id__in=site_ids, starts_at__gte=since, starts_at__lt=until)
-    return _held_in_minutes(due.aggregate(**_outcome_aggregates(late_hours)))
-
-
 def appointment_outcomes_by_site_month(
     site_ids: list[int] | None, since: dt.datetime, until: dt.datetime, *, late_hours: int
 ) -> dict[tuple[dt.date, int], dict[str, int]]:
-    """The same counts per (month of the start in Paris, site), every site when ``site_ids`` is None."""
+    """Counts of the appointments due between two instants, per (month of the start in Paris, site), at the sites
+    (every site when ``site_ids`` is None), for the evaluation's indicators (aggregates only, computed by the
+    database): completed, no-shows, cancelled, cancelled late (the cancellation logged less than ``late_hours``
+    before the start, or after it), and the minutes that held a room (cancelled, expired and moved ones
+    excluded)."""
     due = Appointment.objects.filter(starts_at__gte=since, starts_at__lt=until)
     if site_ids is not None:
         due = due.filter(site_id__in=site_ids)

@@ -9,7 +9,7 @@ import pytest
 
 from maille.accounts.models import Role
 from maille.diagnosis.models import SupplyImport
-from maille.evaluation.distances import kilometres_avoided, supply_for
+from maille.evaluation.distances import supply_for
 from maille.evaluation.indicators import compute_indicators
 from maille.evaluation.models import Act
 from tests.factories import user_with_role
@@ -47,8 +47,14 @@ def world():
     return {"net": net, "home": home, "gp_town": gp_town, "far_gp": far_gp, "supply": supply}
 
 
+def kilometres_avoided(supply):
+    """The figure as the indicators compute it, in the fields of ``distances.kilometres_from_trips``."""
+    figure = compute_indicators(Act.objects.all(), [], *MARCH, supply=supply).figure("km_avoided")
+    return {"km": figure.value, "acts": figure.numerator, "known": figure.denominator, "note": figure.note}
+
+
 def test_kilometres_avoided_against_hand_computed_distances(world):
-    result = kilometres_avoided(Act.objects.all(), *MARCH, world["supply"])
+    result = kilometres_avoided(world["supply"])
     home, gp, site = (49.0, 5.3), (49.2, 5.3), (49.05, 5.3)  # the nearest GP is 55002, not 55003
     expected = 3 * 2 * (road_km(home, gp) - road_km(home, site))
     assert result["km"] == round(expected) == 130
@@ -59,12 +65,12 @@ def test_kilometres_avoided_against_hand_computed_distances(world):
 def test_a_site_farther_than_the_nearest_gp_counts_negatively(world):
     world["supply"].communes = {"55001": {"gps": 1, "activity": 4000.0}}  # a GP in the patient's own commune
     world["supply"].save()
-    result = kilometres_avoided(Act.objects.all(), *MARCH, world["supply"])
+    result = kilometres_avoided(world["supply"])
     assert result["km"] == round(-3 * 2 * road_km((49.0, 5.3), (49.05, 5.3))) == -43
 
 
 def test_without_supply_data_the_figure_is_unknown_and_says_why(world):
-    result = kilometres_avoided(Act.objects.all(), *MARCH, None)
+    result = kilometres_avoided(None)
     assert result["km"] is None
     assert result["known"] == 3
     assert "Aucune offre de soins importée" in result["note"]
