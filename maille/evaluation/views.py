@@ -91,6 +91,7 @@ class ActivityFilters:
     source: str = ""
     batch: int | None = None
     zone: Zone | None = None
+    zone_codes: list[str] | None = None  # the zone's communes within the reader's scope, read once
     medecin_traitant: str = ""  # "oui", "non" or "" (all)
     ald: str = ""
     errors: FieldErrors | None = None
@@ -139,6 +140,7 @@ def _filters(request: HttpRequest) -> ActivityFilters:
     ald = request.GET.get("ald", "")
     return ActivityFilters(
         zone=zone,
+        zone_codes=zone_commune_codes(request.user, zone) if zone is not None else None,
         medecin_traitant=medecin_traitant if medecin_traitant in ("oui", "non") else "",
         ald=ald if ald in ("oui", "non") else "",
         start=start,
@@ -164,8 +166,8 @@ def _filtered_acts(user: Any, filters: ActivityFilters) -> QuerySet[Act]:
         acts = acts.filter(source=filters.source)
     if filters.batch is not None:
         acts = acts.filter(batch_id=filters.batch)
-    if filters.zone is not None:
-        acts = acts.filter(commune_id__in=zone_commune_codes(user, filters.zone))
+    if filters.zone_codes is not None:
+        acts = acts.filter(commune_id__in=filters.zone_codes)
     if filters.medecin_traitant:
         acts = acts.filter(has_medecin_traitant=filters.medecin_traitant == "oui")
     if filters.ald:
@@ -191,8 +193,8 @@ def _ledger_cells(user: Any, filters: ActivityFilters) -> QuerySet[IndicatorCell
         cells = cells.filter(commune__departement_id=filters.departement)
     if filters.site is not None:
         cells = cells.filter(site_id=filters.site)
-    if filters.zone is not None:
-        cells = cells.filter(commune_id__in=zone_commune_codes(user, filters.zone))
+    if filters.zone_codes is not None:
+        cells = cells.filter(commune_id__in=filters.zone_codes)
     return cells
 
 
