@@ -30,6 +30,7 @@ from ..models import (
     UseBookingPolicy,
 )
 from ..wallclock import day_number, to_minutes
+from . import snapshot
 
 _lock = threading.Lock()
 _cache: dict[tuple[object, ...], tuple[object, UseResources]] = {}
@@ -183,6 +184,49 @@ def _load(use: Use, today: dt.date, site_ids: tuple[int, ...] | None = None) -> 
     )
 
 
+_ARRAYS = ("rooms", "assistants", "doctors", "reserved", "closures", "absences")
+_POLICY_FIELDS = [field.attname for field in UseBookingPolicy._meta.concrete_fields]
+
+
+def _encode(resources: UseResources) -> bytes:
+    policy = resources.policy
+    meta = {
+        "sites": resources.sites,
+        "doctor_sex": list(resources.doctor_sex.items()),
+        "doctor_languages": list(resources.doctor_languages.items()),
+        "policy": None if policy is None else {name: getattr(policy, name) for name in _POLICY_FIELDS},
+    }
+    return snapshot.encode({name: getattr(resources, name) for name in _ARRAYS}, meta)
+
+
+def _decode(payload: bytes) -> UseResources:
+    arrays, meta = snapshot.decode(payload)
+    assert isinstance(meta, dict)
+    policy = meta["policy"]
+    return UseResources(
+        sites=meta["sites"],
+        doctor_sex=dict(meta["doctor_sex"]),
+        doctor_languages=dict(meta["doctor_languages"]),
+        policy=None if policy is None else UseBookingPolicy(**policy),
+        **{name: arrays[name] for name in _ARRAYS},
+    )
+
+
+def _shared_or_loaded(
+    key: tuple[object, ...], use: Use, today: dt.date, token: tuple[object, ...]
+) -> UseResources:
+    """What another process stored for this token (``snapshot``), else a load from the tables, then shared."""
+    if not snapshot.enabled(token):
+        return _load(use, today)
+    shared_key = "resources:" + ":".join(str(part) for part in key[1:])
+    payload = snapshot.read(shared_key, token)
+    if payload is not None:
+        return _decode(payload)
+    resources = _load(use, today)
+    snapshot.write(shared_key, token, today, _encode(resources))
+    return resources
+
+
 def use_resources(
     use: Use, today: dt.date, site_ids: tuple[int, ...] | None = None, *, token: tuple[object, ...] | None
 ) -> UseResources:
@@ -204,7 +248,7 @@ def use_resources(
     cached = _cache.get(key)
     if cached is not None and cached[0] == token:
         return cached[1]
-    resources = _load(use, today)
+    resources = _shared_or_loaded(key, use, today, token)
     with _lock:
         if len(_cache) >= _MAX_ENTRIES:
             _cache.clear()

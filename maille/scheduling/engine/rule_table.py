@@ -16,6 +16,7 @@ from django.db import connection
 
 from ..models import AvailabilityException, AvailabilityRule
 from ..wallclock import day_number
+from . import snapshot
 from .int_rows import int_rows
 
 _FAR_DAY = day_number(dt.date(9999, 12, 31))
@@ -108,6 +109,44 @@ def _load() -> RuleTable:
     )
 
 
+_COLUMNS = ("pk", "room", "professional", "site", "weekday", "starts", "ends", "valid_from", "valid_until")
+_SHARED_KEY = "rules"
+
+
+def _encode(table: RuleTable) -> bytes:
+    exceptions = np.array(
+        [
+            (rule, day, cancelled, starts, ends)
+            for (rule, day), (cancelled, starts, ends) in table.exceptions.items()
+        ],
+        dtype=np.int64,
+    ).reshape(-1, 5)
+    arrays = {name: getattr(table, name) for name in _COLUMNS}
+    arrays["exceptions"] = exceptions
+    return snapshot.encode(arrays, None)
+
+
+def _decode(payload: bytes) -> RuleTable:
+    arrays, _ = snapshot.decode(payload)
+    exceptions = {
+        (rule, day): (bool(cancelled), starts, ends)
+        for rule, day, cancelled, starts, ends in arrays.pop("exceptions").tolist()
+    }
+    return RuleTable(exceptions=exceptions, **arrays)
+
+
+def _shared_or_loaded(token: tuple[object, ...]) -> RuleTable:
+    """What another process stored for this token (``snapshot``), else a load from the tables, then shared."""
+    if not snapshot.enabled(token):
+        return _load()
+    payload = snapshot.read(_SHARED_KEY, token)
+    if payload is not None:
+        return _decode(payload)
+    table = _load()
+    snapshot.write(_SHARED_KEY, token, None, _encode(table))
+    return table
+
+
 def rule_table(token: tuple[object, ...] | None = None) -> RuleTable:
     """The cached table; ``token``: a change token read by the caller that covers the rule tables
     (``resource_cache.change_token`` on PostgreSQL), saving a round trip."""
@@ -116,7 +155,7 @@ def rule_table(token: tuple[object, ...] | None = None) -> RuleTable:
     cached = _cache.get(database)
     if cached is not None and cached[0] == token:
         return cached[1]
-    table = _load()
+    table = _shared_or_loaded(token)
     with _lock:
         _cache[database] = (token, table)
     return table

@@ -1,0 +1,72 @@
+"""The engine's caches copied into the database, so that every server process shares one load (PostgreSQL).
+
+Each process keeps the resources and the weekly rules in memory while the change token stays the same
+(``resource_cache``, ``rule_table``). Without this module, every process loads them from a dozen tables
+when it starts, on each new day, and after each change: tens of milliseconds at a région's size, hundreds
+at the national size, paid by the patient or operator whose search comes first. Here the first process
+to load after a change stores what it loaded in one row, keyed by the change token it read *before*
+loading; the other processes read that row (one index lookup, arrays copied straight from the bytes).
+
+Why this is safe: a token is a sequence value stamped by every write to the cached tables and never
+reused, and the loader reads the token before the tables, so a row is never older than its token. A
+row is written only outside a transaction (a search inside a booking may see its own uncommitted
+writes, which must not be shared), and an older token never overwrites a newer one.
+
+The payload is NumPy's ``.npz`` format read with ``allow_pickle=False``: arrays and one JSON document,
+no code objects, so a row cannot make a process run anything.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+
+import numpy as np
+from django.db import connection
+
+TABLE = "maille_engine_snapshot"  # created by migration 0013 (PostgreSQL only)
+_META = "_meta"
+
+
+def enabled(token: tuple[object, ...] | None) -> bool:
+    """Snapshots follow the database's change token: PostgreSQL only (SQLite has none)."""
+    return token is not None and connection.vendor == "postgresql" and len(token) == 1
+
+
+def encode(arrays: dict[str, np.ndarray], meta: object) -> bytes:
+    buffer = io.BytesIO()
+    payload = dict(arrays)
+    payload[_META] = np.frombuffer(json.dumps(meta, separators=(",", ":")).encode(), dtype=np.uint8)
+    np.savez(buffer, **payload)  # stored, not compressed: decoding must cost little more than a copy
+    return buffer.getvalue()
+
+
+def decode(payload: bytes) -> tuple[dict[str, np.ndarray], object]:
+    with np.load(io.BytesIO(payload), allow_pickle=False) as archive:
+        arrays = {name: archive[name] for name in archive.files}
+    meta = json.loads(arrays.pop(_META).tobytes())
+    return arrays, meta
+
+
+def read(key: str, token: tuple[object, ...]) -> bytes | None:
+    """The payload stored under ``key`` for exactly this token, if a process stored one."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT payload FROM {TABLE} WHERE key = %s AND token = %s", [key, token[0]])
+        row = cursor.fetchone()
+    return bytes(row[0]) if row else None
+
+
+def write(key: str, token: tuple[object, ...], day: dt.date | None, payload: bytes) -> None:
+    """Shares a fresh load with the other processes; skipped inside a transaction (see module docstring)."""
+    if connection.in_atomic_block:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {TABLE} AS stored (key, token, day, payload) VALUES (%s, %s, %s, %s) "
+            "ON CONFLICT (key) DO UPDATE SET token = EXCLUDED.token, day = EXCLUDED.day, payload = EXCLUDED.payload "
+            "WHERE stored.token < EXCLUDED.token",
+            [key, token[0], day, payload],
+        )
+        if day is not None:  # rows of past days are never read again
+            cursor.execute(f"DELETE FROM {TABLE} WHERE day < %s", [day - dt.timedelta(days=1)])
