@@ -12,6 +12,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from maille.core.queries import unique_row
+
 
 class User(AbstractUser):
     """Custom user model from the first migration (identity may later come from Pro Santé Connect)."""
@@ -110,7 +112,9 @@ def _hash_token(raw: str) -> str:
 
 class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
     def find_active(self, raw: str) -> ApiToken | None:
-        return self.filter(key_hash=_hash_token(raw), revoked_at__isnull=True).select_related("user").first()
+        return unique_row(
+            self.filter(key_hash=_hash_token(raw), revoked_at__isnull=True).select_related("user")
+        )
 
 
 class ApiToken(models.Model):

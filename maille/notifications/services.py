@@ -83,11 +83,11 @@ def messages_for_transition(transition: AppointmentTransition) -> None:
     """What a transition means for the outbox (registered as a transition subscriber)."""
     name = transition.name
     if name == "book":
-        appointment = _appointment(transition.appointment_id)
+        appointment = _appointment_of(transition)
         kind = MessageKind.CHANGE if appointment.rescheduled_from_id else MessageKind.CONFIRMATION
         _create_for(appointment, kind)
     elif name == "hold":
-        appointment = _appointment(transition.appointment_id)
+        appointment = _appointment_of(transition)
         # a hold in a patient's name is a slot offered from the waiting list (other holds have no patient)
         if appointment.patient_id is not None:
             _create_for(appointment, MessageKind.WAITLIST_OFFER, reminders=False)
@@ -96,7 +96,7 @@ def messages_for_transition(transition: AppointmentTransition) -> None:
     elif name == "cancel":
         cancel_pending(appointment_id=transition.appointment_id, reason="appointment_cancelled")
         if transition.from_status in LIVE_STATUSES:
-            _create_for(_appointment(transition.appointment_id), MessageKind.CANCELLATION, reminders=False)
+            _create_for(_appointment_of(transition), MessageKind.CANCELLATION, reminders=False)
     elif name in STOPS_REMINDERS:  # after arrival (or the end), no reminder
         cancel_pending(
             appointment_id=transition.appointment_id, reason=f"appointment_{name}", kinds=REMINDER_KINDS
@@ -105,8 +105,15 @@ def messages_for_transition(transition: AppointmentTransition) -> None:
         cancel_pending(appointment_id=transition.appointment_id, reason="appointment_rescheduled")
 
 
-def _appointment(pk: int) -> Appointment:
-    return Appointment.objects.select_related("patient__caregiver", "site__commune", "use").get(pk=pk)
+def _appointment_of(transition: AppointmentTransition) -> Appointment:
+    """The appointment the transition service just wrote, as it holds it (a subscriber runs in its
+    transaction, right after the save): reading it again cost a query of five joins on every booking.
+    Relations it has not loaded (a caregiver, the site's commune) are read when a message needs them."""
+    if AppointmentTransition.appointment.is_cached(transition):
+        return transition.appointment
+    return Appointment.objects.select_related("patient__caregiver", "site__commune", "use").get(
+        pk=transition.appointment_id
+    )
 
 
 def _create_for(appointment: Appointment, kind: str, *, reminders: bool = True) -> int:

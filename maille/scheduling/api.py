@@ -21,6 +21,7 @@ from maille.accounts.permissions import has_permission
 from maille.core.api_pagination import Page, PageQuery, paginate
 from maille.core.errors import ConflictError, DomainError
 from maille.core.models import Channel
+from maille.core.queries import unique_row
 from maille.directory.models import Professional, Room, Site, Use
 from maille.directory.selectors import remote_doctors_visible_to, sites_visible_to
 from maille.patients.models import Patient
@@ -89,14 +90,14 @@ def aware(value: dt.datetime, name: str) -> dt.datetime:
 
 
 def _use(code: str) -> Use:
-    use = Use.objects.filter(code=code).first()
+    use = unique_row(Use.objects.filter(code=code))
     if use is None:
         raise DomainError(_("Usage « %(code)s » inconnu.") % {"code": code}, code="unknown_use")
     return use
 
 
 def _site(user: Any, site_id: int) -> Site:
-    site = sites_visible_to(user).filter(pk=site_id).select_related("commune").first()
+    site = unique_row(sites_visible_to(user).filter(pk=site_id).select_related("commune"))
     if site is None:
         raise HttpError(404, _("Site introuvable ou hors de votre périmètre."))
     return site
@@ -126,7 +127,7 @@ def _check_future(starts_at: dt.datetime) -> None:
 
 
 def _patient(user: Any, patient_id: int) -> Patient:
-    patient = patients_bookable_by(user).filter(pk=patient_id).first()
+    patient = unique_row(patients_bookable_by(user).filter(pk=patient_id))
     if patient is None:
         raise DomainError(_("Patient inconnu."), code="unknown_patient")
     return patient

@@ -15,7 +15,6 @@ import datetime as dt
 from typing import Any
 
 from django.db import IntegrityError, OperationalError, connection, transaction
-from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -135,19 +134,26 @@ def _occupy(appointment: Appointment, *, buffer_minutes: int, now: dt.datetime) 
 
 def _least_loaded(doctor_ids: list[int], starts_at: dt.datetime) -> int:
     """Balance load: the eligible doctor with the fewest appointments that week (then lowest id)."""
+    if len(doctor_ids) == 1:
+        return doctor_ids[0]
     week_start = starts_at - dt.timedelta(days=starts_at.weekday())
-    counts = dict(
-        Appointment.objects.filter(
-            doctor_id__in=doctor_ids,
-            starts_at__gte=week_start - dt.timedelta(days=1),
-            starts_at__lt=week_start + dt.timedelta(days=8),
+    # A plain statement on every booking's path: the ORM's compilation of this grouped count cost ten times
+    # the database's answer (0.5 ms of CPU against 0.05).
+    ops = connection.ops
+    not_counted = [AppointmentStatus.CANCELLED, AppointmentStatus.EXPIRED, AppointmentStatus.RESCHEDULED]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT doctor_id, COUNT(*) FROM {ops.quote_name(Appointment._meta.db_table)} "
+            f"WHERE doctor_id IN ({', '.join(['%s'] * len(doctor_ids))}) AND starts_at >= %s AND starts_at < %s "
+            f"AND status NOT IN ({', '.join(['%s'] * len(not_counted))}) GROUP BY doctor_id",
+            [
+                *doctor_ids,
+                ops.adapt_datetimefield_value(week_start - dt.timedelta(days=1)),
+                ops.adapt_datetimefield_value(week_start + dt.timedelta(days=8)),
+                *not_counted,
+            ],
         )
-        .exclude(
-            status__in=[AppointmentStatus.CANCELLED, AppointmentStatus.EXPIRED, AppointmentStatus.RESCHEDULED]
-        )
-        .values_list("doctor_id")
-        .annotate(n=Count("pk"))
-    )
+        counts = dict(cursor.fetchall())
     return min(doctor_ids, key=lambda d: (counts.get(d, 0), d))
 
 
@@ -288,12 +294,14 @@ def _create(
 def _check_patient(patient: Patient | None) -> Patient:
     if patient is None or patient.pk is None:
         raise DomainError(_("Patient inconnu."), code="unknown_patient")
-    fresh = Patient.objects.filter(pk=patient.pk).first()
-    if fresh is None:
+    # Read again (a record can have been merged since the caller loaded it), one column only: callers
+    # load the patient in the same request, and the whole row cost a booking more CPU than it saved.
+    found = list(Patient.objects.filter(pk=patient.pk).values_list("merged_into_id", flat=True)[:1])
+    if not found:
         raise DomainError(_("Patient inconnu."), code="unknown_patient")
-    if fresh.merged_into_id is not None:
+    if found[0] is not None:
         raise DomainError(_("Ce dossier patient a été fusionné avec un autre."), code="merged_patient")
-    return fresh
+    return patient
 
 
 def appointment_hold(
