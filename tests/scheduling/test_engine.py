@@ -460,3 +460,31 @@ def test_each_site_s_next_free_times_match_the_search_at_that_site():
     assert {s.starts_at.astimezone(PARIS).date() for slots in later.values() for s in slots} == {
         dt.date(2026, 3, 6)
     }
+
+
+def test_the_load_that_balances_doctors_counts_their_live_appointments_of_that_week_only():
+    from maille.scheduling.models import Appointment, AppointmentStatus
+    from maille.scheduling.services import _least_loaded
+
+    net = make_network()
+    second = add_doctor(net.site)
+    tuesday = paris(2026, 3, 3, 10)
+
+    def appointment(doctor, starts_at, status=AppointmentStatus.BOOKED):
+        Appointment.objects.create(
+            use=net.use, site=net.site, room=net.room, doctor=doctor, patient=PatientFactory(), starts_at=starts_at,
+            ends_at=starts_at + dt.timedelta(minutes=20), status=status, channel=Channel.SYSTEM,
+        )  # fmt: skip
+
+    low, high = sorted((net.doctor, second), key=lambda doctor: doctor.pk)
+    assert _least_loaded([low.pk, high.pk], tuesday) == low.pk  # a tie: the lowest id
+    appointment(low, paris(2026, 3, 4, 9))
+    assert _least_loaded([low.pk, high.pk], tuesday) == high.pk
+    # neither a cancelled appointment nor one two weeks later weighs on the other doctor
+    appointment(high, paris(2026, 3, 5, 9), status=AppointmentStatus.CANCELLED)
+    appointment(high, paris(2026, 3, 17, 9))
+    assert _least_loaded([low.pk, high.pk], tuesday) == high.pk
+    appointment(high, paris(2026, 3, 6, 9))
+    appointment(high, paris(2026, 3, 6, 10))
+    assert _least_loaded([low.pk, high.pk], tuesday) == low.pk
+    assert _least_loaded([high.pk], tuesday) == high.pk
