@@ -23,6 +23,7 @@ import io
 import json
 
 import numpy as np
+import psycopg
 from django.db import connection
 
 TABLE = "maille_engine_snapshot"  # created by migration 0013 (PostgreSQL only)
@@ -50,9 +51,17 @@ def decode(payload: bytes) -> tuple[dict[str, np.ndarray], object]:
 
 
 def read(key: str, token: tuple[object, ...]) -> bytes | None:
-    """The payload stored under ``key`` for exactly this token, if a process stored one."""
-    with connection.cursor() as cursor:
-        cursor.execute(f"SELECT payload FROM {TABLE} WHERE key = %s AND token = %s", [key, token[0]])
+    """The payload stored under ``key`` for exactly this token, if a process stored one.
+
+    Read in binary: as text, PostgreSQL would send the national rule table (10 MB) as 20 MB of hex for
+    psycopg to decode, four times slower (40 ms against 10). Django's cursors bind on the client side,
+    which cannot ask for binary results, hence psycopg's own cursor on Django's connection.
+    """
+    connection.ensure_connection()
+    with psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(
+            f"SELECT payload FROM {TABLE} WHERE key = %s AND token = %s", [key, token[0]], binary=True
+        )
         row = cursor.fetchone()
     return bytes(row[0]) if row else None
 
