@@ -138,7 +138,8 @@ def transition_logged(transition: AppointmentTransition) -> list[WebhookDelivery
     event_type = event_type_of(transition, appointment)
     if event_type is None:
         return []
-    subscriptions = [s for s in WebhookSubscription.objects.filter(is_active=True) if s.wants(event_type)]
+    active = WebhookSubscription.objects.filter(is_active=True).order_by()
+    subscriptions = [subscription for subscription in active if subscription.wants(event_type)]
     if not subscriptions:
         return []
     event_id = uuid.uuid4()

@@ -152,3 +152,17 @@ def test_an_older_load_never_replaces_a_newer_one():
     snapshot.write("rules", (999_999_999,), None, b"older")
     assert snapshot.read("rules", (1_000_000_000,)) == b"newer"
     assert snapshot.read("rules", (999_999_999,)) is None
+
+
+def test_integers_are_stored_narrow_when_they_fit_and_always_come_back_as_int64():
+    small = np.array([[1, -2], [3, 2**31 - 1]], dtype=np.int64)
+    large = np.array([2**40, -5], dtype=np.int64)
+    empty = np.empty((0, 3), dtype=np.int64)
+    payload = snapshot.encode({"small": small, "large": large, "empty": empty}, {"k": [1, "a"]})
+    arrays, meta = snapshot.decode(payload)
+    assert meta == {"k": [1, "a"]}
+    for name, original in (("small", small), ("large", large), ("empty", empty)):
+        assert arrays[name].dtype == np.int64, name
+        assert np.array_equal(arrays[name], original), name
+    only_small = len(snapshot.encode({"values": np.arange(10_000, dtype=np.int64)}, None))
+    assert only_small < 10_000 * 8 * 0.6  # stored in four bytes a value, not eight

@@ -28,6 +28,7 @@ from django.db import connection
 
 TABLE = "maille_engine_snapshot"  # created by migration 0013 (PostgreSQL only)
 _META = "_meta"
+_INT32 = np.iinfo(np.int32)
 
 
 def enabled(token: tuple[object, ...] | None) -> bool:
@@ -36,9 +37,20 @@ def enabled(token: tuple[object, ...] | None) -> bool:
 
 
 def encode(arrays: dict[str, np.ndarray], meta: object) -> bytes:
+    """Arrays and a JSON-able document as one payload. Integer arrays whose values fit are stored as int32
+    (the national rule table in half the bytes to read) and come back as int64."""
     buffer = io.BytesIO()
-    payload = dict(arrays)
-    payload[_META] = np.frombuffer(json.dumps(meta, separators=(",", ":")).encode(), dtype=np.uint8)
+    payload: dict[str, np.ndarray] = {}
+    narrowed = []
+    for name, array in arrays.items():
+        if array.dtype == np.int64 and (
+            array.size == 0 or (array.min() >= _INT32.min and array.max() <= _INT32.max)
+        ):
+            array = array.astype(np.int32)
+            narrowed.append(name)
+        payload[name] = array
+    document = {"meta": meta, "narrowed": narrowed}
+    payload[_META] = np.frombuffer(json.dumps(document, separators=(",", ":")).encode(), dtype=np.uint8)
     np.savez(buffer, **payload)  # stored, not compressed: decoding must cost little more than a copy
     return buffer.getvalue()
 
@@ -46,8 +58,10 @@ def encode(arrays: dict[str, np.ndarray], meta: object) -> bytes:
 def decode(payload: bytes) -> tuple[dict[str, np.ndarray], object]:
     with np.load(io.BytesIO(payload), allow_pickle=False) as archive:
         arrays = {name: archive[name] for name in archive.files}
-    meta = json.loads(arrays.pop(_META).tobytes())
-    return arrays, meta
+    document = json.loads(arrays.pop(_META).tobytes())
+    for name in document["narrowed"]:
+        arrays[name] = arrays[name].astype(np.int64)
+    return arrays, document["meta"]
 
 
 def read(key: str, token: tuple[object, ...]) -> bytes | None:
