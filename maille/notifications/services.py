@@ -135,9 +135,20 @@ def _create_for(appointment: Appointment, kind: str, *, reminders: bool = True) 
             at = appointment.starts_at - dt.timedelta(hours=hours)
             if hours and at > now and appointment.starts_at - at >= REMINDER_MIN_LEAD:
                 moments.append((reminder, at))
-    created, new_count = [], 0
     links = {MANAGE: link_for(MANAGE, appointment)} if kind != MessageKind.WAITLIST_OFFER else {}
+    # A transition seen twice adds nothing (one message of each kind per appointment and channel): the kinds
+    # already written are read once, the others inserted in one statement (a get_or_create per message made
+    # a dozen statements of every booking). The appointment is locked by its transition, so no one else
+    # writes its messages meanwhile.
+    written = set(
+        Message.objects.filter(appointment=appointment, channel=channel, kind__in=[k for k, _ in moments])
+        .order_by()
+        .values_list("kind", flat=True)
+    )
+    new_messages = []
     for message_kind, send_after in moments:
+        if message_kind in written:
+            continue
         if message_kind == MessageKind.WAITLIST_OFFER:
             link = link_for(OFFER, appointment)
         elif message_kind == MessageKind.CANCELLATION:
@@ -148,21 +159,26 @@ def _create_for(appointment: Appointment, kind: str, *, reminders: bool = True) 
             message_kind, channel, starts_at=appointment.starts_at, site=appointment.site,
             use_name=appointment.use.name, offer_expires_at=appointment.hold_expires_at, link=link,
         )  # fmt: skip
-        message, new = Message.objects.get_or_create(
-            appointment=appointment,
-            kind=message_kind,
-            channel=channel,
-            defaults={
-                "recipient": recipient, "subject": subject, "body": body, "patient": patient,
-                "departement_id": departement_id, "send_after": send_after,
-            },
-        )  # fmt: skip
-        new_count += int(new)
-        if new and send_after <= now:
-            created.append(message.pk)
-    if created:
-        transaction.on_commit(lambda: _enqueue(created))
-    return new_count
+        new_messages.append(
+            Message(
+                appointment=appointment,
+                kind=message_kind,
+                channel=channel,
+                recipient=recipient,
+                subject=subject,
+                body=body,
+                patient=patient,
+                departement_id=departement_id,
+                send_after=send_after,
+            )  # fmt: skip
+        )
+    if not new_messages:
+        return 0
+    Message.objects.bulk_create(new_messages)
+    due = [message.pk for message in new_messages if message.send_after <= now]
+    if due:
+        transaction.on_commit(lambda: _enqueue(due))
+    return len(new_messages)
 
 
 def code_message_send(*, channel: str, recipient: str, code: str, departement_id: str | None) -> Message:
