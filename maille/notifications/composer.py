@@ -6,6 +6,7 @@ No patient name in an SMS (it shows on a locked screen); the site, its commune a
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import phonenumbers
 from django.conf import settings
@@ -94,8 +95,9 @@ def compose(
     when, place = _when(starts_at), _place(site)
     phone = settings.BOOKING_PHONE or getattr(site, "public_phone", "") or ""
     contact = _contact(phone, link)
-    texts = {
-        MessageKind.CONFIRMATION: (
+    # Only the asked kind is formatted (each text formats dates and phone numbers).
+    texts: dict[str, Callable[[], tuple[object, object]]] = {
+        MessageKind.CONFIRMATION: lambda: (
             _("Votre rendez-vous de téléconsultation est confirmé"),
             _(
                 "Rendez-vous confirmé : %(use)s le %(when)s, %(place)s. Venez 10 minutes avant avec votre carte "
@@ -104,24 +106,24 @@ def compose(
             % {"use": use_name, "when": when, "place": place}
             + contact,
         ),
-        MessageKind.CHANGE: (
+        MessageKind.CHANGE: lambda: (
             _("Votre rendez-vous de téléconsultation a été déplacé"),
             _("Votre rendez-vous a été déplacé : %(use)s le %(when)s, %(place)s.")
             % {"use": use_name, "when": when, "place": place}
             + contact,
         ),
-        MessageKind.FIRST_REMINDER: (
+        MessageKind.FIRST_REMINDER: lambda: (
             _("Rappel : votre rendez-vous de téléconsultation"),
             _("Rappel : %(use)s le %(when)s, %(place)s. Venez avec votre carte Vitale.")
             % {"use": use_name, "when": when, "place": place}
             + contact,
         ),
-        MessageKind.SECOND_REMINDER: (
+        MessageKind.SECOND_REMINDER: lambda: (
             _("Rappel : votre rendez-vous de téléconsultation aujourd'hui"),
             _("Rappel : rendez-vous aujourd'hui, %(when)s, %(place)s.") % {"when": when, "place": place}
             + contact,
         ),
-        MessageKind.WAITLIST_OFFER: (
+        MessageKind.WAITLIST_OFFER: lambda: (
             _("Un créneau de téléconsultation s'est libéré pour vous"),
             _(
                 "Un créneau s'est libéré : %(use)s le %(when)s, %(place)s. Il vous est réservé jusqu'au %(until)s."
@@ -129,13 +131,13 @@ def compose(
             % {"use": use_name, "when": when, "place": place, "until": _when(offer_expires_at or starts_at)}
             + _offer_contact(phone, link),
         ),
-        MessageKind.CANCELLATION: (
+        MessageKind.CANCELLATION: lambda: (
             _("Votre rendez-vous de téléconsultation est annulé"),
             _("Votre rendez-vous du %(when)s (%(place)s) est annulé.") % {"when": when, "place": place}
             + contact,
         ),
     }
-    subject, body = texts[MessageKind(kind)]
+    subject, body = texts[MessageKind(kind)]()
     if channel == MessageChannel.EMAIL:
         body = _(
             "Bonjour,\n\n%(body)s\n\nCe message est envoyé automatiquement, merci de ne pas y répondre."
