@@ -212,21 +212,6 @@ def _decode(payload: bytes) -> UseResources:
     )
 
 
-def _shared_or_loaded(
-    key: tuple[object, ...], use: Use, today: dt.date, token: tuple[object, ...]
-) -> UseResources:
-    """What another process stored for this token (``snapshot``), else a load from the tables, then shared."""
-    if not snapshot.enabled(token):
-        return _load(use, today)
-    shared_key = "resources:" + ":".join(str(part) for part in key[1:])
-    payload = snapshot.read(shared_key, token)
-    if payload is not None:
-        return _decode(payload)
-    resources = _load(use, today)
-    snapshot.write(shared_key, token, today, _encode(resources))
-    return resources
-
-
 def use_resources(
     use: Use, today: dt.date, site_ids: tuple[int, ...] | None = None, *, token: tuple[object, ...] | None
 ) -> UseResources:
@@ -248,7 +233,14 @@ def use_resources(
     cached = _cache.get(key)
     if cached is not None and cached[0] == token:
         return cached[1]
-    resources = _shared_or_loaded(key, use, today, token)
+    resources = snapshot.shared_or_loaded(
+        "resources:" + ":".join(str(part) for part in key[1:]),  # the key without the database's name
+        token,
+        today,
+        load=lambda: _load(use, today),
+        encode=_encode,
+        decode=_decode,
+    )
     with _lock:
         if len(_cache) >= _MAX_ENTRIES:
             _cache.clear()

@@ -135,18 +135,6 @@ def _decode(payload: bytes) -> RuleTable:
     return RuleTable(exceptions=exceptions, **arrays)
 
 
-def _shared_or_loaded(token: tuple[object, ...]) -> RuleTable:
-    """What another process stored for this token (``snapshot``), else a load from the tables, then shared."""
-    if not snapshot.enabled(token):
-        return _load()
-    payload = snapshot.read(_SHARED_KEY, token)
-    if payload is not None:
-        return _decode(payload)
-    table = _load()
-    snapshot.write(_SHARED_KEY, token, None, _encode(table))
-    return table
-
-
 def rule_table(token: tuple[object, ...] | None = None) -> RuleTable:
     """The cached table; ``token``: a change token read by the caller that covers the rule tables
     (``resource_cache.change_token`` on PostgreSQL), saving a round trip."""
@@ -155,7 +143,7 @@ def rule_table(token: tuple[object, ...] | None = None) -> RuleTable:
     cached = _cache.get(database)
     if cached is not None and cached[0] == token:
         return cached[1]
-    table = _shared_or_loaded(token)
+    table = snapshot.shared_or_loaded(_SHARED_KEY, token, None, load=_load, encode=_encode, decode=_decode)
     with _lock:
         _cache[database] = (token, table)
     return table

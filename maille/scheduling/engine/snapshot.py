@@ -21,6 +21,8 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+from collections.abc import Callable
+from typing import TypeVar
 
 import numpy as np
 import psycopg
@@ -29,11 +31,33 @@ from django.db import connection
 TABLE = "maille_engine_snapshot"  # created by migration 0013 (PostgreSQL only)
 _META = "_meta"
 _INT32 = np.iinfo(np.int32)
+T = TypeVar("T")
 
 
-def enabled(token: tuple[object, ...] | None) -> bool:
-    """Snapshots follow the database's change token: PostgreSQL only (SQLite has none)."""
-    return token is not None and connection.vendor == "postgresql" and len(token) == 1
+def enabled(token: tuple[object, ...]) -> bool:
+    """Snapshots follow the database's change token (``resource_cache.change_token``): PostgreSQL only. The rule
+    table's own token (count, highest id, latest change), used without it, is not one."""
+    return connection.vendor == "postgresql" and len(token) == 1
+
+
+def shared_or_loaded(
+    key: str,
+    token: tuple[object, ...],
+    day: dt.date | None,
+    *,
+    load: Callable[[], T],
+    encode: Callable[[T], bytes],
+    decode: Callable[[bytes], T],
+) -> T:
+    """What another process stored under ``key`` for this token, else ``load()``, then stored for the others."""
+    if not enabled(token):
+        return load()
+    payload = read(key, token)
+    if payload is not None:
+        return decode(payload)
+    value = load()
+    write(key, token, day, encode(value))
+    return value
 
 
 def encode(arrays: dict[str, np.ndarray], meta: object) -> bytes:
