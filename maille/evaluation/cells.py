@@ -248,28 +248,27 @@ def build_cells(
 
 
 def _count_aggregates(ledger: bool, packed: bool) -> dict[str, Any]:
-    is_telehealth = IS_TELEHEALTH
     aggregates: dict[str, Any] = {
         "teleconsultations": Count("pk", filter=Q(category=ActCategory.TELECONSULTATION)),
-        "acts": Count("pk", filter=is_telehealth),
-        "gp_known": Count("pk", filter=is_telehealth & Q(has_medecin_traitant__isnull=False)),
-        "without_gp": Count("pk", filter=is_telehealth & Q(has_medecin_traitant=False)),
-        "with_gp": Count("pk", filter=is_telehealth & Q(has_medecin_traitant=True)),
-        "report_sent": Count("pk", filter=is_telehealth & Q(has_medecin_traitant=True,
+        "acts": Count("pk", filter=IS_TELEHEALTH),
+        "gp_known": Count("pk", filter=IS_TELEHEALTH & Q(has_medecin_traitant__isnull=False)),
+        "without_gp": Count("pk", filter=IS_TELEHEALTH & Q(has_medecin_traitant=False)),
+        "with_gp": Count("pk", filter=IS_TELEHEALTH & Q(has_medecin_traitant=True)),
+        "report_sent": Count("pk", filter=IS_TELEHEALTH & Q(has_medecin_traitant=True,
                                                             report_sent_to_medecin_traitant=True)),
-        "ald": Count("pk", filter=is_telehealth & Q(is_ald=True)),
+        "ald": Count("pk", filter=IS_TELEHEALTH & Q(is_ald=True)),
         "in_person": Count("pk", filter=Q(category=ActCategory.IN_PERSON)),
-        "telehealth_amount": Sum("amount", filter=is_telehealth),
+        "telehealth_amount": Sum("amount", filter=IS_TELEHEALTH),
     }  # fmt: skip
     if packed:  # one pass over the month's acts for everything (each other grouped query reads them again)
-        aggregates["patients"] = PackedMembers("patient_pseudonym", filter=is_telehealth)
+        aggregates["patients"] = PackedMembers("patient_pseudonym", filter=IS_TELEHEALTH)
         aggregates["ald_patients"] = PackedMembers("patient_pseudonym", filter=Q(is_ald=True))
         aggregates["doctors"] = PackedMembers(DoctorNumber("doctor_rpps"), filter=CONSULTING)
         aggregates["teleconsulting_doctors"] = PackedMembers(
             DoctorNumber("doctor_rpps"), filter=CONSULTING & Q(category=ActCategory.TELECONSULTATION)
         )
         aggregates["delays"] = PackedDelays(
-            "booking_delay_days", filter=is_telehealth & Q(booking_delay_days__isnull=False)
+            "booking_delay_days", filter=IS_TELEHEALTH & Q(booking_delay_days__isnull=False)
         )
         aggregates["trips"] = ConcatenatedCodes("patient_commune_id", filter=TRIP)
         if ledger:
@@ -324,14 +323,13 @@ def _build_month(period: QuerySet[Act], month: dt.date, cells: dict[CellKey, Cel
 
 def _patients_row_by_row(period: QuerySet[Act], keys: tuple[str, ...], cell: Any, *, ledger: bool) -> None:
     """SQLite (development, tests): the members read as one row per (cell, patient)."""
-    is_telehealth = IS_TELEHEALTH
     flag = {"output_field": IntegerField()}
     members: dict[str, dict[tuple[str, int | None], list[int]]] = {
         "patients": defaultdict(list), "ald_patients": defaultdict(list), "all_patients": defaultdict(list)}  # fmt: skip
     for commune, site, pseudonym, telehealth, ald in (
-        (period if ledger else period.filter(is_telehealth | Q(is_ald=True)))
+        (period if ledger else period.filter(IS_TELEHEALTH | Q(is_ald=True)))
         .values_list(*keys, "patient_pseudonym")
-        .annotate(t=Max(Case(When(is_telehealth, then=1), default=0, **flag)),
+        .annotate(t=Max(Case(When(IS_TELEHEALTH, then=1), default=0, **flag)),
                   a=Max(Case(When(is_ald=True, then=1), default=0, **flag)))
         .order_by()
     ):  # fmt: skip
