@@ -18,9 +18,10 @@ import hashlib
 import json
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -56,8 +57,11 @@ def _claim(
 ) -> IdempotencyKey | None:
     """Create the key row (None: this request runs the work) or return the existing, unexpired one."""
     for _attempt in range(3):
+        # In autocommit the INSERT is a transaction of its own (a BEGIN and a COMMIT less on every POST); inside
+        # a caller's transaction, a savepoint keeps it usable after a conflict.
+        guard = transaction.atomic() if connection.in_atomic_block else nullcontext()
         try:
-            with transaction.atomic():
+            with guard:
                 IdempotencyKey.objects.create(
                     user=user,
                     key=key,

@@ -2,8 +2,8 @@
 
 Creation: ``messages_for_transition`` runs inside the booking service's transaction (registered in
 ``apps.py``), so a booking and its confirmation and reminders commit together; a cancellation cancels the
-reminders not yet sent in the same transaction. Messages due now are handed to the task worker after
-commit; later ones (reminders) and retries are picked up by the periodic job ``send_due_messages``.
+reminders not yet sent in the same transaction. Messages due now get their sending task in that transaction too
+(the tasks live in this database: the worker sees them once it commits); later ones (reminders) and retries are picked up by the periodic job ``send_due_messages``.
 
 Delivery, exactly once: an attempt is *claimed* by a conditional UPDATE (state PENDING → SENDING, attempts + 1,
 ``claimed_until``) that only one worker can win; then the backend sends, passing the message's
@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
 from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 from django_tasks import task
@@ -85,12 +84,12 @@ def messages_for_transition(transition: AppointmentTransition) -> None:
     if name == "book":
         appointment = _appointment_of(transition)
         kind = MessageKind.CHANGE if appointment.rescheduled_from_id else MessageKind.CONFIRMATION
-        _create_for(appointment, kind)
+        _create_for(appointment, kind, created_now=not transition.from_status)
     elif name == "hold":
         appointment = _appointment_of(transition)
         # a hold in a patient's name is a slot offered from the waiting list (other holds have no patient)
         if appointment.patient_id is not None:
-            _create_for(appointment, MessageKind.WAITLIST_OFFER, reminders=False)
+            _create_for(appointment, MessageKind.WAITLIST_OFFER, reminders=False, created_now=True)
     elif name == "expire":
         cancel_pending(appointment_id=transition.appointment_id, reason="offer_lapsed")
     elif name == "cancel":
@@ -116,8 +115,11 @@ def _appointment_of(transition: AppointmentTransition) -> Appointment:
     )
 
 
-def _create_for(appointment: Appointment, kind: str, *, reminders: bool = True) -> int:
-    """Write the message (and reminders) of an appointment; how many were new."""
+def _create_for(
+    appointment: Appointment, kind: str, *, reminders: bool = True, created_now: bool = False
+) -> int:
+    """Write the message (and reminders) of an appointment; how many were new. ``created_now``: the appointment
+    was created in this transaction (its first transition), so it has no message yet."""
     patient = appointment.patient
     contact = contact_of(patient) if patient is not None else None
     if contact is None:
@@ -139,11 +141,15 @@ def _create_for(appointment: Appointment, kind: str, *, reminders: bool = True) 
     # A transition seen twice adds nothing (one message of each kind per appointment and channel): the kinds
     # already written are read once, the others inserted in one statement (a get_or_create per message made
     # a dozen statements of every booking). The appointment is locked by its transition, so no one else
-    # writes its messages meanwhile.
-    written = set(
-        Message.objects.filter(appointment=appointment, channel=channel, kind__in=[k for k, _ in moments])
-        .order_by()
-        .values_list("kind", flat=True)
+    # writes its messages meanwhile; one created in this transaction has none to read.
+    written = (
+        set()
+        if created_now
+        else set(
+            Message.objects.filter(appointment=appointment, channel=channel, kind__in=[k for k, _ in moments])
+            .order_by()
+            .values_list("kind", flat=True)
+        )
     )
     new_messages = []
     for message_kind, send_after in moments:
@@ -175,9 +181,7 @@ def _create_for(appointment: Appointment, kind: str, *, reminders: bool = True) 
     if not new_messages:
         return 0
     Message.objects.bulk_create(new_messages)
-    due = [message.pk for message in new_messages if message.send_after <= now]
-    if due:
-        transaction.on_commit(lambda: _enqueue(due))
+    _enqueue([message.pk for message in new_messages if message.send_after <= now])
     return len(new_messages)
 
 
@@ -202,15 +206,15 @@ def message_queue(
     patient_id: int | None = None,
 ) -> Message:
     """A message not tied to an appointment's confirmations and reminders (a booking code; a message composed by an
-    app above this one, the evaluation's satisfaction surveys), written in the caller's transaction: sent at once
-    after commit when due now, else by ``send_due_messages`` when due."""
+    app above this one, the evaluation's satisfaction surveys), written in the caller's transaction: sent as soon as
+    it commits when due now (its task is written with it), else by ``send_due_messages`` when due."""
     message = Message.objects.create(
         kind=kind, channel=channel, recipient=recipient, subject=subject[:200], body=body,
         departement_id=departement_id, send_after=send_after, appointment_id=appointment_id,
         patient_id=patient_id,
     )  # fmt: skip
     if send_after <= timezone.now():
-        transaction.on_commit(lambda: _enqueue([message.pk]))
+        _enqueue([message.pk])
     return message
 
 
@@ -246,6 +250,9 @@ def _cancel(messages: QuerySet[Message], reason: str) -> int:
 
 
 def _enqueue(message_ids: list[int]) -> None:
+    """The sending tasks, written in the caller's transaction like the messages (the tasks' backend is this
+    database): the worker sees them when it commits, and never for a change rolled back. Enqueued after the
+    commit, they cost every booking a transaction of its own and were lost when the process died in between."""
     for message_id in message_ids:
         send_message.enqueue(message_id)
 

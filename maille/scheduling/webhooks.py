@@ -133,7 +133,8 @@ def appointment_payload(appointment: Appointment) -> dict[str, Any]:
 
 
 def transition_logged(transition: AppointmentTransition) -> list[WebhookDelivery]:
-    """Write the deliveries of the event a transition stands for; send them once the transaction commits."""
+    """Write the deliveries of the event a transition stands for, and their sending tasks, in the transition's
+    transaction: the worker sends them once it commits (the tasks live in this database)."""
     appointment = transition.appointment
     event_type = event_type_of(transition, appointment)
     if event_type is None:
@@ -161,8 +162,7 @@ def transition_logged(transition: AppointmentTransition) -> list[WebhookDelivery
             for subscription in subscriptions
         ]
     )
-    delivery_ids = [delivery.pk for delivery in deliveries]
-    transaction.on_commit(lambda: _enqueue(delivery_ids))
+    _enqueue([delivery.pk for delivery in deliveries])
     return deliveries
 
 

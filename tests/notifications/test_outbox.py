@@ -28,6 +28,7 @@ from maille.scheduling.services import (
     appointment_check_in,
     appointment_reschedule,
 )
+from maille.scheduling.transitions import _subscribers, subscribe_to_transitions
 
 from .conftest import book, weekday_at
 from .fake_gateway import FakeSmsGateway
@@ -120,14 +121,26 @@ def test_moving_an_appointment_announces_the_change_once_and_moves_the_reminders
     }
 
 
-def test_messages_due_now_go_to_the_worker_after_commit_only(net, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        book(net)
-    before = DBTaskResult.objects.filter(task_path__contains="send_message").count()
-    for callback in callbacks:
-        callback()
-    after = DBTaskResult.objects.filter(task_path__contains="send_message").count()
-    assert (before, after) == (0, 1)  # the confirmation; reminders wait for their time
+def test_the_task_of_a_message_due_now_is_written_with_the_booking(net):
+    appointment = book(net)
+    confirmation = Message.objects.get(appointment=appointment, kind=MessageKind.CONFIRMATION)
+    tasks = DBTaskResult.objects.filter(task_path__contains="send_message")
+    # the confirmation only: the reminders wait for their time (the periodic job)
+    assert [task.args_kwargs["args"] for task in tasks] == [[confirmation.pk]]
+
+
+def test_a_booking_rolled_back_leaves_neither_message_nor_task(net):
+    def fail(transition):
+        raise RuntimeError("a subscriber failed after the messages were written")
+
+    subscribe_to_transitions("zz-test-failure", fail)  # runs after the outbox's subscriber
+    try:
+        with pytest.raises(RuntimeError):
+            book(net)
+    finally:
+        _subscribers.pop("zz-test-failure")
+    assert not Message.objects.exists()
+    assert not DBTaskResult.objects.filter(task_path__contains="send_message").exists()
 
 
 def test_the_file_backend_writes_what_was_sent(net, settings):

@@ -158,25 +158,22 @@ def test_each_lifecycle_event_writes_one_delivery_per_interested_subscription(ne
     assert cancelled.payload["data"]["appointment"]["cancel_reason"] == "empêchement"
 
 
-def test_a_refused_booking_leaves_no_delivery(net):
+def test_a_refused_booking_leaves_no_delivery_and_no_task(net):
     subscribe()
     book(net)
     with pytest.raises(ConflictError):
         book(net)
     assert WebhookDelivery.objects.count() == 1
-
-
-def test_deliveries_are_enqueued_only_after_commit(net, django_capture_on_commit_callbacks):
-    subscribe()
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        book(net)
-    assert WebhookDelivery.objects.count() == 1
-    assert (
-        DBTaskResult.objects.filter(task_path__contains="webhook").count() == 0
-    )  # nothing is sent before the commit
-    for callback in callbacks:
-        callback()
     assert DBTaskResult.objects.filter(task_path__contains="webhook").count() == 1
+
+
+def test_the_delivery_and_its_task_are_written_in_the_booking_transaction(net):
+    subscribe()
+    book(net)
+    delivery = WebhookDelivery.objects.get()
+    tasks = DBTaskResult.objects.filter(task_path__contains="webhook")
+    # the worker sees the task only once the booking commits, and never for a booking rolled back
+    assert [task.args_kwargs["args"] for task in tasks] == [[delivery.pk]]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -254,7 +251,8 @@ def test_pending_due_deliveries_are_enqueued_again_by_the_safety_net(net):
     # A first attempt a minute old is most likely still in the queue: not enqueued twice.
     assert webhook_deliveries_resend(now=created + dt.timedelta(minutes=1)) == 0
     assert webhook_deliveries_resend(now=created + dt.timedelta(minutes=6)) == 1
-    assert DBTaskResult.objects.filter(task_path__contains="webhook").count() == 1
+    # the booking's own task, then the safety net's
+    assert DBTaskResult.objects.filter(task_path__contains="webhook").count() == 2
 
 
 def test_signature_check_refuses_tampering_and_old_timestamps():
