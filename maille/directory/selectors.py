@@ -12,8 +12,27 @@ from django.db.models import Q
 
 from maille.accounts.models import Role
 from maille.accounts.scope import scope_for
+from maille.core.stamps import StampedCache
 
-from .models import NetworkRole, Organisation, Professional, Site, SiteQuerySet
+from .models import NetworkRole, Organisation, Professional, Site, SiteQuerySet, Use
+
+# The use's own columns (no relation), as stored values: each caller gets a fresh instance.
+_USE_FIELDS = tuple(field.attname for field in Use._meta.concrete_fields)
+
+
+def _use_row(code: str) -> tuple[Any, ...] | None:
+    rows = list(Use.objects.filter(code=code).order_by().values_list(*_USE_FIELDS)[:1])
+    return rows[0] if rows else None
+
+
+_uses_by_code: StampedCache[str, tuple[Any, ...] | None] = StampedCache("uses", _use_row)
+
+
+def use_by_code(code: str) -> Use | None:
+    """The use with this code, or None. Uses are not scoped (every role books them by code); read on every
+    booking and edited a few times a year, they are kept per process while nothing changes them."""
+    row = _uses_by_code.get(code)
+    return None if row is None else Use.from_db("default", _USE_FIELDS, row)
 
 
 def sites_visible_to(user: Any) -> SiteQuerySet:

@@ -27,6 +27,7 @@ from django_tasks import task
 
 from maille.core.backoff import backoff_delay
 from maille.core.identifiers import is_mobile_phone
+from maille.core.stamps import StampedCache
 from maille.scheduling.models import Appointment, AppointmentStatus, AppointmentTransition
 
 from .backends import Outgoing, PermanentFailure, TemporaryFailure, backend_for
@@ -56,13 +57,23 @@ class Policy:
     warning_percent: int
 
 
+def _stored_policy(departement_id: str) -> Policy | None:
+    row = NotificationPolicy.objects.filter(departement_id=departement_id).first()
+    if row is None:
+        return None
+    return Policy(
+        row.first_reminder_hours, row.second_reminder_hours, row.monthly_sms_budget, row.warning_percent
+    )
+
+
+# Read on every booking, edited a few times a year: kept per process while the table does not change.
+_policies: StampedCache[str, Policy | None] = StampedCache("notification_policies", _stored_policy)
+
+
 def policy_for(departement_id: str | None) -> Policy:
     """The territory's policy, or the deployment's defaults (settings) where it has none."""
-    row = NotificationPolicy.objects.filter(departement_id=departement_id).first() if departement_id else None
-    if row is not None:
-        return Policy(row.first_reminder_hours, row.second_reminder_hours, row.monthly_sms_budget,
-                      row.warning_percent)  # fmt: skip
-    return Policy(*settings.NOTIFICATIONS_DEFAULT_POLICY)
+    stored = _policies.get(departement_id) if departement_id else None
+    return stored or Policy(*settings.NOTIFICATIONS_DEFAULT_POLICY)
 
 
 def contact_of(patient: Any) -> tuple[str, str] | None:

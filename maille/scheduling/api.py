@@ -23,7 +23,7 @@ from maille.core.errors import ConflictError, DomainError
 from maille.core.models import Channel
 from maille.core.queries import unique_row
 from maille.directory.models import Professional, Room, Site, Use
-from maille.directory.selectors import remote_doctors_visible_to, sites_visible_to
+from maille.directory.selectors import remote_doctors_visible_to, sites_visible_to, use_by_code
 from maille.patients.models import Patient
 from maille.patients.services import patient_create, patient_duplicates_shown
 from maille.territory.models import Commune
@@ -90,7 +90,7 @@ def aware(value: dt.datetime, name: str) -> dt.datetime:
 
 
 def _use(code: str) -> Use:
-    use = unique_row(Use.objects.filter(code=code))
+    use = use_by_code(code)
     if use is None:
         raise DomainError(_("Usage « %(code)s » inconnu.") % {"code": code}, code="unknown_use")
     return use

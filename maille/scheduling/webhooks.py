@@ -31,6 +31,7 @@ from django_tasks import task
 
 from maille.core.audit import audit_record
 from maille.core.backoff import backoff_delay
+from maille.core.stamps import StampedCache
 
 from .models import (
     Appointment,
@@ -132,6 +133,19 @@ def appointment_payload(appointment: Appointment) -> dict[str, Any]:
     }
 
 
+def _load_active_subscriptions(_key: None) -> tuple[tuple[int, frozenset[str]], ...]:
+    active = (
+        WebhookSubscription.objects.filter(is_active=True).order_by("pk").values_list("pk", "event_types")
+    )
+    return tuple((pk, frozenset(event_types)) for pk, event_types in active)
+
+
+# (id, events wanted) of the active subscriptions: read at every transition, changed a few times a year.
+_active_subscriptions: StampedCache[None, tuple[tuple[int, frozenset[str]], ...]] = StampedCache(
+    "webhook_subscriptions", _load_active_subscriptions
+)
+
+
 def transition_logged(transition: AppointmentTransition) -> list[WebhookDelivery]:
     """Write the deliveries of the event a transition stands for, and their sending tasks, in the transition's
     transaction: the worker sends them once it commits (the tasks live in this database)."""
@@ -139,9 +153,10 @@ def transition_logged(transition: AppointmentTransition) -> list[WebhookDelivery
     event_type = event_type_of(transition, appointment)
     if event_type is None:
         return []
-    active = WebhookSubscription.objects.filter(is_active=True).order_by()
-    subscriptions = [subscription for subscription in active if subscription.wants(event_type)]
-    if not subscriptions:
+    subscription_ids = [
+        pk for pk, event_types in _active_subscriptions.get(None) if event_type in event_types
+    ]
+    if not subscription_ids:
         return []
     event_id = uuid.uuid4()
     payload = {
@@ -153,13 +168,13 @@ def transition_logged(transition: AppointmentTransition) -> list[WebhookDelivery
     deliveries = WebhookDelivery.objects.bulk_create(
         [
             WebhookDelivery(
-                subscription=subscription,
+                subscription_id=subscription_id,
                 event_id=event_id,
                 event_type=event_type,
                 appointment=appointment,
                 payload=payload,
             )
-            for subscription in subscriptions
+            for subscription_id in subscription_ids
         ]
     )
     _enqueue([delivery.pk for delivery in deliveries])

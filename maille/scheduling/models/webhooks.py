@@ -1,7 +1,8 @@
 """Signed webhooks: who wants to hear about booking events, and each delivery attempt's record.
 
-A delivery row is written in the same transaction as the transition that caused it (an outbox), then a
-task sends it after commit; a crash between commit and send loses nothing (``webhook_deliveries_resend``).
+A delivery row and its sending task are written in the same transaction as the transition that caused it (an
+outbox): the worker sends it once that commits; a task lost or failed is enqueued again
+(``webhook_deliveries_resend``).
 """
 
 from __future__ import annotations

@@ -1,0 +1,77 @@
+"""Per-process caches of settings that change a few times a year, checked against a change stamp (PostgreSQL).
+
+A booking reads the use it books, the territory's reminder policy and the active webhook subscriptions; each
+is a few rows edited a few times a year, yet read through the ORM on every booking. Here a statement trigger
+on each table a cache holds stamps a named row of ``maille_change_stamp`` with a fresh sequence value on any
+insert, update, delete or truncate (migration ``core/0012_change_stamps`` and the apps' own trigger
+migrations). A cache reads its stamp (one primary-key read, no ORM) before anything else and reloads when the
+stamp moved. So every process sees a change at its next read, a change made earlier in its own transaction
+included, and a value is never reused after a rollback (a sequence never gives it twice). The slot engine's
+caches use the same device with their own stamp (``scheduling.engine.resource_cache.change_token``).
+
+SQLite has no such triggers here: there every read goes to the tables (SQLite is for development and tests).
+A cache holds plain values, never model instances: a caller cannot change what the next caller reads.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Hashable
+from typing import Generic, TypeVar
+
+from django.db import connection
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+# The stamps and the tables that move them. Frozen in the migrations that create the triggers; a test checks
+# that every table listed here has its trigger, and every cache below its stamp.
+STAMPED_TABLES: dict[str, tuple[str, ...]] = {
+    "uses": ("directory_use",),
+    "notification_policies": ("notifications_notificationpolicy",),
+    "webhook_subscriptions": ("scheduling_webhooksubscription",),
+}
+
+
+def read_stamp(name: str) -> int | None:
+    """The stamp's current value; None where there is none (SQLite, or a database restored without the row):
+    then nothing is cached rather than risk a stale answer."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT value FROM maille_change_stamp WHERE name = %s", [name])
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
+class StampedCache(Generic[K, V]):
+    """``get(key)`` answers ``load(key)``, kept in this process while the stamp ``name`` does not move."""
+
+    def __init__(self, name: str, load: Callable[[K], V], *, max_entries: int = 1024) -> None:
+        if name not in STAMPED_TABLES:
+            raise KeyError(f"Unknown change stamp {name!r}: add it to STAMPED_TABLES and give it triggers.")
+        self.name = name
+        self._load = load
+        self._max_entries = max_entries
+        self._lock = threading.Lock()
+        self._stamp: int | None = None
+        self._values: dict[K, V] = {}
+
+    def get(self, key: K) -> V:
+        stamp = read_stamp(self.name)  # read before loading: a change committed meanwhile moves it again
+        if stamp is None:
+            return self._load(key)
+        with self._lock:
+            if stamp == self._stamp and key in self._values:
+                return self._values[key]
+        value = self._load(key)
+        with self._lock:
+            if stamp != self._stamp:
+                self._stamp, self._values = stamp, {}
+            if len(self._values) < self._max_entries:
+                self._values[key] = value
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._stamp, self._values = None, {}
