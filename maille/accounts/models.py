@@ -106,14 +106,16 @@ class RoleGrant(models.Model):
             raise ValidationError(_("Ce rôle se limite à un territoire, pas à un site."))
 
 
-def _hash_token(raw: str) -> str:
+def token_hash(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
 class ApiTokenQuerySet(models.QuerySet["ApiToken"]):
     def find_active(self, raw: str) -> ApiToken | None:
+        """The active token (its user loaded) of a raw secret, or None; read from the tables (pages that show a
+        token). The API resolves its callers through ``maille.api.auth``, which keeps them per process."""
         return unique_row(
-            self.filter(key_hash=_hash_token(raw), revoked_at__isnull=True).select_related("user")
+            self.filter(key_hash=token_hash(raw), revoked_at__isnull=True).select_related("user")
         )
 
 
@@ -143,5 +145,5 @@ class ApiToken(models.Model):
     @classmethod
     def issue(cls, *, user: User, name: str, raw: str | None = None) -> tuple[ApiToken, str]:
         raw = raw or "mai_" + secrets.token_urlsafe(32)
-        token = cls.objects.create(user=user, name=name, prefix=raw[:8], key_hash=_hash_token(raw))
+        token = cls.objects.create(user=user, name=name, prefix=raw[:8], key_hash=token_hash(raw))
         return token, raw

@@ -13,9 +13,12 @@ from typing import Any
 from django.apps import apps
 from django.db.models import Q
 
+from maille.core.stamps import StampedCache
+
 from .models import Role, RoleGrant
 
 _CACHE_ATTRIBUTE = "_maille_scope"
+GrantRow = tuple[str, str | None, str | None, str | None, int | None, int | None]
 
 
 @dataclass(frozen=True)
@@ -88,6 +91,28 @@ class Scope:
 EMPTY_SCOPE = Scope(roles=frozenset(), everywhere=False)
 
 
+Grants = tuple[tuple[GrantRow, ...], int | None]
+
+
+def grants_of(user_id: int) -> Grants:
+    """A user's grants, and the professional record of a remote doctor (who conducts which appointments)."""
+    grants = tuple(
+        RoleGrant.objects.filter(user_id=user_id).values_list(
+            "role", "region", "departement", "epci", "cpts", "site"
+        )
+    )
+    professional_id = None
+    if any(grant[0] == Role.REMOTE_DOCTOR for grant in grants):
+        professional = apps.get_model("directory", "Professional")
+        professional_id = professional.objects.filter(user_id=user_id).values_list("pk", flat=True).first()
+    return grants, professional_id
+
+
+# Read on every request, changed when an administrator grants or withdraws a role: kept per process while the
+# "access" stamp (users, tokens, grants, doctors' records) does not move, so a withdrawn role stops at once.
+_grants: StampedCache[int, Grants] = StampedCache("access", grants_of)
+
+
 def scope_for(user: Any) -> Scope:
     """Compute (once per request: cached on the user object) the scope of a user."""
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
@@ -95,18 +120,16 @@ def scope_for(user: Any) -> Scope:
     cached = getattr(user, _CACHE_ATTRIBUTE, None)
     if isinstance(cached, Scope):
         return cached
-    grants = list(
-        RoleGrant.objects.filter(user=user).values_list(
-            "role", "region", "departement", "epci", "cpts", "site"
-        )
-    )
+    return attach_scope(user, _grants.get(user.pk))
+
+
+def attach_scope(user: Any, grants_and_professional: Grants) -> Scope:
+    """The scope of ``user`` from grants already read (``grants_of``), kept on the user for the request: the
+    API reads a token's grants with the token, under the same stamp."""
+    grants, professional_id = grants_and_professional
     roles = frozenset(grant[0] for grant in grants)
     if user.is_superuser:
         roles |= {Role.PLATFORM_ADMIN}
-    professional_id = None
-    if Role.REMOTE_DOCTOR in roles:
-        professional = getattr(user, "professional", None)
-        professional_id = professional.pk if professional is not None else None
     scope = Scope(
         roles=roles,
         everywhere=Role.PLATFORM_ADMIN in roles,

@@ -5,15 +5,17 @@ One resolution shared by the JSON API and FHIR, so both answer the same 401/403 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from maille.accounts.models import ApiToken
+from maille.accounts.models import ApiToken, User, token_hash
 from maille.accounts.permissions import has_permission
+from maille.accounts.scope import Grants, attach_scope, grants_of
+from maille.core.stamps import StampedCache
 
 API_PERMISSION = "api.read"
 # Writing last_used_at on every call would turn each read into a write; once a minute is enough to audit.
@@ -47,17 +49,44 @@ def bearer_token_of(request: HttpRequest) -> str | None:
     return raw.strip()
 
 
-def user_from_token(raw: str) -> Any | None:
-    token = ApiToken.objects.find_active(raw) if raw else None
-    if token is None or not token.user.is_active:
+_USER_FIELDS = tuple(field.attname for field in User._meta.concrete_fields)
+TokenRow = tuple[int, datetime | None, tuple[Any, ...], Grants]
+
+
+def _active_token(key_hash: str) -> TokenRow | None:
+    """(token id, last use, the user's columns, the user's grants) of an unrevoked token."""
+    rows = list(
+        ApiToken.objects.filter(key_hash=key_hash, revoked_at__isnull=True)
+        .order_by()
+        .values_list("pk", "last_used_at", *(f"user__{name}" for name in _USER_FIELDS))[:1]
+    )
+    if not rows:
         return None
+    token_id, last_used_at, *user_values = rows[0]
+    return token_id, last_used_at, tuple(user_values), grants_of(user_values[_USER_FIELDS.index("id")])
+
+
+# Every call reads its token: kept per process while the "access" stamp (tokens, users, grants) does not move, so a
+# revoked token or a deactivated user is refused at the next call. Keyed by the hash, never the secret.
+_tokens: StampedCache[str, TokenRow | None] = StampedCache("access", _active_token)
+
+
+def user_from_token(raw: str) -> Any | None:
+    row = _tokens.get(token_hash(raw)) if raw else None
+    if row is None:
+        return None
+    token_id, last_used_at, user_values, grants = row
+    user = User.from_db("default", _USER_FIELDS, user_values)  # a fresh instance for each request
+    if not user.is_active:
+        return None
+    attach_scope(user, grants)
     now = timezone.now()
-    if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
-        # A conditional UPDATE: concurrent calls in the same minute write at most once.
-        ApiToken.objects.filter(pk=token.pk).exclude(last_used_at__gt=now - LAST_USED_RESOLUTION).update(
+    if last_used_at is None or now - last_used_at >= LAST_USED_RESOLUTION:
+        # A conditional UPDATE: concurrent calls in the same minute write at most once (and the stamp moves).
+        ApiToken.objects.filter(pk=token_id).exclude(last_used_at__gt=now - LAST_USED_RESOLUTION).update(
             last_used_at=now
         )
-    return token.user
+    return user
 
 
 def api_user(request: HttpRequest) -> Any:

@@ -1,7 +1,8 @@
 """Per-process caches of settings that change a few times a year, checked against a change stamp (PostgreSQL).
 
-A booking reads the use it books, the territory's reminder policy and the active webhook subscriptions; each
-is a few rows edited a few times a year, yet read through the ORM on every booking. Here a statement trigger
+Every API request reads its token and its user's role grants; a booking also reads the use it books, the
+territory's reminder policy and the active webhook subscriptions. Each is a few rows edited now and then, yet
+was read through the ORM on every request. Here a statement trigger
 on each table a cache holds stamps a named row of ``maille_change_stamp`` with a fresh sequence value on any
 insert, update, delete or truncate (migration ``core/0012_change_stamps`` and the apps' own trigger
 migrations). A cache reads its stamp (one primary-key read, no ORM) before anything else and reloads when the
@@ -27,6 +28,8 @@ V = TypeVar("V")
 # The stamps and the tables that move them. Frozen in the migrations that create the triggers; a test checks
 # that every table listed here has its trigger, and every cache below its stamp.
 STAMPED_TABLES: dict[str, tuple[str, ...]] = {
+    # who is calling and what they may see: tokens, users, role grants, and the link of a doctor to their user
+    "access": ("accounts_apitoken", "accounts_user", "accounts_rolegrant", "directory_professional"),
     "uses": ("directory_use",),
     "notification_policies": ("notifications_notificationpolicy",),
     "webhook_subscriptions": ("scheduling_webhooksubscription",),

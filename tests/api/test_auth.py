@@ -49,6 +49,29 @@ def test_unknown_or_revoked_token_is_401(client, world):
     assert "révoqué" in body["detail"]
 
 
+def test_a_token_that_just_worked_is_refused_at_the_next_call_once_revoked(client, world):
+    # On PostgreSQL the caller is kept per process behind the "access" stamp: the revocation must move it.
+    token, raw = ApiToken.issue(user=world.coordinator_55, name="bientôt révoqué")
+    headers = {"Authorization": f"Bearer {raw}"}
+    assert client.get(COMMUNES, headers=headers).status_code == 200
+    ApiToken.objects.filter(pk=token.pk).update(revoked_at=timezone.now())
+    assert_problem(client.get(COMMUNES, headers=headers), 401)
+
+
+def test_a_role_withdrawn_stops_at_the_next_call(client, world):
+    headers = bearer_for(world.coordinator_55)
+    assert client.get(COMMUNES, headers=headers).status_code == 200
+    world.coordinator_55.role_grants.all().delete()
+    assert_problem(client.get(COMMUNES, headers=headers), 403)
+
+
+def test_a_user_deactivated_after_a_call_is_refused_at_the_next(client, world):
+    headers = bearer_for(world.coordinator_55)
+    assert client.get(COMMUNES, headers=headers).status_code == 200
+    type(world.coordinator_55).objects.filter(pk=world.coordinator_55.pk).update(is_active=False)
+    assert_problem(client.get(COMMUNES, headers=headers), 401)
+
+
 def test_invalid_token_wins_over_a_valid_session(client, world):
     client.force_login(world.admin)
     assert client.get(COMMUNES).status_code == 200

@@ -220,6 +220,8 @@ def test_search_query_count_is_constant(client, crowded, django_assert_max_num_q
         "Practitioner",
         "PractitionerRole",
     ]:
+        # a first call fills the per-process caches (the caller's grants): then only the size may vary
+        bundle_of(client.get(f"/fhir/{resource_type}?_count=1"))
         counts = []
         for count in (1, 200):
             with django_assert_max_num_queries(14) as captured:

@@ -9,6 +9,7 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
+from maille.accounts.models import RoleGrant
 from maille.core.models import Channel
 from maille.core.stamps import STAMPED_TABLES, StampedCache, read_stamp
 from maille.directory.models import Use
@@ -53,6 +54,7 @@ def test_each_caller_gets_its_own_use_instance():
 def test_a_write_to_each_stamped_table_moves_its_stamp(stamp):
     net = make_network()
     writes = {
+        "access": lambda: RoleGrant.objects.filter(user__isnull=False).delete(),
         "uses": lambda: Use.objects.filter(pk=net.use.pk).update(name="Téléconsultation (renommée)"),
         "notification_policies": lambda: NotificationPolicy.objects.create(departement_id="55"),
         "webhook_subscriptions": lambda: WebhookSubscription.objects.create(

@@ -9,7 +9,7 @@ from django.db import migrations
 
 # Frozen here: every stamp of `maille.core.stamps.STAMPED_TABLES` at the time (a stamp added later gets its row
 # from its first change, or from its own migration).
-STAMPS = ("uses", "notification_policies", "webhook_subscriptions")
+STAMPS = ("access", "uses", "notification_policies", "webhook_subscriptions")
 
 CREATE = """
 CREATE SEQUENCE maille_change_stamp_seq;

@@ -2,23 +2,24 @@
 
 from django.db import migrations
 
-TABLE, STAMP = "directory_use", "uses"
+STAMP, TABLES = "uses", ('directory_use',)
+TRIGGER = f"maille_stamp_{STAMP}"
 
 
-def create_trigger(apps, schema_editor):
+def create_triggers(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
-    schema_editor.execute(
-        f"CREATE TRIGGER maille_change_stamped AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON "
-        f"{schema_editor.quote_name(TABLE)} FOR EACH STATEMENT EXECUTE FUNCTION maille_change_stamped('{STAMP}')"
-    )
-
-
-def drop_trigger(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
+    for table in TABLES:
         schema_editor.execute(
-            f"DROP TRIGGER IF EXISTS maille_change_stamped ON {schema_editor.quote_name(TABLE)}"
+            f"CREATE TRIGGER {TRIGGER} AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON {schema_editor.quote_name(table)} "
+            f"FOR EACH STATEMENT EXECUTE FUNCTION maille_change_stamped('{STAMP}')"
         )
+
+
+def drop_triggers(apps, schema_editor):
+    if schema_editor.connection.vendor == "postgresql":
+        for table in TABLES:
+            schema_editor.execute(f"DROP TRIGGER IF EXISTS {TRIGGER} ON {schema_editor.quote_name(table)}")
 
 
 class Migration(migrations.Migration):
@@ -27,4 +28,4 @@ class Migration(migrations.Migration):
         ("directory", "0002_reference_catalogues"),
     ]
 
-    operations = [migrations.RunPython(create_trigger, drop_trigger)]
+    operations = [migrations.RunPython(create_triggers, drop_triggers)]
