@@ -7,6 +7,7 @@ from typing import Any
 from django.db import models
 
 from .models import AUDIT_ACTIONS, AuditEvent, Channel
+from .queries import insert_rows
 
 
 def audit_record(
@@ -23,16 +24,21 @@ def audit_record(
     if action not in AUDIT_ACTIONS:
         raise ValueError(f"Unknown audit action {action!r}: add it to maille.core.models.AUDIT_ACTIONS.")
     authenticated = actor is not None and getattr(actor, "is_authenticated", False)
-    return AuditEvent.objects.create(
-        actor=actor if authenticated else None,
-        actor_label=(actor.get_username() if authenticated else "système")[:200],
-        action=action,
-        target_type=target._meta.label_lower,
-        target_id=str(target.pk),
-        channel=channel,
-        reason=reason[:300],
-        details=details or {},
+    [event] = insert_rows(
+        [
+            AuditEvent(
+                actor=actor if authenticated else None,
+                actor_label=(actor.get_username() if authenticated else "système")[:200],
+                action=action,
+                target_type=target._meta.label_lower,
+                target_id=str(target.pk),
+                channel=channel,
+                reason=reason[:300],
+                details=details or {},
+            )
+        ]
     )
+    return event
 
 
 def changed_fields(instance: models.Model, values: dict[str, Any]) -> list[str]:

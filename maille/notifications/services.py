@@ -27,6 +27,7 @@ from django_tasks import task
 
 from maille.core.backoff import backoff_delay
 from maille.core.identifiers import is_mobile_phone
+from maille.core.queries import insert_rows
 from maille.core.stamps import StampedCache
 from maille.scheduling.models import Appointment, AppointmentStatus, AppointmentTransition
 
@@ -191,7 +192,7 @@ def _create_for(
         )
     if not new_messages:
         return 0
-    Message.objects.bulk_create(new_messages)
+    insert_rows(new_messages)
     _enqueue([message.pk for message in new_messages if message.send_after <= now])
     return len(new_messages)
 

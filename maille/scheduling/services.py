@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from maille.core.errors import ConflictError, DomainError
 from maille.core.models import Channel
+from maille.core.queries import insert_rows
 from maille.directory.models import Professional, Room, Site, Use
 from maille.patients.models import Patient
 
@@ -115,7 +116,7 @@ def _occupy(appointment: Appointment, *, buffer_minutes: int, now: dt.datetime) 
             _expire(appointment_, now=now)
     try:
         # No savepoint: on a violation the whole booking transaction is rolled back anyway.
-        ResourceBooking.objects.bulk_create(
+        insert_rows(
             [
                 ResourceBooking.build(
                     appointment=appointment,
@@ -265,19 +266,23 @@ def _create(
         use=use, site=site, starts_at=starts_at, room=room, assistant=assistant, doctor=doctor, now=now,
         walk_in=walk_in,
     )  # fmt: skip
-    appointment = Appointment.objects.create(
-        use=use,
-        site=site,
-        patient=patient,
-        starts_at=starts_at,
-        status=status,
-        hold_expires_at=now + dt.timedelta(minutes=hold_minutes)
-        if status == AppointmentStatus.HELD
-        else None,
-        channel=channel,
-        created_by=actor if getattr(actor, "is_authenticated", False) else None,
-        booked_by_caregiver=booked_by_caregiver,
-        **resources,
+    [appointment] = insert_rows(
+        [
+            Appointment(
+                use=use,
+                site=site,
+                patient=patient,
+                starts_at=starts_at,
+                status=status,
+                hold_expires_at=now + dt.timedelta(minutes=hold_minutes)
+                if status == AppointmentStatus.HELD
+                else None,
+                channel=channel,
+                created_by=actor if getattr(actor, "is_authenticated", False) else None,
+                booked_by_caregiver=booked_by_caregiver,
+                **resources,
+            )
+        ]
     )
     _occupy(appointment, buffer_minutes=buffer_minutes, now=now)
     log_transition(

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from maille.core.audit import audit_record
 from maille.core.errors import ConflictError
+from maille.core.queries import insert_rows
 
 from .models import TRANSITIONS, Appointment, AppointmentTransition
 from .webhooks import transition_logged
@@ -40,14 +41,18 @@ def subscribe_to_transitions(name: str, callback: Callable[[AppointmentTransitio
 def log_transition(
     appointment: Appointment, *, name: str, from_status: str, actor: Any, channel: str, reason: str
 ) -> None:
-    transition = AppointmentTransition.objects.create(
-        appointment=appointment,
-        name=name,
-        from_status=from_status,
-        to_status=appointment.status,
-        actor=actor if getattr(actor, "is_authenticated", False) else None,
-        channel=channel,
-        reason=reason[:300],
+    [transition] = insert_rows(
+        [
+            AppointmentTransition(
+                appointment=appointment,
+                name=name,
+                from_status=from_status,
+                to_status=appointment.status,
+                actor=actor if getattr(actor, "is_authenticated", False) else None,
+                channel=channel,
+                reason=reason[:300],
+            )
+        ]
     )
     audit_record(
         actor=actor,
