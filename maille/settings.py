@@ -83,11 +83,12 @@ MIDDLEWARE = [
 
 ROOT_URLCONF = "maille.urls"
 WSGI_APPLICATION = "maille.wsgi.application"
-# The production server started by `maille serve` (gunicorn, gthread workers); see docs/deploy.md. Two threads a
-# worker: with four, the threads of 2 × cores + 1 workers fought over the cores (the booking benchmark on 2 cores,
-# 16 clients, one run each: 110 bookings/s and 11.9 ms of server CPU a booking with four; 117–130/s and 9.4–10.0 ms
-# with two; one thread did no better).
-WEB_WORKERS = int(os.environ.get("WEB_WORKERS", str(2 * (os.cpu_count() or 1) + 1)))
+# The production server started by `maille serve` (gunicorn, gthread workers); see docs/deploy.md. Cores + 1
+# workers of two threads: once a booking cost about 6 ms of server CPU, more processes and threads only fought over
+# the cores (the booking benchmark's load, 2 cores, 16 clients, 2,300 bookings a run: 5 × 2 gave 147–173/s and
+# 7.3–8.1 ms of server CPU a booking; 3 × 2 gave 174–190/s and 6.5–6.9 ms; 2 × 2 160–190/s; 3 × 3 and 4 × 2 worse).
+# Six threads still leave room for a slow page (a PDF report) beside the bookings.
+WEB_WORKERS = int(os.environ.get("WEB_WORKERS", str((os.cpu_count() or 1) + 1)))
 WEB_THREADS = int(os.environ.get("WEB_THREADS", "2"))
 ASGI_APPLICATION = "maille.asgi.application"
 

@@ -27,6 +27,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from maille.api.models import IdempotencyKey
+from maille.core.queries import insert_rows
 
 HEADER = "Idempotency-Key"
 REPLAYED_HEADER = "Idempotent-Replayed"
@@ -62,14 +63,18 @@ def _claim(
         guard = transaction.atomic() if connection.in_atomic_block else nullcontext()
         try:
             with guard:
-                IdempotencyKey.objects.create(
-                    user=user,
-                    key=key,
-                    method=request.method,
-                    path=request.path[:500],
-                    request_hash=fingerprint,
-                    created_at=now,
-                    expires_at=now + TTL,
+                insert_rows(
+                    [
+                        IdempotencyKey(
+                            user=user,
+                            key=key,
+                            method=request.method,
+                            path=request.path[:500],
+                            request_hash=fingerprint,
+                            created_at=now,
+                            expires_at=now + TTL,
+                        )
+                    ]
                 )
             return None
         except IntegrityError:
