@@ -17,8 +17,10 @@ A cache holds plain values, never model instances: a caller cannot change what t
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Hashable
-from typing import Generic, TypeVar
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, Generic, TypeVar
 
 from django.db import connection
 
@@ -36,15 +38,67 @@ STAMPED_TABLES: dict[str, tuple[str, ...]] = {
 }
 
 
+# Within a request, every stamp read in one statement, once (a booking read four). Filled only outside a
+# transaction, so it holds committed values only; emptied when this connection writes a stamped table, so a
+# request sees its own changes. Other processes' changes committed meanwhile are seen from the next request:
+# the request reads the settings as they were when it began.
+_request_stamps: ContextVar[dict[str, int] | None] = ContextVar("maille_request_stamps", default=None)
+_STAMPED = tuple(table for tables in STAMPED_TABLES.values() for table in tables)
+_WRITES = ("INSERT", "UPDATE", "DELETE", "TRUNCATE")
+
+
 def read_stamp(name: str) -> int | None:
     """The stamp's current value; None where there is none (SQLite, or a database restored without the row):
     then nothing is cached rather than risk a stale answer."""
     if connection.vendor != "postgresql":
         return None
+    memo = _request_stamps.get()
+    if memo is not None and not connection.in_atomic_block:
+        if not memo:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT name, value FROM maille_change_stamp")
+                memo.update(cursor.fetchall())
+        return memo.get(name)
+    if memo:  # inside a transaction: the values read before it began, unless it wrote a stamped table
+        return memo.get(name)
     with connection.cursor() as cursor:
         cursor.execute("SELECT value FROM maille_change_stamp WHERE name = %s", [name])
         row = cursor.fetchone()
     return row[0] if row else None
+
+
+@contextmanager
+def stamps_read_once() -> Iterator[None]:
+    """Stamps read at most once in this block (a request), except after a write to a stamped table."""
+    token = _request_stamps.set({})
+    try:
+        with connection.execute_wrapper(_forget_after_stamped_writes):
+            yield
+    finally:
+        _request_stamps.reset(token)
+
+
+def _forget_after_stamped_writes(
+    execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any
+) -> Any:
+    try:
+        return execute(sql, params, many, context)
+    finally:
+        if sql.lstrip()[:8].upper().startswith(_WRITES) and any(table in sql for table in _STAMPED):
+            memo = _request_stamps.get()
+            if memo is not None:
+                memo.clear()
+
+
+class StampsReadOnceMiddleware:
+    """Each request reads the change stamps at most once (``stamps_read_once``)."""
+
+    def __init__(self, get_response: Callable[[Any], Any]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: Any) -> Any:
+        with stamps_read_once():
+            return self.get_response(request)
 
 
 class StampedCache(Generic[K, V]):

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from maille.accounts.models import RoleGrant
 from maille.core.models import Channel
-from maille.core.stamps import STAMPED_TABLES, StampedCache, read_stamp
+from maille.core.stamps import STAMPED_TABLES, StampedCache, read_stamp, stamps_read_once
 from maille.directory.models import Use
 from maille.directory.selectors import use_by_code
 from maille.notifications.models import NotificationPolicy
@@ -131,3 +131,49 @@ def test_the_tables_are_read_every_time_on_sqlite_and_once_per_change_on_postgre
         use_by_code(net.use.code)
     # SQLite has no stamps: there the cache always reads the table
     assert ('FROM "directory_use"' in _tables_read(queries)) == (connection.vendor != "postgresql")
+
+
+def _stamp_reads(queries: CaptureQueriesContext) -> int:
+    return sum("maille_change_stamp" in query["sql"] for query in queries.captured_queries)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)  # outside a test's transaction, as a request is
+def test_a_request_reads_every_stamp_in_one_statement():
+    net = make_network()
+    with stamps_read_once(), CaptureQueriesContext(connection) as queries:
+        use_by_code(net.use.code)
+        policy_for("55")
+        with transaction.atomic():  # a booking's transaction reads the values read before it
+            use_by_code(net.use.code)
+            policy_for("55")
+    assert _stamp_reads(queries) == 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)  # outside a test's transaction, as a request is
+def test_a_request_sees_its_own_change_of_a_stamped_table():
+    net = make_network()
+    with stamps_read_once():
+        assert use_by_code(net.use.code).name == net.use.name
+        Use.objects.filter(pk=net.use.pk).update(name="Téléconsultation du samedi")
+        assert use_by_code(net.use.code).name == "Téléconsultation du samedi"
+        with transaction.atomic():
+            NotificationPolicy.objects.create(departement_id="55", first_reminder_hours=12)
+            assert policy_for("55").first_reminder_hours == 12
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_change_rolled_back_inside_a_request_is_not_answered_after_it():
+    make_network()
+    with stamps_read_once():
+        assert policy_for("55").first_reminder_hours == 24
+        try:
+            with transaction.atomic():
+                NotificationPolicy.objects.create(departement_id="55", first_reminder_hours=48)
+                assert policy_for("55").first_reminder_hours == 48
+                raise RuntimeError("rolled back")
+        except RuntimeError:
+            pass
+        assert policy_for("55").first_reminder_hours == 24
