@@ -1,12 +1,12 @@
-"""Per-process caches of settings that change a few times a year, checked against a change stamp (PostgreSQL).
+"""Per-process caches of what every request reads and few change, checked against change stamps (PostgreSQL).
 
 Every API request reads its token and its user's role grants; a booking also reads the use it books, the
 territory's reminder policy and the active webhook subscriptions. Each is a few rows edited now and then, yet
-was read through the ORM on every request. Here a statement trigger
-on each table a cache holds stamps a named row of ``maille_change_stamp`` with a fresh sequence value on any
-insert, update, delete or truncate (migration ``core/0012_change_stamps`` and the apps' own trigger
-migrations). A cache reads its stamp (one primary-key read, no ORM) before anything else and reloads when the
-stamp moved. So every process sees a change at its next read, a change made earlier in its own transaction
+was read through the ORM on every request. Here a statement trigger on each table a cache holds stamps a named
+row of ``maille_change_stamp`` with a fresh sequence value on any insert, update, delete or truncate (migration
+``core/0012_change_stamps`` and the apps' own trigger migrations). A cache reads its stamp (a primary-key read,
+no ORM; once a request, ``StampsReadOnceMiddleware``) before anything else and reloads when the stamp moved. So
+every process sees a change at its next request, a change made earlier in its own request or transaction
 included, and a value is never reused after a rollback (a sequence never gives it twice). The slot engine's
 caches use the same device with their own stamp (``scheduling.engine.resource_cache.change_token``).
 
@@ -128,7 +128,3 @@ class StampedCache(Generic[K, V]):
             if len(self._values) < self._max_entries:
                 self._values[key] = value
         return value
-
-    def clear(self) -> None:
-        with self._lock:
-            self._stamp, self._values = None, {}

@@ -54,9 +54,6 @@ class WebhookSubscription(models.Model):
     def __str__(self) -> str:
         return f"{self.name} → {self.url}"
 
-    def wants(self, event_type: str) -> bool:
-        return self.is_active and event_type in self.event_types
-
 
 class WebhookDelivery(models.Model):
     """One event for one subscription: sent until the receiver answers 2xx or attempts run out."""
