@@ -282,10 +282,15 @@ def main() -> Report | None:
         value=doubles,
     )
     assert rows == 3 * (warm_up["booked"] + alone["booked"] + many["booked"])
+    answered = many["booked"] + many["taken"] + many["refused"]
+    busy = answered * many["machine_ms"] / 1000 / (many["elapsed"] * (os.cpu_count() or 1))
     report.note(
         f"On {os.cpu_count()} cores the clients share the CPU with the server and the database; at "
         f"{many['machine_ms']:.1f} ms of machine CPU per answer the ceiling is about "
-        f"{os.cpu_count() * 1000 / many['machine_ms']:.0f} answers/s."
+        f"{(os.cpu_count() or 1) * 1000 / many['machine_ms']:.0f} answers/s. The run answered "
+        f"{answered / many['elapsed']:.0f}/s ({many['taken']} of them 409s) with the cores busy {busy:.0%} of the time: "
+        f"the rest of the time all {settings.WEB_WORKERS * settings.WEB_THREADS} server threads were waiting (on the "
+        "database, its locks and commits, or the network)."
     )
     connection.creation.destroy_test_db(connection.settings_dict["NAME"], verbosity=0)
     return report
