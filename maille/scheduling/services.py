@@ -288,6 +288,8 @@ def _create(
             )
         ]
     )
+    if patient is not None:
+        _refuse_merged_patient(patient.pk)
     _occupy(appointment, buffer_minutes=buffer_minutes, now=now)
     log_transition(
         appointment,
@@ -301,16 +303,29 @@ def _create(
 
 
 def _check_patient(patient: Patient | None) -> Patient:
+    """What the caller's record tells (no query): a patient is given and not known as merged. The booking's
+    transaction reads the record again, locked (``_refuse_merged_patient``)."""
     if patient is None or patient.pk is None:
         raise DomainError(_("Patient inconnu."), code="unknown_patient")
-    # Read again (a record can have been merged since the caller loaded it), one column only: callers
-    # load the patient in the same request, and the whole row cost a booking more CPU than it saved.
-    found = list(Patient.objects.filter(pk=patient.pk).values_list("merged_into_id", flat=True)[:1])
-    if not found:
-        raise DomainError(_("Patient inconnu."), code="unknown_patient")
-    if found[0] is not None:
+    if patient.merged_into_id is not None:
         raise DomainError(_("Ce dossier patient a été fusionné avec un autre."), code="merged_patient")
     return patient
+
+
+def _refuse_merged_patient(patient_id: int) -> None:
+    """Inside the booking's transaction: the patient's record, read under a key-share lock until the commit. A
+    merge locks both records for update, so it either waits for this booking and then moves its appointment, or
+    has committed first and is seen here (a locking read returns the latest version). The foreign key alone would
+    not do: Django's are deferred to the commit, and a check before the transaction misses a merge in between."""
+    table = connection.ops.quote_name(Patient._meta.db_table)
+    lock = " FOR KEY SHARE" if connection.features.has_select_for_update else ""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT merged_into_id FROM {table} WHERE id = %s{lock}", [patient_id])
+        row = cursor.fetchone()
+    if row is None:
+        raise DomainError(_("Patient inconnu."), code="unknown_patient")
+    if row[0] is not None:
+        raise DomainError(_("Ce dossier patient a été fusionné avec un autre."), code="merged_patient")
 
 
 def appointment_hold(
@@ -443,6 +458,7 @@ def appointment_book_hold(
             "patient", "status", "hold_expires_at", "booked_by_caregiver", "call_note", "confirmation_read_out"
         ]
     )  # fmt: skip
+    _refuse_merged_patient(appointment.patient_id)
     appointment.resource_bookings.update(hold_expires_minute=None)
     log_transition(
         appointment, name="book", from_status=AppointmentStatus.HELD, actor=actor, channel=channel, reason=""

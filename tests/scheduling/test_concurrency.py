@@ -8,8 +8,9 @@ import threading
 import pytest
 from django.db import IntegrityError, connection, transaction
 
-from maille.core.errors import ConflictError
+from maille.core.errors import ConflictError, DomainError
 from maille.core.models import Channel
+from maille.patients.models import Patient
 from maille.scheduling.models import Appointment, AppointmentStatus, ResourceBooking
 from maille.scheduling.selectors import double_bookings_count
 from maille.scheduling.services import appointment_book
@@ -109,3 +110,65 @@ def test_the_database_itself_refuses_overlapping_rows():
         ends_at=NINE + dt.timedelta(minutes=40),
     ).save()
     assert double_bookings_count() == 0
+
+
+@pytest.mark.django_db
+def test_a_booking_for_a_record_merged_since_it_was_loaded_is_refused():
+    net = make_network()
+    keep, duplicate = PatientFactory(), PatientFactory()
+    loaded_before = Patient.objects.get(pk=duplicate.pk)  # what a page loaded a moment ago
+    Patient.objects.filter(pk=duplicate.pk).update(merged_into=keep)
+    with pytest.raises(DomainError) as refused:
+        appointment_book(
+            actor=None, channel=Channel.API, patient=loaded_before, use=net.use, site=net.site,
+            starts_at=NINE, now=NOW,
+        )  # fmt: skip
+    assert refused.value.code == "merged_patient"
+    assert not Appointment.objects.exists()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_merge_committed_while_a_booking_waits_is_seen_by_the_booking():
+    net = make_network()
+    keep, duplicate = PatientFactory(), PatientFactory()
+    # Another session merges: it locks the duplicate's record for update, as patient_merge does.
+    merger = connection.copy()
+    merger.set_autocommit(False)
+    with merger.cursor() as cursor:
+        cursor.execute("SELECT id FROM patients_patient WHERE id = %s FOR UPDATE", [duplicate.pk])
+    outcome: list[object] = []
+
+    def book() -> None:
+        try:
+            outcome.append(
+                appointment_book(
+                    actor=None,
+                    channel=Channel.API,
+                    patient=duplicate,
+                    use=net.use,
+                    site=net.site,
+                    starts_at=NINE,
+                    now=NOW,
+                )  # fmt: skip
+            )
+        except DomainError as error:
+            outcome.append(error.code)
+        finally:
+            connection.close()
+
+    booking = threading.Thread(target=book)
+    booking.start()
+    # It waits on the record's lock (its check of the caller's object saw no merge), or has not reached it yet:
+    # either way it cannot have finished, its transaction needs that lock.
+    booking.join(timeout=1)
+    assert booking.is_alive()
+    with merger.cursor() as cursor:
+        cursor.execute(
+            "UPDATE patients_patient SET merged_into_id = %s WHERE id = %s", [keep.pk, duplicate.pk]
+        )
+    merger.commit()
+    merger.close()
+    booking.join(timeout=30)
+    assert outcome == ["merged_patient"]
+    assert not Appointment.objects.exists()
