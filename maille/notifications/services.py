@@ -3,7 +3,8 @@
 Creation: ``messages_for_transition`` runs inside the booking service's transaction (registered in
 ``apps.py``), so a booking and its confirmation and reminders commit together; a cancellation cancels the
 reminders not yet sent in the same transaction. Messages due now get their sending task in that transaction too
-(the tasks live in this database: the worker sees them once it commits); later ones (reminders) and retries are picked up by the periodic job ``send_due_messages``.
+(the tasks live in this database: the worker sees them once it commits); later ones (reminders) and retries are
+picked up by the periodic job ``send_due_messages``.
 
 Delivery, exactly once: an attempt is *claimed* by a conditional UPDATE (state PENDING → SENDING, attempts + 1,
 ``claimed_until``) that only one worker can win; then the backend sends, passing the message's
