@@ -9,7 +9,6 @@ import pytest
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
-from maille.accounts.models import RoleGrant
 from maille.core.models import Channel
 from maille.core.stamps import STAMPED_TABLES, StampedCache, read_stamp, stamps_read_once
 from maille.directory.models import Use
@@ -50,21 +49,23 @@ def test_each_caller_gets_its_own_use_instance():
 
 
 @pytest.mark.postgres
-@pytest.mark.parametrize("stamp", sorted(STAMPED_TABLES))
-def test_a_write_to_each_stamped_table_moves_its_stamp(stamp):
-    net = make_network()
-    writes = {
-        "access": lambda: RoleGrant.objects.filter(user__isnull=False).delete(),
-        "uses": lambda: Use.objects.filter(pk=net.use.pk).update(name="Téléconsultation (renommée)"),
-        "notification_policies": lambda: NotificationPolicy.objects.create(departement_id="55"),
-        "webhook_subscriptions": lambda: WebhookSubscription.objects.create(
-            name="SI", url="https://si.example.fr/hook", event_types=["appointment.booked"]
-        ),
-    }
+@pytest.mark.parametrize(
+    ("stamp", "table"), [(stamp, table) for stamp, tables in STAMPED_TABLES.items() for table in tables]
+)
+def test_every_stamped_table_moves_its_stamp(stamp, table):
     before = read_stamp(stamp)
     assert before is not None
-    writes[stamp]()
+    with connection.cursor() as cursor:  # a statement trigger fires even when no row is touched
+        cursor.execute(f"UPDATE {connection.ops.quote_name(table)} SET id = id WHERE id < 0")
     assert read_stamp(stamp) not in (None, before)
+
+
+@pytest.mark.postgres
+def test_a_real_change_moves_the_stamp_too():
+    net = make_network()
+    before = read_stamp("uses")
+    Use.objects.filter(pk=net.use.pk).update(name="Téléconsultation (renommée)")
+    assert read_stamp("uses") not in (None, before)
 
 
 @pytest.mark.postgres
