@@ -53,13 +53,11 @@ def read_stamp(name: str) -> int | None:
     if connection.vendor != "postgresql":
         return None
     memo = _request_stamps.get()
-    if memo is not None and not connection.in_atomic_block:
-        if not memo:
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT name, value FROM maille_change_stamp")
-                memo.update(cursor.fetchall())
-        return memo.get(name)
-    if memo:  # inside a transaction: the values read before it began, unless it wrote a stamped table
+    if memo is not None and not memo and not connection.in_atomic_block:  # filled with committed values only
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT name, value FROM maille_change_stamp")
+            memo.update(cursor.fetchall())
+    if memo:  # in a transaction too: the values read before it began, unless it wrote a stamped table
         return memo.get(name)
     with connection.cursor() as cursor:
         cursor.execute("SELECT value FROM maille_change_stamp WHERE name = %s", [name])
