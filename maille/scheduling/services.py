@@ -302,13 +302,21 @@ def _create(
     return appointment
 
 
+def _unknown_patient() -> DomainError:
+    return DomainError(_("Patient inconnu."), code="unknown_patient")
+
+
+def _merged_patient() -> DomainError:
+    return DomainError(_("Ce dossier patient a été fusionné avec un autre."), code="merged_patient")
+
+
 def _check_patient(patient: Patient | None) -> Patient:
     """What the caller's record tells (no query): a patient is given and not known as merged. The booking's
     transaction reads the record again, locked (``_refuse_merged_patient``)."""
     if patient is None or patient.pk is None:
-        raise DomainError(_("Patient inconnu."), code="unknown_patient")
+        raise _unknown_patient()
     if patient.merged_into_id is not None:
-        raise DomainError(_("Ce dossier patient a été fusionné avec un autre."), code="merged_patient")
+        raise _merged_patient()
     return patient
 
 
@@ -323,9 +331,9 @@ def _refuse_merged_patient(patient_id: int) -> None:
         cursor.execute(f"SELECT merged_into_id FROM {table} WHERE id = %s{lock}", [patient_id])
         row = cursor.fetchone()
     if row is None:
-        raise DomainError(_("Patient inconnu."), code="unknown_patient")
+        raise _unknown_patient()
     if row[0] is not None:
-        raise DomainError(_("Ce dossier patient a été fusionné avec un autre."), code="merged_patient")
+        raise _merged_patient()
 
 
 def appointment_hold(
