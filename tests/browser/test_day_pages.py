@@ -52,6 +52,10 @@ def test_a_check_in_at_the_site_reaches_the_doctor_without_reloading(
     doctor_day.click_action("Aubert", "Commencer")
     expect(doctor_day.row_of("Aubert")).to_contain_text("en cours")
     expect(doctor_day.ready_banner).to_have_text("Aucun patient en attente en salle.")
+    # ...and the site's page, untouched, shows the start too. Waiting for it also lets that redraw (it reads and
+    # audits identities) finish before the test's database is flushed: a redraw still running then deadlocked
+    # the flush once in CI.
+    expect(site_day.row_of("Aubert")).to_contain_text("en cours", timeout=10_000)
     doctor_context.close()
 
 
