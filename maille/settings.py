@@ -133,6 +133,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 IS_POSTGRES = DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 if IS_POSTGRES:
     INSTALLED_APPS.append("django.contrib.postgres")
+    # Parameters bound by the server, and a statement run a few times on a connection prepared there: a booking's
+    # statements are then planned once per connection instead of every time (ADR 0017; figures in
+    # docs/benchmarks.md). DATABASE_PREPARE_THRESHOLD=0 turns preparing off (behind PgBouncer in transaction mode).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        server_side_binding=True,
+        prepare_threshold=int(os.environ.get("DATABASE_PREPARE_THRESHOLD", "2")) or None,
+    )
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
