@@ -23,12 +23,13 @@ def svg_month_bars(title: str, months: Sequence[tuple[dt.date, int]]) -> str:
     return svg_value_bars(title, [(month_label(month), n) for month, n in months])
 
 
-def svg_value_bars(title: str, values: Sequence[tuple[str, int]]) -> str:
-    """One vertical bar per labelled value, the value above it (an empty slot for zero)."""
+def svg_value_bars(title: str, values: Sequence[tuple[str, int]], *, slot: int = 46) -> str:
+    """One vertical bar per labelled value, the value above it (an empty slot for zero); ``slot``: the width of a
+    bar and its gap, wider for longer labels."""
     if not values:
         return ""
     largest = max(n for _label, n in values) or 1
-    slot, height, top, bottom = 46, 150, 28, 22
+    height, top, bottom = 150, 28, 22
     bars = []
     for i, (label, n) in enumerate(values):
         x = 10 + i * slot

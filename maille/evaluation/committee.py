@@ -1,6 +1,6 @@
 """The territorial committee's report (measure 6 of seed ``002_*``: a committee of the CPTS or the département
-reviews the service each quarter and each year): activity, indicators and their trend against the previous
-period, satisfaction, the map of sites and what they cover, quality and labels, open actions, costs and funding.
+reviews the service each quarter and each year): activity, indicators and their trend over the last four
+quarters (or three years), satisfaction, the map of sites and what they cover, quality and labels, open actions, costs and funding.
 
 Everything comes from the modules that own it — the ledger's indicators, the surveys, the diagnosis (map and
 coverage), the quality dashboard, the cost model — computed for one zone and one period within the reader's scope;
@@ -27,7 +27,7 @@ from maille.quality.maturity import Dashboard, territory_maturity
 from maille.quality.models import OPEN_ACTION_STATUSES, Action
 from maille.quality.selectors import actions_visible_to
 
-from .charts import svg_month_bars
+from .charts import svg_month_bars, svg_value_bars
 from .costs import CostResults, compute_costs, cost_scenarios_visible_to
 from .distances import supply_for
 from .indicators import Figure, IndicatorReport, compute_indicators
@@ -38,6 +38,9 @@ from .surveys import SurveyResults, survey_results
 QUARTER = "trimestre"
 YEAR = "annee"
 OPEN_ACTIONS_LISTED = 30
+# How many periods a trend shows, the report's own last: a year of quarters, or three years.
+HISTORY_LENGTH = {QUARTER: 4, YEAR: 3}
+PERIOD_SLOT = 72  # px per bar of the periods chart: room for "T3 2026"
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
@@ -76,6 +79,11 @@ class ReportPeriod:
         ordinal = _("1er") if self.quarter == 1 else _("%(n)se") % {"n": self.quarter}
         return _("%(ordinal)s trimestre %(year)s") % {"ordinal": ordinal, "year": self.year}
 
+    @property
+    def short_label(self) -> str:
+        """For a chart's axis: "T3 2026", "2026"."""
+        return f"T{self.quarter} {self.year}" if self.kind == QUARTER else str(self.year)
+
     def previous(self) -> ReportPeriod:
         if self.kind == YEAR:
             return ReportPeriod(YEAR, self.year - 1)
@@ -112,10 +120,25 @@ def recent_periods(today: dt.date) -> list[ReportPeriod]:
     return periods
 
 
+def history_of(period: ReportPeriod) -> list[ReportPeriod]:
+    """The periods a trend shows, oldest first, ending with ``period``."""
+    periods = [period]
+    while len(periods) < HISTORY_LENGTH[period.kind]:
+        periods.insert(0, periods[0].previous())
+    return periods
+
+
 @dataclass
 class Trend:
-    current: Figure
-    previous: Figure
+    history: list[Figure]  # the indicator in each period of the report's history, oldest first
+
+    @property
+    def current(self) -> Figure:
+        return self.history[-1]
+
+    @property
+    def previous(self) -> Figure:
+        return self.history[-2]
 
     @property
     def change(self) -> float | None:
@@ -129,11 +152,13 @@ class CommitteeReport:
     zone: Zone
     period: ReportPeriod
     previous_period: ReportPeriod
+    history_periods: list[ReportPeriod]  # oldest first, ``period`` last
     generated_at: dt.datetime
     indicators: IndicatorReport
     previous: IndicatorReport
     trends: list[Trend]
     months_chart: str
+    periods_chart: str  # teleconsultations in each period of the history
     patients: SurveyResults
     professionals: SurveyResults
     diagnosis: Diagnosis
@@ -160,12 +185,17 @@ def build_committee_report(user: Any, zone: Zone, period: ReportPeriod) -> Commi
     query = f"zone={zone.key}"
     departements = Counter(departement_of_commune(code) for code in codes)
     supply = supply_for(user, set(departements))
-    current = compute_indicators(acts, site_ids, period.start, period.end, scope_query=query, supply=supply,
-                                 cells=cells)  # fmt: skip
-    before = period.previous()
-    previous = compute_indicators(acts, site_ids, before.start, before.end, scope_query=query, supply=supply,
-                                  cells=cells)  # fmt: skip
-    trends = [Trend(figure, previous.figure(figure.code)) for figure in current.figures]
+    periods = history_of(period)
+    reports = [
+        compute_indicators(acts, site_ids, p.start, p.end, scope_query=query, supply=supply, cells=cells)
+        for p in periods
+    ]
+    current, previous = reports[-1], reports[-2]
+    trends = [Trend([report.figure(figure.code) for report in reports]) for figure in current.figures]
+    activity = [
+        (p.short_label, int(r.figure("teleconsultations").value or 0))
+        for p, r in zip(periods, reports, strict=True)
+    ]
     diagnosis = diagnose(user, zone)
     outlines = commune_outlines([row.code for row in diagnosis.rows])
     today = timezone.localdate()
@@ -175,9 +205,10 @@ def build_committee_report(user: Any, zone: Zone, period: ReportPeriod) -> Commi
     # a CPTS or several départements: the département of most of the zone's communes
     costs, index = _territory_costs(user, departements.most_common(1)[0][0] if codes else None, period)
     return CommitteeReport(
-        zone=zone, period=period, previous_period=before, generated_at=timezone.now(), indicators=current,
-        previous=previous, trends=trends,
+        zone=zone, period=period, previous_period=periods[-2], history_periods=periods, generated_at=timezone.now(),
+        indicators=current, previous=previous, trends=trends,
         months_chart=svg_month_bars(_("Téléconsultations par mois"), current.months),
+        periods_chart=svg_value_bars(_("Téléconsultations par période"), activity, slot=PERIOD_SLOT),
         patients=survey_results(SurveyKind.PATIENT, site_ids, period.start, period.end),
         professionals=survey_results(SurveyKind.PROFESSIONAL, site_ids, period.start, period.end),
         diagnosis=diagnosis,

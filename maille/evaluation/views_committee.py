@@ -68,6 +68,7 @@ def _content(report: CommitteeReport) -> dict[str, Any]:
     return {
         "report": report,
         "months_chart": mark_safe(report.months_chart),
+        "periods_chart": mark_safe(report.periods_chart),
         "map_svg": mark_safe(report.map_svg),
         "apl_classes": APL_CLASSES,
         "label_names": dict(LabelStatus.choices),
@@ -125,11 +126,12 @@ def committee_xlsx(request: HttpRequest) -> HttpResponse:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = _("Indicateurs")
-    sheet.append([_("indicateur"), report.period.label, report.previous_period.label, _("évolution"), _("unité"),
+    # the periods oldest first, as on the page; the change is the last period's against the one before
+    sheet.append([_("indicateur"), *(p.label for p in report.history_periods), _("évolution"), _("unité"),
                   _("numérateur"), _("dénominateur"), _("définition")])  # fmt: skip
     for trend in report.trends:
         d = trend.current.definition
-        sheet.append([str(d.label), _value(trend.current), _value(trend.previous), trend.change, str(d.unit),
+        sheet.append([str(d.label), *(_value(figure) for figure in trend.history), trend.change, str(d.unit),
                       trend.current.numerator, trend.current.denominator, str(d.definition)])  # fmt: skip
     add_month_and_site_sheets(workbook, report.indicators)
     quality = workbook.create_sheet(_("Qualité"))

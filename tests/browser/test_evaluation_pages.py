@@ -182,6 +182,12 @@ def test_a_coordinator_reads_the_committee_report_and_downloads_its_pdf(
     expect(page.get_by_test_id("committee-title")).to_contain_text(quarter.label)
     expect(page.get_by_test_id("committee-activity")).to_contain_text("4 téléconsultations sur la période")
     expect(page.get_by_test_id("committee-sites")).to_contain_text("MSP de Souilly")
+    # the trend over a year of quarters: a column each, and a bar each in the chart
+    headers = page.get_by_test_id("committee-indicators").locator("thead th")
+    expect(headers).to_have_count(6)
+    expect(headers.nth(4)).to_have_text(quarter.short_label)
+    expect(headers.nth(1)).to_have_text(quarter.previous().previous().previous().short_label)
+    expect(page.get_by_test_id("committee-periods-chart")).to_contain_text(quarter.short_label)
     with page.expect_download() as download:
         page.get_by_test_id("committee-pdf").click()
     assert download.value.suggested_filename == f"rapport-comite-departement-55-{quarter.key}.pdf"

@@ -99,6 +99,11 @@ def test_the_report_assembles_the_territorys_figures(world):
     assert trends["teleconsultations"].change == 2
     assert [n for _month, n in report.indicators.months] == [1, 1, 1]
     assert report.previous_period == ReportPeriod(QUARTER, 2026, 2)
+    # the trend runs over a year of quarters, oldest first
+    assert [p.key for p in report.history_periods] == ["2025-T4", "2026-T1", "2026-T2", "2026-T3"]
+    assert [f.value for f in trends["teleconsultations"].history] == [0, 0, 1, 3]
+    assert [f.value for f in trends["patients"].history] == [0, 0, 1, 3]
+    assert ">T2 2026</text>" in report.periods_chart
     assert report.open_action_count == 1
     assert report.overdue_action_count == 0
     assert [a.title for a in report.open_actions] == ["Afficher les horaires"]
@@ -115,6 +120,7 @@ def test_a_year_outside_the_cost_scenario_says_so(world):
     assert report.costs is not None
     assert report.cost_year_index is None
     assert report.indicators.figure("teleconsultations").value == 0
+    assert [p.key for p in report.history_periods] == ["2023", "2024", "2025"]
 
 
 # --- pages --------------------------------------------------------------------------------------------------
@@ -178,8 +184,11 @@ def test_the_workbook_has_the_report_sheets(client, world):
     workbook = load_workbook(io.BytesIO(response.content))
     assert workbook.sheetnames == ["Indicateurs", "Par mois", "Par site", "Qualité", "Actions ouvertes",
                                    "Coûts et financements"]  # fmt: skip
-    rows = {row[0]: row for row in workbook["Indicateurs"].iter_rows(min_row=2, values_only=True)}
-    assert rows["Téléconsultations"][1:4] == (3.0, 1.0, 2.0)
+    header, *lines = workbook["Indicateurs"].iter_rows(values_only=True)
+    assert header[:6] == ("indicateur", "4e trimestre 2025", "1er trimestre 2026", "2e trimestre 2026",
+                          "3e trimestre 2026", "évolution")  # fmt: skip
+    rows = {row[0]: row for row in lines}
+    assert rows["Téléconsultations"][1:6] == (0.0, 0.0, 1.0, 3.0, 2.0)
 
 
 def test_site_staff_do_not_read_the_committee_report(client, world):
