@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 import pytest
 
@@ -47,6 +48,30 @@ def _square(lon: float, lat: float) -> dict:
         [lon, lat],
     ]
     return {"type": "Polygon", "coordinates": [[[round(x, 5), round(y, 5)] for x, y in ring]]}
+
+
+# A request thread of the live server (socketserver names each one after its target).
+REQUEST_THREAD_SUFFIX = "(process_request_thread)"
+
+
+@pytest.fixture(autouse=True)
+def _browsers_closed_and_requests_done_before_the_flush(request):
+    """A transactional test's tables are flushed at its teardown. A page still open then (a day page polls every
+    few seconds) or a request the live server is still running would write into the flush: once in CI it
+    deadlocked it. Set up before the test's pages (autouse) and after its database, this teardown runs between
+    the two: it closes every browser context the test left open, then waits for the server's requests to end."""
+    if "live_server" not in request.fixturenames:
+        yield
+        return
+    request.getfixturevalue("transactional_db")
+    browser = request.getfixturevalue("browser") if "browser" in request.fixturenames else None
+    yield
+    if browser is not None:
+        for context in list(browser.contexts):
+            context.close()
+    for thread in threading.enumerate():
+        if thread.name.endswith(REQUEST_THREAD_SUFFIX):
+            thread.join(timeout=60)  # a safety valve against a hung request; a request ends in milliseconds
 
 
 @pytest.fixture
