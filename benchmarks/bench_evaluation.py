@@ -345,8 +345,8 @@ def main() -> Report:
     )
     cold, warm = report_pdf[0], statistics.median(report_pdf[1:])
     report.add(
-        f"Quarterly committee report of the region ({REPORT_QUARTER}) as PDF: activity and indicators against the "
-        "previous quarter, satisfaction, map and coverage, quality, costs, open actions",
+        f"Quarterly committee report of the region ({REPORT_QUARTER}) as PDF: activity and indicators over the "
+        "last four quarters, satisfaction, map and coverage, quality, costs, open actions",
         f"cold {cold:.1f} s, warm median of 5 {warm:.1f} s",
         reference=f"the same report as a page (no PDF): cold {report_page[0]:.1f} s, "
         f"warm {statistics.median(report_page[1:]):.1f} s",
