@@ -55,6 +55,8 @@ PERMISSION_ROLES: dict[str, frozenset[str]] = {
     "evaluation.import_acts": frozenset({Role.PLATFORM_ADMIN, Role.COORDINATOR}),
     # Launching a survey of the assisting professionals of the territory (results: view_activity)
     "evaluation.manage_surveys": frozenset({Role.PLATFORM_ADMIN, Role.COORDINATOR}),
+    # Handing the patients' survey to a patient at the site, after their teleconsultation (the site's staff)
+    "evaluation.hand_survey": frozenset({Role.PLATFORM_ADMIN, Role.SITE_STAFF}),
     # The cost and funding model of a territory's network: read by its coordinators and evaluators, written by
     # its coordinators
     "evaluation.view_costs": frozenset({Role.PLATFORM_ADMIN, Role.COORDINATOR, Role.EVALUATOR}),

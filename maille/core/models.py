@@ -98,6 +98,7 @@ def _audit_actions() -> list[tuple[str, Any]]:
         ("acts.import", _("actes importés au registre d'activité")),
         ("survey.campaign", _("enquête auprès des professionnels lancée")),
         ("survey.answer", _("questionnaire de satisfaction rempli")),
+        ("survey.hand_at_site", _("questionnaire de satisfaction remis au patient sur le site")),
         ("cost_scenario.create", _("scénario de coûts créé")),
         ("cost_scenario.update", _("scénario de coûts modifié")),
         ("cost_scenario.delete", _("scénario de coûts supprimé")),

@@ -337,6 +337,8 @@ class SurveyInvitation(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField(_("valable jusqu'au"))
     answered_on = models.DateField(_("répondu le"), null=True, blank=True)  # the day only
+    # handed to the patient at the site (a QR code, a slip, the room's device) rather than sent by the outbox
+    handed_at_site = models.BooleanField(_("remis sur le site"), default=False)
     is_fictional = models.BooleanField(_("fictif (démonstration)"), default=False)
 
     class Meta:

@@ -5,7 +5,9 @@ Two surveys (``SurveyKind``):
 - **patients**, after a completed teleconsultation: an invitation is written in the completion's transaction
   (a transitions subscriber) with its message in the outbox, sent ``EVALUATION_SURVEY_DELAY_HOURS`` later and
   moved into daytime; a patient is asked at most once every ``EVALUATION_SURVEY_PATIENT_INTERVAL_DAYS``, and never
-  without a mobile phone or an email (theirs or their caregiver's);
+  without a mobile phone or an email (theirs or their caregiver's). Those the outbox cannot reach (often the oldest)
+  get it at the site instead: from the site's day page, the assistant hands them the link (a QR code, a printed slip)
+  or lets them answer on the room's device (``patient_invite_at_site``), under the same once-only rules;
 - **assisting professionals** (nurses, pharmacists…), in campaigns a coordinator launches for the sites of their
   territory: one invitation per professional, by email (else by SMS).
 
@@ -41,7 +43,7 @@ from maille.directory.models import NetworkRole, Site
 from maille.directory.selectors import sites_visible_to
 from maille.notifications.models import MessageChannel, MessageKind, MessageState
 from maille.notifications.services import contact_of, message_cancel, message_queue
-from maille.scheduling.models import Appointment, AppointmentTransition
+from maille.scheduling.models import Appointment, AppointmentStatus, AppointmentTransition
 from maille.scheduling.wallclock import PARIS
 
 from .models import SurveyCampaign, SurveyInvitation, SurveyKind, SurveyResponse
@@ -191,6 +193,102 @@ def patient_invite(appointment: Appointment, *, now: dt.datetime | None = None) 
     invitation.message = message
     invitation.save()
     return invitation
+
+
+@dataclass(frozen=True)
+class AtSiteInvitation:
+    invitation: SurveyInvitation
+    token: str  # shown once, in the page that hands it over (only its hash is stored)
+
+    @property
+    def url(self) -> str:
+        return survey_url(self.token)
+
+
+def at_site_refusal(appointment: Appointment, *, now: dt.datetime | None = None) -> SurveyRefused | None:
+    """Why the patient of ``appointment`` cannot be handed the survey at the site now (None: they can)."""
+    now = now or timezone.now()
+    if not settings.EVALUATION_SURVEY_PATIENTS:
+        return SurveyRefused(_("Les questionnaires aux patients sont désactivés sur cette plateforme."),
+                             code="survey_disabled")  # fmt: skip
+    if appointment.patient_id is None:
+        return SurveyRefused(_("Ce rendez-vous n'a pas de patient."), code="survey_no_patient")
+    if appointment.status != AppointmentStatus.COMPLETED:
+        return SurveyRefused(_("Le questionnaire se propose une fois la téléconsultation terminée."),
+                             code="survey_not_completed")  # fmt: skip
+    own = SurveyInvitation.objects.filter(appointment=appointment).select_related("message").first()
+    if own is not None:
+        if own.answered_on is not None:
+            return SurveyRefused(_("Le patient a déjà répondu au questionnaire de ce rendez-vous."),
+                                 code="survey_answered")  # fmt: skip
+        if own.message is not None and own.message.state in (MessageState.SENDING, MessageState.SENT):
+            return _already_sent()
+        return None  # not sent yet (or it failed), or handed over before: handed over (again) with a new link
+    interval = dt.timedelta(days=settings.EVALUATION_SURVEY_PATIENT_INTERVAL_DAYS)
+    recent = (
+        SurveyInvitation.objects.filter(patient_id=appointment.patient_id, created_at__gte=now - interval)
+        .order_by("-created_at")
+        .first()
+    )
+    if recent is not None:
+        return SurveyRefused(
+            _("Ce patient a déjà été sollicité le %(day)s : pas de nouveau questionnaire avant le %(next)s.")
+            % {"day": formats.date_format(recent.created_at.astimezone(PARIS), "j F Y"),
+               "next": formats.date_format((recent.created_at + interval).astimezone(PARIS), "j F Y")},
+            code="survey_asked_recently",
+        )  # fmt: skip
+    return None
+
+
+def _already_sent() -> SurveyRefused:
+    return SurveyRefused(
+        _(
+            "Le questionnaire a déjà été envoyé au patient par SMS ou courriel : il peut y répondre avec ce message."
+        ),
+        code="survey_sent",
+    )
+
+
+def survey_message_due_at(appointment: Appointment) -> dt.datetime | None:
+    """When the outbox will send this appointment's survey (None: nothing pending): handing it over cancels that."""
+    return (
+        SurveyInvitation.objects.filter(appointment=appointment, message__state=MessageState.PENDING)
+        .values_list("message__send_after", flat=True)
+        .first()
+    )
+
+
+def patient_invite_at_site(
+    actor: Any, appointment: Appointment, *, channel: str, now: dt.datetime | None = None
+) -> AtSiteInvitation:
+    """The survey of a completed appointment, handed to its patient at the site: a new link, valid
+    ``EVALUATION_SURVEY_VALID_DAYS``. Its invitation is created, or (not answered, not sent by the outbox yet) given
+    a new token: an earlier link stops working, and the message not sent yet is cancelled. SurveyRefused otherwise.
+    The caller has checked that ``actor`` runs this appointment."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        # one handing at a time per appointment: the appointment's row is the lock
+        appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
+        refusal = at_site_refusal(appointment, now=now)
+        if refusal is not None:
+            raise refusal
+        token = new_token()
+        invitation = SurveyInvitation.objects.filter(appointment=appointment).first()
+        if invitation is None:
+            invitation = patient_invitation(appointment, token, now)
+        else:
+            if invitation.message_id:
+                message_cancel(invitation.message_id, reason="survey_handed_at_site")
+                # a worker may have taken it just before: never a dead link in a message on its way
+                if invitation.message.state in (MessageState.SENDING, MessageState.SENT):
+                    raise _already_sent()
+            invitation.token_hash = token_hash(token)
+            invitation.expires_at = now + dt.timedelta(days=settings.EVALUATION_SURVEY_VALID_DAYS)
+        invitation.handed_at_site = True
+        invitation.save()
+        audit_record(actor=actor, action="survey.hand_at_site", target=invitation, channel=channel,
+                     details={"appointment": appointment.pk})  # fmt: skip
+    return AtSiteInvitation(invitation, token)
 
 
 def patient_invitation(appointment: Appointment, token: str, send_after: dt.datetime) -> SurveyInvitation:
@@ -410,8 +508,8 @@ class SurveyResults:
 
 
 def _delivered() -> Q:
-    # an answered invitation reached its reader, whatever its message became
-    return Q(message__state=MessageState.SENT) | Q(answered_on__isnull=False)
+    # an answered invitation reached its reader, whatever its message became; one handed over at the site too
+    return Q(message__state=MessageState.SENT) | Q(answered_on__isnull=False) | Q(handed_at_site=True)
 
 
 def _invitation_counts(invitations: QuerySet[SurveyInvitation], by: str | None) -> dict[Any, dict[str, int]]:

@@ -15,6 +15,7 @@ urlpatterns = [
     path("enquetes.csv", views_surveys.results_csv, name="survey_results_csv"),
     path("enquetes.xlsx", views_surveys.results_xlsx, name="survey_results_xlsx"),
     path("enquetes/professionnels/", views_surveys.campaigns, name="survey_campaigns"),
+    path("enquetes/sur-place/<int:appointment_id>/", views_surveys.survey_at_site, name="survey_at_site"),
     path("couts/", views_costs.cost_scenarios, name="cost_scenarios"),
     path("couts/nouveau/", views_costs.cost_scenario_new, name="cost_scenario_new"),
     path("couts/comparer/", views_costs.cost_compare, name="cost_compare"),

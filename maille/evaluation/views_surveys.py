@@ -11,7 +11,7 @@ from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
@@ -21,9 +21,12 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from maille.accounts.permissions import has_permission, require_permission
 from maille.accounts.throttle import client_address
+from maille.core.models import Channel
 from maille.core.ratelimits import RateLimited, rate_hit
 from maille.directory.selectors import sites_visible_to
 from maille.quality.views import FieldErrors
+from maille.scheduling.selectors import appointments_run_by
+from maille.scheduling.wallclock import PARIS
 from maille.territory.selectors import departements_visible_to
 
 from .charts import svg_value_bars
@@ -36,10 +39,13 @@ from .surveys import (
     PROFESSIONAL_SCALES,
     SurveyRefused,
     SurveyResults,
+    at_site_refusal,
     campaign_launch,
     campaigns_visible_to,
     invitation_from_token,
+    patient_invite_at_site,
     survey_answer,
+    survey_message_due_at,
     survey_results,
 )
 from .views_indicators import indicator_scope, zone_groups
@@ -228,3 +234,47 @@ def campaigns(request: HttpRequest) -> HttpResponse:
     )
     context = {"form": form, "errors": errors, "campaigns": rows, "today": timezone.localdate()}
     return render(request, "evaluation/survey_campaigns.html", context, status=422 if errors else 200)
+
+
+# --- at the site --------------------------------------------------------------------------------------------
+def qr_code_svg(url: str) -> str:
+    """The link as a QR code (SVG, black on white, with its quiet zone) that a phone's camera opens."""
+    import segno  # only this page draws QR codes
+
+    return str(
+        segno.make(url, error="m").svg_inline(
+            scale=5, omitsize=True, light="#fff", title=_("Code QR du questionnaire")
+        )
+    )
+
+
+@require_http_methods(["GET", "POST"])
+@require_permission("evaluation.hand_survey")
+def survey_at_site(request: HttpRequest, appointment_id: int) -> HttpResponse:
+    """The patients' survey handed over at the site after a teleconsultation, for patients the outbox cannot reach
+    (no mobile, no email) or who prefer to answer now: GET says whether it can be, POST makes the link (a QR code to
+    scan, a slip to print, or the room's device). The page shows no patient identity; the link is shown once."""
+    appointment = get_object_or_404(
+        appointments_run_by(request.user).select_related("site", "use", "doctor"), pk=appointment_id
+    )
+    handed, refusal = None, None
+    if request.method == "POST":
+        try:
+            handed = patient_invite_at_site(request.user, appointment, channel=Channel.SITE)
+        except SurveyRefused as error:
+            refusal = error
+    else:
+        refusal = at_site_refusal(appointment)
+    day = appointment.starts_at.astimezone(PARIS).date()
+    context = {
+        "appointment": appointment,
+        "handed": handed,
+        "qr_svg": mark_safe(qr_code_svg(handed.url)) if handed else "",
+        "refusal": refusal,
+        "message_due_at": survey_message_due_at(appointment) if handed is None and refusal is None else None,
+        "back": f"{reverse('scheduling:site_day', args=[appointment.site_id])}?jour={day.isoformat()}",
+    }
+    response = render(request, "evaluation/survey_at_site.html", context, status=409 if handed is None and
+                      request.method == "POST" else 200)  # fmt: skip
+    response["Cache-Control"] = "no-store"  # the link opens the patient's survey: never kept by a cache
+    return response

@@ -1,6 +1,7 @@
 """Satisfaction surveys in Chromium: a patient answers on a phone-sized screen (a forgotten score first, then the
 answer, then the link used again), every state of the page passes axe-core; a coordinator reads the results of
-their territory, downloads them, and launches a survey of the assisting professionals."""
+their territory, downloads them, and launches a survey of the assisting professionals; a patient without mobile nor
+email answers on the site's device, from the site's day page."""
 
 from __future__ import annotations
 
@@ -10,14 +11,19 @@ import io
 import re
 
 import pytest
+from django.urls import reverse
+from django.utils import timezone
 from playwright.sync_api import expect
 
+from maille.accounts.models import Role
 from maille.evaluation.models import SurveyCampaign, SurveyInvitation, SurveyResponse
 from maille.evaluation.surveys import PatientAnswers, survey_answer
 from maille.notifications.models import Message
+from maille.scheduling.wallclock import PARIS
 from tests.browser.conftest import PASSWORD
 from tests.browser.pages import BasePage, LoginPage
 from tests.evaluation.helpers import completed
+from tests.factories import user_with_role
 from tests.patients.factories import PatientFactory
 from tests.scheduling.factories import make_network, paris
 
@@ -96,9 +102,6 @@ def test_a_patient_answers_on_a_phone_once(phone, phone_audit, live_server, net)
 
 
 def test_a_coordinator_reads_downloads_and_launches_a_survey(page, audit_page, live_server, net):
-    from maille.accounts.models import Role
-    from tests.accounts.factories import user_with_role
-
     for day, score in zip([2, 3, 4, 5, 6], [6, 7, 8, 9, 10], strict=True):
         token = invited(net, paris(2026, 3, day, 9)).split("/")[2]
         survey_answer(
@@ -135,3 +138,45 @@ def test_a_coordinator_reads_downloads_and_launches_a_survey(page, audit_page, l
     for path in ("/evaluation/enquetes/?du=2026-03-01&au=2026-03-31", "/evaluation/enquetes/professionnels/"):
         audit_page.goto(live_server.url + path)
         assert BasePage(audit_page, live_server.url).accessibility_violations() == [], path
+
+
+def test_a_patient_without_mobile_answers_on_the_sites_device(page, audit_page, live_server, net, settings):
+    settings.PUBLIC_BASE_URL = live_server.url
+    yesterday = timezone.localdate() - dt.timedelta(days=1)
+    at = dt.datetime.combine(yesterday, dt.time(9), tzinfo=PARIS)
+    completed(net, at=at, patient=PatientFactory(phone="", email=""))
+    completed(net, at=at + dt.timedelta(hours=1), patient=PatientFactory(phone="", email=""))
+    assert not SurveyInvitation.objects.exists()  # nobody the outbox could write to
+    staff = user_with_role(Role.SITE_STAFF, site=net.site)
+    day = f"{reverse('scheduling:site_day', args=[net.site.pk])}?jour={yesterday.isoformat()}"
+
+    LoginPage(page, live_server.url).open().log_in(staff.username, PASSWORD)
+    page.goto(live_server.url + day)
+    page.get_by_test_id("survey-at-site-link").first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Questionnaire de satisfaction sur place")
+    page.get_by_role("button", name="Préparer le questionnaire pour ce patient").click()
+    slip = page.get_by_test_id("survey-slip")
+    expect(slip.locator("svg title")).to_have_text("Code QR du questionnaire")
+    expect(page.get_by_test_id("survey-url")).to_contain_text(f"{live_server.url}/avis/")
+    with page.context.expect_page() as opened:
+        page.get_by_test_id("survey-open-here").click()
+    survey = opened.value
+    expect(survey.get_by_role("heading", level=1)).to_have_text("Votre avis sur votre téléconsultation")
+    survey.get_by_test_id("question-score").get_by_label("8", exact=True).check()
+    survey.get_by_role("button", name="Envoyer mon avis").click()
+    expect(survey.get_by_test_id("survey-thanks")).to_contain_text("Votre réponse est enregistrée.")
+    assert SurveyResponse.objects.get().score == 8
+    assert SurveyInvitation.objects.get().handed_at_site
+
+    # the page again: answered, said in French; the other patient's slip passes axe-core
+    page.goto(live_server.url + day)
+    page.get_by_test_id("survey-at-site-link").first.click()
+    expect(page.get_by_test_id("survey-refusal")).to_have_text(
+        "Le patient a déjà répondu au questionnaire de ce rendez-vous."
+    )
+    LoginPage(audit_page, live_server.url).open().log_in(staff.username, PASSWORD)
+    audit_page.goto(live_server.url + day)
+    audit_page.get_by_test_id("survey-at-site-link").nth(1).click()
+    audit_page.get_by_role("button", name="Préparer le questionnaire pour ce patient").click()
+    expect(audit_page.get_by_test_id("survey-slip")).to_be_visible()
+    assert BasePage(audit_page, live_server.url).accessibility_violations() == []

@@ -134,6 +134,10 @@ def _site_day(request: HttpRequest, site_id: int, template: str, *, fragment: bo
             "list_url": f"{list_url}?jour={day.isoformat()}",
             "poll_seconds": settings.DAY_POLL_SECONDS,
             "return_to": reverse("scheduling:site_day", args=[site.pk]) + f"?jour={day.isoformat()}",
+            # after a teleconsultation, the patients' survey handed over at the site (a page of the evaluation,
+            # named here by its URL only: scheduling imports nothing from the apps above it)
+            "hand_survey": settings.EVALUATION_SURVEY_PATIENTS
+            and has_permission(request.user, "evaluation.hand_survey"),
             # a patient at the door without appointment: today's free times from now
             "walk_in_uses": list(
                 Use.objects.filter(site_uses__site=site, site_uses__is_active=True).order_by("name")
