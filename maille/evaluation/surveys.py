@@ -175,9 +175,9 @@ def patient_invite(appointment: Appointment, *, now: dt.datetime | None = None) 
     contact = contact_of(appointment.patient)
     if contact is None:
         return None
-    interval = dt.timedelta(days=settings.EVALUATION_SURVEY_PATIENT_INTERVAL_DAYS)
-    asked = SurveyInvitation.objects.filter(Q(appointment=appointment) | Q(
-        patient_id=appointment.patient_id, created_at__gte=now - interval))  # fmt: skip
+    asked = SurveyInvitation.objects.filter(
+        Q(appointment=appointment) | _asked_since(appointment.patient_id, now)
+    )
     if asked.exists():
         return None
     channel, recipient = contact
@@ -195,6 +195,15 @@ def patient_invite(appointment: Appointment, *, now: dt.datetime | None = None) 
     return invitation
 
 
+def _patient_interval() -> dt.timedelta:
+    return dt.timedelta(days=settings.EVALUATION_SURVEY_PATIENT_INTERVAL_DAYS)
+
+
+def _asked_since(patient_id: int, now: dt.datetime) -> Q:
+    """The patient's invitations too recent for another one (asked at most once per interval)."""
+    return Q(patient_id=patient_id, created_at__gte=now - _patient_interval())
+
+
 @dataclass(frozen=True)
 class AtSiteInvitation:
     invitation: SurveyInvitation
@@ -207,7 +216,14 @@ class AtSiteInvitation:
 
 def at_site_refusal(appointment: Appointment, *, now: dt.datetime | None = None) -> SurveyRefused | None:
     """Why the patient of ``appointment`` cannot be handed the survey at the site now (None: they can)."""
-    now = now or timezone.now()
+    own = SurveyInvitation.objects.filter(appointment=appointment).select_related("message").first()
+    return _at_site_refusal(appointment, own, now or timezone.now())
+
+
+def _at_site_refusal(
+    appointment: Appointment, own: SurveyInvitation | None, now: dt.datetime
+) -> SurveyRefused | None:
+    """``at_site_refusal`` given the appointment's own invitation (None: it has none yet)."""
     if not settings.EVALUATION_SURVEY_PATIENTS:
         return SurveyRefused(_("Les questionnaires aux patients sont désactivés sur cette plateforme."),
                              code="survey_disabled")  # fmt: skip
@@ -216,7 +232,6 @@ def at_site_refusal(appointment: Appointment, *, now: dt.datetime | None = None)
     if appointment.status != AppointmentStatus.COMPLETED:
         return SurveyRefused(_("Le questionnaire se propose une fois la téléconsultation terminée."),
                              code="survey_not_completed")  # fmt: skip
-    own = SurveyInvitation.objects.filter(appointment=appointment).select_related("message").first()
     if own is not None:
         if own.answered_on is not None:
             return SurveyRefused(_("Le patient a déjà répondu au questionnaire de ce rendez-vous."),
@@ -224,9 +239,9 @@ def at_site_refusal(appointment: Appointment, *, now: dt.datetime | None = None)
         if own.message is not None and own.message.state in (MessageState.SENDING, MessageState.SENT):
             return _already_sent()
         return None  # not sent yet (or it failed), or handed over before: handed over (again) with a new link
-    interval = dt.timedelta(days=settings.EVALUATION_SURVEY_PATIENT_INTERVAL_DAYS)
+    interval = _patient_interval()
     recent = (
-        SurveyInvitation.objects.filter(patient_id=appointment.patient_id, created_at__gte=now - interval)
+        SurveyInvitation.objects.filter(_asked_since(appointment.patient_id, now))
         .order_by("-created_at")
         .first()
     )
@@ -269,26 +284,36 @@ def patient_invite_at_site(
     with transaction.atomic():
         # one handing at a time per appointment: the appointment's row is the lock
         appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
-        refusal = at_site_refusal(appointment, now=now)
+        invitation = (
+            SurveyInvitation.objects.filter(appointment=appointment).select_related("message").first()
+        )
+        refusal = _at_site_refusal(appointment, invitation, now)
         if refusal is not None:
             raise refusal
         token = new_token()
-        invitation = SurveyInvitation.objects.filter(appointment=appointment).first()
         if invitation is None:
             invitation = patient_invitation(appointment, token, now)
         else:
-            if invitation.message_id:
-                message_cancel(invitation.message_id, reason="survey_handed_at_site")
-                # a worker may have taken it just before: never a dead link in a message on its way
+            if invitation.message is not None and not message_cancel(
+                invitation.message.pk, reason="survey_handed_at_site"
+            ):
+                # not pending any more: a worker may have taken it just before (read again, not from the join above):
+                # never a dead link in a message on its way
+                invitation.message.refresh_from_db(fields=["state"])
                 if invitation.message.state in (MessageState.SENDING, MessageState.SENT):
                     raise _already_sent()
             invitation.token_hash = token_hash(token)
-            invitation.expires_at = now + dt.timedelta(days=settings.EVALUATION_SURVEY_VALID_DAYS)
+            invitation.expires_at = _expires_at(now)
         invitation.handed_at_site = True
         invitation.save()
         audit_record(actor=actor, action="survey.hand_at_site", target=invitation, channel=channel,
                      details={"appointment": appointment.pk})  # fmt: skip
     return AtSiteInvitation(invitation, token)
+
+
+def _expires_at(send_after: dt.datetime) -> dt.datetime:
+    """A patient's link lives EVALUATION_SURVEY_VALID_DAYS from when it reaches them."""
+    return send_after + dt.timedelta(days=settings.EVALUATION_SURVEY_VALID_DAYS)
 
 
 def patient_invitation(appointment: Appointment, token: str, send_after: dt.datetime) -> SurveyInvitation:
@@ -298,7 +323,7 @@ def patient_invitation(appointment: Appointment, token: str, send_after: dt.date
         kind=SurveyKind.PATIENT, token_hash=token_hash(token), site_id=appointment.site_id,
         use_id=appointment.use_id, month=_month(appointment.starts_at.astimezone(PARIS).date()),
         appointment=appointment, patient_id=appointment.patient_id,
-        expires_at=send_after + dt.timedelta(days=settings.EVALUATION_SURVEY_VALID_DAYS),
+        expires_at=_expires_at(send_after),
         is_fictional=appointment.is_fictional,
     )  # fmt: skip
 
