@@ -151,7 +151,6 @@ class Trend:
 class CommitteeReport:
     zone: Zone
     period: ReportPeriod
-    previous_period: ReportPeriod
     history_periods: list[ReportPeriod]  # oldest first, ``period`` last
     generated_at: dt.datetime
     indicators: IndicatorReport
@@ -169,6 +168,10 @@ class CommitteeReport:
     overdue_action_count: int
     costs: CostResults | None  # the territory's latest cost scenario, when there is one
     cost_year_index: int | None  # the column of the period's year in it
+
+    @property
+    def previous_period(self) -> ReportPeriod:
+        return self.history_periods[-2]
 
     @property
     def labels_in_force(self) -> int:
@@ -205,7 +208,7 @@ def build_committee_report(user: Any, zone: Zone, period: ReportPeriod) -> Commi
     # a CPTS or several départements: the département of most of the zone's communes
     costs, index = _territory_costs(user, departements.most_common(1)[0][0] if codes else None, period)
     return CommitteeReport(
-        zone=zone, period=period, previous_period=periods[-2], history_periods=periods, generated_at=timezone.now(),
+        zone=zone, period=period, history_periods=periods, generated_at=timezone.now(),
         indicators=current, previous=previous, trends=trends,
         months_chart=svg_month_bars(_("Téléconsultations par mois"), current.months),
         periods_chart=svg_value_bars(_("Téléconsultations par période"), activity, slot=PERIOD_SLOT),
