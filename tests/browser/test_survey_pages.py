@@ -142,13 +142,16 @@ def test_a_coordinator_reads_downloads_and_launches_a_survey(page, audit_page, l
 
 def test_a_patient_without_mobile_answers_on_the_sites_device(page, audit_page, live_server, net, settings):
     settings.PUBLIC_BASE_URL = live_server.url
-    yesterday = timezone.localdate() - dt.timedelta(days=1)
-    at = dt.datetime.combine(yesterday, dt.time(9), tzinfo=PARIS)
+    # the last working day before today: the site opens on weekdays only
+    last_working_day = timezone.localdate() - dt.timedelta(days=1)
+    while last_working_day.weekday() >= 5:
+        last_working_day -= dt.timedelta(days=1)
+    at = dt.datetime.combine(last_working_day, dt.time(9), tzinfo=PARIS)
     completed(net, at=at, patient=PatientFactory(phone="", email=""))
     completed(net, at=at + dt.timedelta(hours=1), patient=PatientFactory(phone="", email=""))
     assert not SurveyInvitation.objects.exists()  # nobody the outbox could write to
     staff = user_with_role(Role.SITE_STAFF, site=net.site)
-    day = f"{reverse('scheduling:site_day', args=[net.site.pk])}?jour={yesterday.isoformat()}"
+    day = f"{reverse('scheduling:site_day', args=[net.site.pk])}?jour={last_working_day.isoformat()}"
 
     LoginPage(page, live_server.url).open().log_in(staff.username, PASSWORD)
     page.goto(live_server.url + day)
