@@ -42,13 +42,16 @@ def test_its_statements_are_never_prepared_and_the_connection_still_prepares_oth
             )
             return cursor.fetchone()[0]
 
-    for _ in range(4):
+    connection.ensure_connection()
+    threshold = connection.connection.prepare_threshold
+    assert threshold is not None  # the settings prepare statements (ADR 0017)
+    for _ in range(threshold + 2):
         assert int_rows(f"SELECT %s AS {alias}, 2", [1], 2).tolist() == [[1, 2]]
     assert prepared(alias) == 0
-    assert connection.connection.prepare_threshold == 2  # restored for every other statement
+    assert connection.connection.prepare_threshold == threshold  # restored for every other statement
 
     other = f"other_{uuid.uuid4().hex}"
-    for _ in range(4):
+    for _ in range(threshold + 2):
         with connection.cursor() as cursor:
             cursor.execute(f"SELECT %s AS {other}", [1])
     assert prepared(other) == 1
