@@ -216,8 +216,12 @@ class AtSiteInvitation:
 
 def at_site_refusal(appointment: Appointment, *, now: dt.datetime | None = None) -> SurveyRefused | None:
     """Why the patient of ``appointment`` cannot be handed the survey at the site now (None: they can)."""
-    own = SurveyInvitation.objects.filter(appointment=appointment).select_related("message").first()
-    return _at_site_refusal(appointment, own, now or timezone.now())
+    return _at_site_refusal(appointment, _own_invitation(appointment), now or timezone.now())
+
+
+def _own_invitation(appointment: Appointment) -> SurveyInvitation | None:
+    """The appointment's invitation (at most one), with its message."""
+    return SurveyInvitation.objects.filter(appointment=appointment).select_related("message").first()
 
 
 def _at_site_refusal(
@@ -284,9 +288,7 @@ def patient_invite_at_site(
     with transaction.atomic():
         # one handing at a time per appointment: the appointment's row is the lock
         appointment = Appointment.objects.select_for_update().get(pk=appointment.pk)
-        invitation = (
-            SurveyInvitation.objects.filter(appointment=appointment).select_related("message").first()
-        )
+        invitation = _own_invitation(appointment)
         refusal = _at_site_refusal(appointment, invitation, now)
         if refusal is not None:
             raise refusal
