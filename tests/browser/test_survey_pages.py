@@ -12,20 +12,18 @@ import re
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
 from playwright.sync_api import expect
 
 from maille.accounts.models import Role
 from maille.evaluation.models import SurveyCampaign, SurveyInvitation, SurveyResponse
 from maille.evaluation.surveys import PatientAnswers, survey_answer
 from maille.notifications.models import Message
-from maille.scheduling.wallclock import PARIS
 from tests.browser.conftest import PASSWORD
 from tests.browser.pages import BasePage, LoginPage
 from tests.evaluation.helpers import completed
 from tests.factories import user_with_role
 from tests.patients.factories import PatientFactory
-from tests.scheduling.factories import make_network, paris
+from tests.scheduling.factories import make_network, paris, weekday_at
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PHONE = {"viewport": {"width": 375, "height": 740}, "is_mobile": True, "has_touch": True, "locale": "fr-FR"}
@@ -142,11 +140,8 @@ def test_a_coordinator_reads_downloads_and_launches_a_survey(page, audit_page, l
 
 def test_a_patient_without_mobile_answers_on_the_sites_device(page, audit_page, live_server, net, settings):
     settings.PUBLIC_BASE_URL = live_server.url
-    # the last working day before today: the site opens on weekdays only
-    last_working_day = timezone.localdate() - dt.timedelta(days=1)
-    while last_working_day.weekday() >= 5:
-        last_working_day -= dt.timedelta(days=1)
-    at = dt.datetime.combine(last_working_day, dt.time(9), tzinfo=PARIS)
+    at = weekday_at(-1, 9)  # the last working day before today
+    last_working_day = at.date()
     completed(net, at=at, patient=PatientFactory(phone="", email=""))
     completed(net, at=at + dt.timedelta(hours=1), patient=PatientFactory(phone="", email=""))
     assert not SurveyInvitation.objects.exists()  # nobody the outbox could write to

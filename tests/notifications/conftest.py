@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
-from django.utils import timezone
 
 from maille.core.models import Channel
 from maille.scheduling.services import appointment_book
-from maille.scheduling.wallclock import PARIS
 from tests.patients.factories import PatientFactory
-from tests.scheduling.factories import make_network
+from tests.scheduling.factories import make_network, weekday_at
 
 
 @pytest.fixture(autouse=True)
@@ -21,14 +17,6 @@ def _settings(settings, tmp_path):
     settings.NOTIFICATIONS_SMS_BACKEND = "file"
     settings.NOTIFICATIONS_EMAIL_BACKEND = "file"
     settings.NOTIFICATIONS_DEFAULT_POLICY = (24, 3, 2000, 80)
-
-
-def weekday_at(days_ahead: int, hour: int, minute: int = 0) -> dt.datetime:
-    """The first weekday at least ``days_ahead`` days from today, at ``hour`` Paris time."""
-    day = timezone.localdate() + dt.timedelta(days=days_ahead)
-    while day.weekday() >= 5:
-        day += dt.timedelta(days=1)
-    return dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=PARIS)
 
 
 @pytest.fixture

@@ -29,8 +29,9 @@ from maille.scheduling.services import (
     appointment_reschedule,
 )
 from maille.scheduling.transitions import _subscribers, subscribe_to_transitions
+from tests.scheduling.factories import weekday_at
 
-from .conftest import book, weekday_at
+from .conftest import book
 from .fake_gateway import FakeSmsGateway
 
 pytestmark = pytest.mark.django_db

@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from django.utils import timezone
+
 from maille.directory.models import (
     EquipmentType,
     NetworkRole,
@@ -33,6 +35,16 @@ WEEKDAYS = (0, 1, 2, 3, 4)
 
 def paris(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> dt.datetime:
     return dt.datetime(year, month, day, hour, minute, tzinfo=PARIS)
+
+
+def weekday_at(days_ahead: int, hour: int, minute: int = 0) -> dt.datetime:
+    """The first weekday at least ``days_ahead`` days from today (for a negative ``days_ahead``, at least as
+    many days before it), at ``hour`` Paris time: the network's sites open on weekdays."""
+    day = timezone.localdate() + dt.timedelta(days=days_ahead)
+    step = dt.timedelta(days=-1 if days_ahead < 0 else 1)
+    while day.weekday() >= 5:
+        day += step
+    return paris(day.year, day.month, day.day, hour, minute)
 
 
 def weekly(
