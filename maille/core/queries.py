@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from django.db import connection
+from django.core.exceptions import EmptyResultSet
+from django.db import DEFAULT_DB_ALIAS, connection
 from django.db.models import Field, Model, QuerySet
 from django.db.models.fields import AutoFieldMixin
+from django.db.models.query import RelatedPopulator, get_related_populators
 
 M = TypeVar("M", bound=Model)
 
@@ -65,3 +69,106 @@ def insert_rows(objs: Sequence[M]) -> Sequence[M]:
         obj._state.adding = False
         obj._state.db = connection.alias
     return objs
+
+
+# A key no row has: it marks the place of the looked-up key among the compiled statement's parameters.
+_KEY_MARK = -4_611_686_018_427_387_903
+_LOOKUPS_KEPT = 512
+
+
+@dataclass(frozen=True)
+class _CompiledLookup:
+    """What reading one row of a queryset needs once its SQL is compiled: the statement and its parameters,
+    where the key goes, and how Django's iterator turns a row into the instance and its ``select_related``
+    relations (immutable, shared by the threads of a process)."""
+
+    sql: str
+    params: tuple[Any, ...]
+    key_index: int
+    model: type[Model]
+    init_list: tuple[str, ...]
+    model_columns: slice
+    converters: tuple[tuple[int, tuple[Callable[..., Any], ...], Any], ...]
+    related_populators: tuple[RelatedPopulator, ...]
+    key_range: tuple[
+        int | None, int | None
+    ]  # what the key's column can hold (beyond it no row, as in the ORM)
+
+
+# A shape whose queryset matches no row whatever the key (``none()``, an empty scope): no statement at all.
+_MATCHES_NOTHING = "matches nothing"
+
+_compiled_lookups: dict[Hashable, _CompiledLookup | str | None] = {}
+_compiled_lookups_lock = threading.Lock()
+
+
+def _compile_lookup(queryset: QuerySet[M]) -> _CompiledLookup | str | None:
+    """The statement of ``queryset.filter(pk=…)[:1]``; ``_MATCHES_NOTHING``; or None when its shape does not allow
+    a reuse (the key mark not found exactly once among the parameters)."""
+    compiler = queryset.filter(pk=_KEY_MARK).order_by()[:1].query.get_compiler(using=DEFAULT_DB_ALIAS)
+    try:
+        sql, params = compiler.as_sql()
+    except EmptyResultSet:
+        return _MATCHES_NOTHING
+    marks = [index for index, value in enumerate(params) if value == _KEY_MARK and type(value) is int]
+    if len(marks) != 1:
+        return None
+    select, klass_info = compiler.select, compiler.klass_info
+    fields = klass_info["select_fields"]
+    columns = slice(fields[0], fields[-1] + 1)
+    converters = compiler.get_converters([column[0] for column in select[0 : compiler.col_count]])
+    return _CompiledLookup(
+        sql=sql,
+        params=tuple(params),
+        key_index=marks[0],
+        model=klass_info["model"],
+        init_list=tuple(column[0].target.attname for column in select[columns]),
+        model_columns=columns,
+        converters=tuple(
+            (position, tuple(convs), expression) for position, (convs, expression) in converters.items()
+        ),
+        related_populators=tuple(get_related_populators(klass_info, select, DEFAULT_DB_ALIAS)),
+        key_range=connection.ops.integer_field_range(queryset.model._meta.pk.get_internal_type()),
+    )
+
+
+def row_by_key(shape: Hashable, queryset: Callable[[], QuerySet[M]], key: int) -> M | None:
+    """The row of ``queryset()`` whose primary key is ``key`` (its ``select_related`` relations loaded), or None:
+    ``unique_row(queryset().filter(pk=key))``, with the SQL compiled once per ``shape`` and process.
+
+    For scoped lookups on every booking (the site in the caller's scope, the patient booked for): the ORM's
+    compilation of such a read cost several times the database's answer. ``shape`` must determine the statement
+    entirely but for the key, e.g. the caller's scope (a frozen value) and the lookup's name; ``queryset`` builds
+    the queryset only when that shape is met for the first time.
+    """
+    compiled = _compiled_lookups.get(shape, False)
+    if compiled is False:
+        compiled = _compile_lookup(queryset())
+        with _compiled_lookups_lock:
+            if len(_compiled_lookups) >= _LOOKUPS_KEPT:
+                _compiled_lookups.clear()  # scopes seen once long ago: compiled again when met
+            _compiled_lookups[shape] = compiled
+    if compiled is _MATCHES_NOTHING:
+        return None
+    if not isinstance(compiled, _CompiledLookup):
+        return unique_row(queryset().filter(pk=key))
+    lowest, highest = compiled.key_range
+    if (lowest is not None and key < lowest) or (highest is not None and key > highest):
+        return None
+    params = list(compiled.params)
+    params[compiled.key_index] = key
+    with connection.cursor() as cursor:
+        cursor.execute(compiled.sql, params)
+        rows = cursor.fetchall()
+    if not rows:
+        return None
+    row = list(rows[0])
+    for position, converters, expression in compiled.converters:
+        value = row[position]
+        for converter in converters:
+            value = converter(value, expression, connection)
+        row[position] = value
+    obj = compiled.model.from_db(DEFAULT_DB_ALIAS, list(compiled.init_list), row[compiled.model_columns])
+    for populator in compiled.related_populators:
+        populator.populate(row, obj)
+    return obj

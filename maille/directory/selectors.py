@@ -12,6 +12,7 @@ from django.db.models import Q
 
 from maille.accounts.models import Role
 from maille.accounts.scope import scope_for
+from maille.core.queries import row_by_key
 from maille.core.stamps import StampedCache
 
 from .models import NetworkRole, Organisation, Professional, Site, SiteQuerySet, Use
@@ -38,6 +39,15 @@ def use_by_code(code: str) -> Use | None:
 def sites_visible_to(user: Any) -> SiteQuerySet:
     """Sites inside the user's scope (territories, granted sites, sites a remote doctor serves)."""
     return Site.objects.filter(scope_for(user).sites_q())
+
+
+def site_visible_to(user: Any, site_id: int) -> Site | None:
+    """The site of ``sites_visible_to(user)`` with this key, its commune loaded; None out of scope. Read on every
+    booking, its statement is compiled once per scope (the scope is all it depends on)."""
+    scope = scope_for(user)
+    return row_by_key(
+        ("site_visible_to", scope), lambda: sites_visible_to(user).select_related("commune"), site_id
+    )
 
 
 def sites_managed_by(user: Any) -> SiteQuerySet:

@@ -21,9 +21,13 @@ from maille.accounts.permissions import has_permission
 from maille.core.api_pagination import Page, PageQuery, paginate
 from maille.core.errors import ConflictError, DomainError
 from maille.core.models import Channel
-from maille.core.queries import unique_row
 from maille.directory.models import Professional, Room, Site, Use
-from maille.directory.selectors import remote_doctors_visible_to, sites_visible_to, use_by_code
+from maille.directory.selectors import (
+    remote_doctors_visible_to,
+    site_visible_to,
+    sites_visible_to,
+    use_by_code,
+)
 from maille.patients.models import Patient
 from maille.patients.services import patient_create, patient_duplicates_shown
 from maille.territory.models import Commune
@@ -48,7 +52,7 @@ from .api_schemas import (
 )
 from .engine import SlotQuery, find_slots
 from .models import Appointment, AppointmentStatus, WebhookSubscription
-from .selectors import appointments_visible_to, patients_bookable_by
+from .selectors import appointments_visible_to, patient_bookable_by
 from .wallclock import PARIS
 from .webhooks import webhook_subscribe
 from .week_grids import doctor_rules, site_rules, site_week
@@ -97,7 +101,7 @@ def _use(code: str) -> Use:
 
 
 def _site(user: Any, site_id: int) -> Site:
-    site = unique_row(sites_visible_to(user).filter(pk=site_id).select_related("commune"))
+    site = site_visible_to(user, site_id)
     if site is None:
         raise HttpError(404, _("Site introuvable ou hors de votre périmètre."))
     return site
@@ -127,7 +131,7 @@ def _check_future(starts_at: dt.datetime) -> None:
 
 
 def _patient(user: Any, patient_id: int) -> Patient:
-    patient = unique_row(patients_bookable_by(user).filter(pk=patient_id))
+    patient = patient_bookable_by(user, patient_id)
     if patient is None:
         raise DomainError(_("Patient inconnu."), code="unknown_patient")
     return patient

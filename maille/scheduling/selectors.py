@@ -26,6 +26,7 @@ from django.db.models.functions import TruncMonth
 from maille.accounts.models import Role
 from maille.accounts.permissions import has_permission
 from maille.accounts.scope import Scope, scope_for
+from maille.core.queries import row_by_key
 from maille.directory.models import Professional, Site, Use
 from maille.directory.selectors import remote_doctors_managed_by, sites_managed_by, sites_visible_to
 from maille.patients.models import Patient
@@ -158,6 +159,13 @@ def patients_bookable_by(user: Any) -> QuerySet[Patient]:
     if not has_permission(user, "scheduling.book"):
         return Patient.objects.none()
     return Patient.objects.active()
+
+
+def patient_bookable_by(user: Any, patient_id: int) -> Patient | None:
+    """The patient of ``patients_bookable_by(user)`` with this key, or None. Read on every booking, its
+    statement is compiled once (it depends on the booking permission alone)."""
+    may_book = has_permission(user, "scheduling.book")
+    return row_by_key(("patient_bookable_by", may_book), lambda: patients_bookable_by(user), patient_id)
 
 
 # --- agendas ----------------------------------------------------------------------------------------
