@@ -7,6 +7,7 @@ fictitious number).
 
 from __future__ import annotations
 
+import functools
 import re
 
 import phonenumbers
@@ -108,6 +109,21 @@ def normalize_phone(value: str, region: str = "FR") -> str:
     if not phonenumbers.is_valid_number(parsed):
         raise InvalidIdentifier(f"numéro de téléphone invalide « {value} »")
     return str(phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164))
+
+
+@functools.lru_cache(maxsize=256)
+def phone_for_display(value: str) -> str:
+    """A phone number as written in France (03 29 00 00 00), or as given when it cannot be read. For the numbers
+    of the booking service and the sites, shown on pages and in every message: kept per process (parsing one
+    cost more than composing the rest of a message)."""
+    try:
+        return str(
+            phonenumbers.format_number(
+                phonenumbers.parse(value, "FR"), phonenumbers.PhoneNumberFormat.NATIONAL
+            )
+        )
+    except phonenumbers.NumberParseException:
+        return value
 
 
 def is_mobile_phone(value: str) -> bool:

@@ -8,10 +8,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-import phonenumbers
 from django.conf import settings
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+
+from maille.core.identifiers import phone_for_display
 
 from .models import MessageChannel, MessageKind
 
@@ -24,17 +25,6 @@ def _when(moment: dt.datetime) -> str:
     return _("%(day)s à %(time)s") % {"day": day, "time": local.strftime("%H h %M")}
 
 
-def _national(phone: str) -> str:
-    try:
-        return str(
-            phonenumbers.format_number(
-                phonenumbers.parse(phone, "FR"), phonenumbers.PhoneNumberFormat.NATIONAL
-            )
-        )
-    except phonenumbers.NumberParseException:
-        return phone
-
-
 def _place(site: object) -> str:
     commune = getattr(site, "commune", None)
     name = getattr(site, "name", "")
@@ -45,12 +35,12 @@ def _contact(phone: str, link: str) -> str:
     if link and phone:
         return _(" Pour annuler ou déplacer : %(link)s ou %(phone)s.") % {
             "link": link,
-            "phone": _national(phone),
+            "phone": phone_for_display(phone),
         }
     if link:
         return _(" Pour annuler ou déplacer : %(link)s") % {"link": link}
     if phone:
-        return _(" Pour annuler ou déplacer : %(phone)s.") % {"phone": _national(phone)}
+        return _(" Pour annuler ou déplacer : %(phone)s.") % {"phone": phone_for_display(phone)}
     return ""
 
 
@@ -58,12 +48,12 @@ def _offer_contact(phone: str, link: str) -> str:
     if link and phone:
         return _(" Pour le confirmer : %(link)s ou appelez le %(phone)s.") % {
             "link": link,
-            "phone": _national(phone),
+            "phone": phone_for_display(phone),
         }
     if link:
         return _(" Pour le confirmer : %(link)s") % {"link": link}
     if phone:
-        return _(" Pour le confirmer, appelez le %(phone)s.") % {"phone": _national(phone)}
+        return _(" Pour le confirmer, appelez le %(phone)s.") % {"phone": phone_for_display(phone)}
     return ""
 
 

@@ -4,19 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-import phonenumbers
 from django.conf import settings
 from django.http import HttpRequest
+
+from maille.core.identifiers import phone_for_display
 
 
 def booking_phone(request: HttpRequest) -> dict[str, Any]:
     phone = settings.BOOKING_PHONE
     if not phone:
         return {}
-    try:
-        display = phonenumbers.format_number(
-            phonenumbers.parse(phone, "FR"), phonenumbers.PhoneNumberFormat.NATIONAL
-        )
-    except phonenumbers.NumberParseException:
-        display = phone
-    return {"booking_phone": phone, "booking_phone_display": display}
+    return {"booking_phone": phone, "booking_phone_display": phone_for_display(phone)}

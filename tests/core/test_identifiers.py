@@ -82,6 +82,19 @@ def test_phone_numbers_are_stored_in_e164():
         identifiers.normalize_phone("12")
 
 
+@pytest.mark.parametrize(
+    ("given", "shown"),
+    [
+        ("+33329000000", "03 29 00 00 00"),
+        ("0612345678", "06 12 34 56 78"),
+        ("+3222222222", "02 222 22 22"),  # a Belgian number, as Belgium writes it
+        ("le standard", "le standard"),  # not a number: shown as given
+    ],
+)
+def test_phone_numbers_are_shown_as_written_in_their_country(given, shown):
+    assert identifiers.phone_for_display(given) == shown
+
+
 @given(st.text(max_size=14))
 def test_arbitrary_text_never_crashes_a_validator(text):
     for normalize in (
