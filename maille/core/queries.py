@@ -6,7 +6,7 @@ import functools
 import threading
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from django.core.exceptions import EmptyResultSet
 from django.db import DEFAULT_DB_ALIAS, connection
@@ -127,7 +127,8 @@ def _compile_lookup(queryset: QuerySet[M]) -> _CompiledLookup | str | None:
         converters=tuple(
             (position, tuple(convs), expression) for position, (convs, expression) in converters.items()
         ),
-        related_populators=tuple(get_related_populators(klass_info, select, DEFAULT_DB_ALIAS)),
+        # Django 5.2's signature (the type stubs already follow 6.0's, which adds ``fetch_mode``).
+        related_populators=tuple(get_related_populators(klass_info, select, DEFAULT_DB_ALIAS)),  # type: ignore[call-arg]
         key_range=connection.ops.integer_field_range(queryset.model._meta.pk.get_internal_type()),
     )
 
@@ -168,7 +169,9 @@ def row_by_key(shape: Hashable, queryset: Callable[[], QuerySet[M]], key: int) -
         for converter in converters:
             value = converter(value, expression, connection)
         row[position] = value
-    obj = compiled.model.from_db(DEFAULT_DB_ALIAS, list(compiled.init_list), row[compiled.model_columns])
+    obj = cast(
+        M, compiled.model.from_db(DEFAULT_DB_ALIAS, list(compiled.init_list), row[compiled.model_columns])
+    )
     for populator in compiled.related_populators:
         populator.populate(row, obj)
     return obj
