@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import importlib
+from unittest import mock
 
 import pytest
 from django.db import connection, transaction
 
 from maille.scheduling.engine import SlotQuery, find_slots
-from maille.scheduling.engine.resource_cache import cached_tables, change_token
+from maille.scheduling.engine.resource_cache import cached_tables, change_token, use_resources
+from maille.scheduling.engine.search import _Problem, candidates_at
 from maille.scheduling.models import Absence, SiteClosure
 
-from .factories import make_network, paris
+from .factories import add_doctor, make_network, paris
 
 NOW = paris(2026, 3, 2, 8)
 
@@ -73,3 +75,28 @@ def test_a_token_exists_only_where_triggers_stamp_it():
         assert change_token() is not None
     else:
         assert change_token() is None
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_the_units_of_a_site_are_derived_once_while_the_data_stays_and_again_after_a_change():
+    """A booking validates its start with the units derived for its site: kept with the cached resources, read-only,
+    and dropped with them when a cached table changes."""
+    net = make_network()
+    starts_at = paris(2026, 3, 3, 9)
+    derive = mock.patch.object(_Problem, "_derive_units", autospec=True, side_effect=_Problem._derive_units)
+    with derive as derived:
+        first = candidates_at(use=net.use, site_id=net.site.pk, starts_at=starts_at, now=NOW)
+        again = candidates_at(use=net.use, site_id=net.site.pk, starts_at=starts_at, now=NOW)
+        assert derived.call_count == 1
+        assert again == first
+        assert first.doctor_ids == [net.doctor.pk]
+        add_doctor(net.site)  # a write to a cached table: new resources, units derived again
+        candidates_at(use=net.use, site_id=net.site.pk, starts_at=starts_at, now=NOW)
+        assert derived.call_count == 2
+    [(units, candidates)] = [
+        value for key, value in use_resources(net.use, NOW.date(), None, token=change_token()).derived.items()
+    ]
+    assert units.resource_id.size == 4  # room, nurse, two doctors
+    with pytest.raises(ValueError, match="read-only"):
+        candidates[0, 0] = 99

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 _EMPTY = np.empty(0, dtype=np.int64)
+_FALSE, _TRUE = np.zeros(1, dtype=bool), np.ones(1, dtype=bool)
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,7 @@ def _sweep(sets: list[Intervals], keep: Callable[[np.ndarray], np.ndarray]) -> I
     is_new = np.ones(g.size, dtype=bool)
     is_new[1:] = (g[1:] != g[:-1]) | (t[1:] != t[:-1])
     first = np.flatnonzero(is_new)
-    last = np.r_[first[1:] - 1, g.size - 1]
+    last = np.append(first[1:] - 1, g.size - 1)  # np.r_ costs several times more on these small arrays
     counts = np.cumsum(deltas, axis=0)[last]
     key_g, key_t = g[first], t[first]
     active = keep(counts)
@@ -81,8 +82,8 @@ def _sweep(sets: list[Intervals], keep: Callable[[np.ndarray], np.ndarray]) -> I
     if not segment.any():
         return Intervals.empty()
     # Merge runs of touching segments: a run starts where the previous key was not a segment start.
-    previous = np.r_[False, segment[:-1]]
-    following = np.r_[segment[1:], False]
+    previous = np.concatenate((_FALSE, segment[:-1]))
+    following = np.concatenate((segment[1:], _FALSE))
     run_starts = np.flatnonzero(segment & ~previous)
     run_ends = np.flatnonzero(segment & ~following) + 1
     return Intervals(key_g[run_starts], key_t[run_starts], key_t[run_ends])
@@ -126,7 +127,7 @@ def aligned_starts(a: Intervals, step: int, limit_per_group: int) -> tuple[np.nd
     order = np.lexsort((starts, repeat_g))
     repeat_g, starts = repeat_g[order], starts[order]
     # Rank within group, keep the first limit_per_group of each.
-    is_new = np.r_[True, repeat_g[1:] != repeat_g[:-1]]
+    is_new = np.concatenate((_TRUE, repeat_g[1:] != repeat_g[:-1]))
     group_start = np.maximum.accumulate(np.where(is_new, np.arange(total), 0))
     rank = np.arange(total) - group_start
     keep = rank < limit_per_group

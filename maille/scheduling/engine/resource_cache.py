@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from django.db import connection
@@ -54,6 +54,9 @@ class UseResources:
     reserved: np.ndarray
     closures: np.ndarray  # (site id, start, end) in UTC minutes, ending after the day before ``today``
     absences: np.ndarray  # (resource code: room id * 2 or professional id * 2 + 1, start, end)
+    # What the engine derives from these arrays for a set of sites (its units and candidates), kept with them: it
+    # lives as long as they do, so a change of the data drops it too. Read-only arrays, shared by threads.
+    derived: dict[tuple[object, ...], object] = field(default_factory=dict, compare=False, repr=False)
 
 
 # The tables whose rows the cache holds; each has a statement trigger that stamps a new version

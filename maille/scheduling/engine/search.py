@@ -58,6 +58,9 @@ SITE_LIST_LIMIT = 100
 # SQLite: above this many resources, busy rows are read by time range only (one index range scan), the
 # list of keys being one parameter each. PostgreSQL takes the keys as one array parameter, whatever their number.
 KEY_FILTER_LIMIT = 200
+# Sets of searched sites whose units are kept with the cached resources of a use (one per booked site, and per
+# place searched around).
+DERIVED_KEPT = 512
 
 
 @dataclass(frozen=True)
@@ -118,7 +121,7 @@ def _fan_out(data: iv.Intervals, source: np.ndarray, target: np.ndarray) -> iv.I
     source, target = source[order], target[order]
     size = int(max(source.max(), data.group.max())) + 1
     counts = np.bincount(source, minlength=size)
-    begins = np.r_[0, np.cumsum(counts)[:-1]]
+    begins = np.concatenate((np.zeros(1, dtype=np.int64), np.cumsum(counts)[:-1]))
     copies = counts[data.group]
     total = int(copies.sum())
     if total == 0:
@@ -194,6 +197,26 @@ class _Problem:
         return np.where(self.site_ids[order][found] == site_ids, order[found], -1)
 
     def _load_resources(self, query: SlotQuery, resources: UseResources) -> None:
+        """The units and candidate rows of the searched sites, derived once per set of sites and filters for as long
+        as ``resources`` stay valid (a booking validates its start with these same arrays)."""
+        key = (
+            "units",
+            self.site_ids.tobytes(),
+            query.doctor_sex,
+            query.doctor_language,
+            self.needs_assistant,
+        )
+        derived = resources.derived.get(key)
+        if derived is None:
+            derived = self._derive_units(query, resources)
+            for array in (*derived[0].__dict__.values(), derived[1]):
+                array.flags.writeable = False  # shared by the searches of this process
+            if len(resources.derived) >= DERIVED_KEPT:
+                resources.derived.clear()  # searches around many places: derived again when met
+            resources.derived[key] = derived
+        self.units, self.candidates = derived  # type: ignore[misc]
+
+    def _derive_units(self, query: SlotQuery, resources: UseResources) -> tuple[_Units, np.ndarray]:
         doctors = resources.doctors
         if query.doctor_sex or query.doctor_language:
             keep = [
@@ -225,9 +248,9 @@ class _Problem:
                 )
             )
             offset += len(identity)
-        self.units = _Units(*(np.concatenate(column) for column in zip(*unit_parts, strict=True)))
+        units = _Units(*(np.concatenate(column) for column in zip(*unit_parts, strict=True)))
         # (site position, kind, unit); the role queries return distinct (person, site) rows.
-        self.candidates = np.concatenate(candidate_parts).reshape(-1, 3)
+        return units, np.concatenate(candidate_parts).reshape(-1, 3)
 
     # --- availability ---------------------------------------------------------------------------
     def _day_range(self) -> tuple[int, int]:
