@@ -55,6 +55,14 @@ def _offset_minutes(day: dt.date, minute_of_day: int) -> int:
     return int(offset.total_seconds() // 60) if offset is not None else 0
 
 
+@lru_cache(maxsize=8192)
+def _day_offsets(number: int) -> tuple[int, int]:
+    """The UTC offset (minutes) at the start and at the end of a local day: every validation of a booking reads a
+    few days' (the zone's rules do not change while the process runs)."""
+    day = day_from_number(number)
+    return _offset_minutes(day, 0), _offset_minutes(day, MINUTES_PER_DAY - 1)
+
+
 def local_to_utc_minutes(days: np.ndarray, minute_of_day: np.ndarray) -> np.ndarray:
     """UTC minutes of local (day number, minute of day) pairs.
 
@@ -66,12 +74,7 @@ def local_to_utc_minutes(days: np.ndarray, minute_of_day: np.ndarray) -> np.ndar
     if days.size == 0:
         return np.empty(0, dtype=np.int64)
     unique_days, inverse = np.unique(days, return_inverse=True)
-    at_start = np.empty(unique_days.size, dtype=np.int64)
-    at_end = np.empty(unique_days.size, dtype=np.int64)
-    for i, number in enumerate(unique_days.tolist()):
-        day = day_from_number(number)
-        at_start[i] = _offset_minutes(day, 0)
-        at_end[i] = _offset_minutes(day, MINUTES_PER_DAY - 1)
+    at_start, at_end = np.array([_day_offsets(number) for number in unique_days.tolist()], dtype=np.int64).T
     offsets = at_start[inverse]
     changing = np.flatnonzero(at_start[inverse] != at_end[inverse])
     for i in changing.tolist():

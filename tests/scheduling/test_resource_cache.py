@@ -94,9 +94,11 @@ def test_the_units_of_a_site_are_derived_once_while_the_data_stays_and_again_aft
         add_doctor(net.site)  # a write to a cached table: new resources, units derived again
         candidates_at(use=net.use, site_id=net.site.pk, starts_at=starts_at, now=NOW)
         assert derived.call_count == 2
-    [(units, candidates)] = [
-        value for key, value in use_resources(net.use, NOW.date(), None, token=change_token()).derived.items()
-    ]
+    kept = use_resources(net.use, NOW.date(), None, token=change_token()).derived
+    [(units, candidates)] = [value for key, value in kept.items() if key[0] == "units"]
+    [(rule_rows, owners)] = [value for key, value in kept.items() if key[0] == "rules"]
     assert units.resource_id.size == 4  # room, nurse, two doctors
-    with pytest.raises(ValueError, match="read-only"):
-        candidates[0, 0] = 99
+    assert sorted(set(owners.tolist())) == [0, 1, 2]  # the new doctor has no weekly rule yet
+    for array in (candidates, rule_rows):
+        with pytest.raises(ValueError, match="read-only"):
+            array[0] = 99

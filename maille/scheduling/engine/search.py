@@ -9,8 +9,9 @@ assistant there and some eligible doctor serving it are all free for the whole d
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from django.db import connection
@@ -58,9 +59,10 @@ SITE_LIST_LIMIT = 100
 # SQLite: above this many resources, busy rows are read by time range only (one index range scan), the
 # list of keys being one parameter each. PostgreSQL takes the keys as one array parameter, whatever their number.
 KEY_FILTER_LIMIT = 200
-# Sets of searched sites whose units are kept with the cached resources of a use (one per booked site, and per
-# place searched around).
+# Sets of searched sites whose units and rules are kept with the cached resources of a use (one per booked site,
+# and per place searched around), when they count at most DERIVED_SITES_MAX sites: about 10 MB at most.
 DERIVED_KEPT = 512
+DERIVED_SITES_MAX = 32
 
 
 @dataclass(frozen=True)
@@ -206,15 +208,23 @@ class _Problem:
             query.doctor_language,
             self.needs_assistant,
         )
-        derived = resources.derived.get(key)
+        self._units_key = key
+        self.units, self.candidates = self._derived(key, lambda: self._derive_units(query, resources))
+
+    def _derived(self, key: tuple[object, ...], derive: Callable[[], tuple[Any, ...]]) -> tuple[Any, ...]:
+        """``derive()``, kept with the cached resources under ``key`` (its arrays made read-only)."""
+        if len(self.sites) > DERIVED_SITES_MAX:
+            return derive()  # a wide search: its arrays are large, and its other work far larger
+        derived = self.resources.derived.get(key)
         if derived is None:
-            derived = self._derive_units(query, resources)
-            for array in (*derived[0].__dict__.values(), derived[1]):
-                array.flags.writeable = False  # shared by the searches of this process
-            if len(resources.derived) >= DERIVED_KEPT:
-                resources.derived.clear()  # searches around many places: derived again when met
-            resources.derived[key] = derived
-        self.units, self.candidates = derived  # type: ignore[misc]
+            derived = derive()
+            for value in derived:
+                for array in value.__dict__.values() if isinstance(value, _Units) else (value,):
+                    array.flags.writeable = False  # shared by the searches of this process
+            if len(self.resources.derived) >= DERIVED_KEPT:
+                self.resources.derived.clear()  # searches around many places: derived again when met
+            self.resources.derived[key] = derived
+        return derived  # type: ignore[return-value]
 
     def _derive_units(self, query: SlotQuery, resources: UseResources) -> tuple[_Units, np.ndarray]:
         doctors = resources.doctors
@@ -256,23 +266,25 @@ class _Problem:
     def _day_range(self) -> tuple[int, int]:
         return day_number(local_day(self.lo)) - 1, day_number(local_day(self.hi)) + 1
 
-    def _available(self) -> iv.Intervals:
-        """Weekly rules (cached arrays) of the candidate units, expanded over the window."""
-        units = self.units
-        table = rule_table(self.token)
-        if table.pk.size == 0 or units.kind.size == 0:
-            return iv.Intervals.empty()
-        kind, resource, site = units.kind, units.resource_id, units.site
-        # Match each rule to a unit by a sorted code: rooms by id, professionals by (id, site or -1).
+    def _match_rules(self, table: Any) -> tuple[np.ndarray, np.ndarray]:
+        """(rule row, unit) of the weekly rules of the candidate units: rooms by id, professionals by (id, site or
+        -1), matched through a sorted code."""
+        kind, resource, site = self.units.kind, self.units.resource_id, self.units.site
         unit_code = np.where(kind == ROOM, resource * 2, (resource * 2 + 1) * (1 << 32) + (site + 1))
         rule_code = np.where(
             table.room >= 0, table.room * 2, (table.professional * 2 + 1) * (1 << 32) + (table.site + 1)
         )
         order = np.argsort(unit_code)
         position = np.clip(np.searchsorted(unit_code[order], rule_code), 0, len(order) - 1)
-        matched = unit_code[order][position] == rule_code
-        rule_rows = np.flatnonzero(matched)
-        owner = order[position[rule_rows]]
+        rule_rows = np.flatnonzero(unit_code[order][position] == rule_code)
+        return rule_rows, order[position[rule_rows]]
+
+    def _available(self) -> iv.Intervals:
+        """Weekly rules (cached arrays) of the candidate units, expanded over the window."""
+        table = rule_table(self.token)
+        if table.pk.size == 0 or self.units.kind.size == 0:
+            return iv.Intervals.empty()
+        rule_rows, owner = self._derived(("rules", *self._units_key), lambda: self._match_rules(table))
         first_day, last_day = self._day_range()
         rows, days, starts, ends = weekly_occurrences(
             owner,
