@@ -59,8 +59,9 @@ SITE_LIST_LIMIT = 100
 # SQLite: above this many resources, busy rows are read by time range only (one index range scan), the
 # list of keys being one parameter each. PostgreSQL takes the keys as one array parameter, whatever their number.
 KEY_FILTER_LIMIT = 200
-# Sets of searched sites whose units and rules are kept with the cached resources of a use (one per booked site,
-# and per place searched around), when they count at most DERIVED_SITES_MAX sites: about 10 MB at most.
+# The units and matched rules of a set of searched sites are kept with the cached resources of a use (a set per
+# booked site, and per place searched around) when it counts at most DERIVED_SITES_MAX sites; at most DERIVED_KEPT
+# entries (two per set), so the memory they take stays bounded whatever the searches.
 DERIVED_KEPT = 512
 DERIVED_SITES_MAX = 32
 
