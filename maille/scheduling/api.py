@@ -52,7 +52,7 @@ from .api_schemas import (
 )
 from .engine import SlotQuery, find_slots
 from .models import Appointment, AppointmentStatus, WebhookSubscription
-from .selectors import appointments_visible_to, patient_bookable_by
+from .selectors import appointments_visible_to, can_book_at, patient_bookable_by
 from .wallclock import PARIS
 from .webhooks import webhook_subscribe
 from .week_grids import doctor_rules, site_rules, site_week
@@ -147,8 +147,10 @@ def _appointment(user: Any, appointment_id: int) -> Appointment:
 
 
 def _can_book_at(user: Any, site: Site) -> None:
+    """The selectors' ``can_book_at``, told apart for the client: no booking role is a 403, a site out of scope a
+    404."""
     _require(user, "scheduling.book")
-    if not sites_visible_to(user).filter(pk=site.pk).exists():
+    if not can_book_at(user, site):
         raise HttpError(404, _("Site introuvable ou hors de votre périmètre."))
 
 

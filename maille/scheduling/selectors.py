@@ -28,7 +28,12 @@ from maille.accounts.permissions import has_permission
 from maille.accounts.scope import Scope, scope_for
 from maille.core.queries import row_by_key
 from maille.directory.models import Professional, Site, Use
-from maille.directory.selectors import remote_doctors_managed_by, sites_managed_by, sites_visible_to
+from maille.directory.selectors import (
+    remote_doctors_managed_by,
+    site_visible_to,
+    sites_managed_by,
+    sites_visible_to,
+)
 from maille.patients.models import Patient
 
 from .models import (
@@ -190,7 +195,7 @@ def can_edit_doctor_agenda(user: Any, doctor: Professional) -> bool:
 
 
 def can_book_at(user: Any, site: Site) -> bool:
-    return has_permission(user, "scheduling.book") and sites_visible_to(user).filter(pk=site.pk).exists()
+    return has_permission(user, "scheduling.book") and site_visible_to(user, site.pk) is not None
 
 
 def bookable_uses_for(user: Any) -> QuerySet[Use]:
