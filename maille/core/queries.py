@@ -90,9 +90,8 @@ class _CompiledLookup:
     model_columns: slice
     converters: tuple[tuple[int, tuple[Callable[..., Any], ...], Any], ...]
     related_populators: tuple[RelatedPopulator, ...]
-    key_range: tuple[
-        int | None, int | None
-    ]  # what the key's column can hold (beyond it no row, as in the ORM)
+    # What the key's column can hold: beyond it no row, as in the ORM (and no error from the database).
+    key_range: tuple[int | None, int | None]
 
 
 # A shape whose queryset matches no row whatever the key (``none()``, an empty scope): no statement at all.
