@@ -126,7 +126,7 @@ class AuditEvent(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     actor_label = models.CharField(max_length=200, blank=True)
-    action = models.CharField(max_length=80, db_index=True, choices=list(AUDIT_ACTIONS.items()))
+    action = models.CharField(max_length=80, choices=list(AUDIT_ACTIONS.items()))  # indexed in Meta
     target_type = models.CharField(max_length=80)
     target_id = models.CharField(max_length=64)
     channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.WEB)
@@ -135,7 +135,11 @@ class AuditEvent(models.Model):
 
     class Meta:
         ordering = ["-occurred_at", "-id"]
-        indexes = [models.Index(fields=["target_type", "target_id"])]
+        # A plain B-tree on the action (``db_index`` would add a pattern index for LIKE, that nothing asks).
+        indexes = [
+            models.Index(fields=["target_type", "target_id"]),
+            models.Index(fields=["action"], name="core_auditevent_action"),
+        ]
         verbose_name = _("événement d'audit")
         verbose_name_plural = _("journal d'audit")
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
 from django.core.exceptions import EmptyResultSet
-from django.db import DEFAULT_DB_ALIAS, connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import Field, Model, QuerySet
 from django.db.models.fields import AutoFieldMixin
 from django.db.models.query import RelatedPopulator, get_related_populators
@@ -58,16 +58,17 @@ def insert_rows(objs: Sequence[M]) -> Sequence[M]:
     if not isinstance(model._meta.pk, AutoFieldMixin) or any(obj.pk is not None for obj in objs):
         raise ValueError("insert_rows writes new rows of a model with an automatic key.")
     fields, sql = _insert_plan(model, len(objs))
-    params = [
-        field.get_db_prep_save(field.pre_save(obj, True), connection) for obj in objs for field in fields
-    ]
-    with connection.cursor() as cursor:
+    # The connection itself, not the ``django.db.connection`` proxy: each attribute read through the proxy
+    # looks the connection up again (a thread-local read), and the fields' preparation reads it per value.
+    database = connections[DEFAULT_DB_ALIAS]
+    params = [field.get_db_prep_save(field.pre_save(obj, True), database) for obj in objs for field in fields]
+    with database.cursor() as cursor:
         cursor.execute(sql, params)
         keys = cursor.fetchall()
     for obj, (key,) in zip(objs, keys, strict=True):
         obj.pk = key
         obj._state.adding = False
-        obj._state.db = connection.alias
+        obj._state.db = DEFAULT_DB_ALIAS
     return objs
 
 
@@ -157,7 +158,8 @@ def row_by_key(shape: Hashable, queryset: Callable[[], QuerySet[M]], key: int) -
         return None
     params = list(compiled.params)
     params[compiled.key_index] = key
-    with connection.cursor() as cursor:
+    database = connections[DEFAULT_DB_ALIAS]  # not the proxy: converters read it once per value
+    with database.cursor() as cursor:
         cursor.execute(compiled.sql, params)
         rows = cursor.fetchall()
     if not rows:
@@ -166,7 +168,7 @@ def row_by_key(shape: Hashable, queryset: Callable[[], QuerySet[M]], key: int) -
     for position, converters, expression in compiled.converters:
         value = row[position]
         for converter in converters:
-            value = converter(value, expression, connection)
+            value = converter(value, expression, database)
         row[position] = value
     obj = cast(
         M, compiled.model.from_db(DEFAULT_DB_ALIAS, list(compiled.init_list), row[compiled.model_columns])

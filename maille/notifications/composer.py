@@ -6,10 +6,11 @@ No patient name in an SMS (it shows on a locked screen); the site, its commune a
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 
 from django.conf import settings
-from django.utils import formats, timezone
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
 from maille.core.identifiers import phone_for_display
@@ -20,7 +21,13 @@ SENDER_NAME = "Maille"
 
 
 def _when(moment: dt.datetime) -> str:
-    local = timezone.localtime(moment)
+    return _when_in(moment, timezone.get_current_timezone(), translation.get_language())
+
+
+@functools.lru_cache(maxsize=256)
+def _when_in(moment: dt.datetime, zone: dt.tzinfo, language: str | None) -> str:
+    """A booking's confirmation and reminders name the same moment: formatted once (per zone and language)."""
+    local = timezone.localtime(moment, zone)
     day = formats.date_format(local, "l j F")
     return _("%(day)s à %(time)s") % {"day": day, "time": local.strftime("%H h %M")}
 

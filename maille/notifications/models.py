@@ -69,15 +69,27 @@ class Message(models.Model):
     recipient = models.CharField(_("destinataire"), max_length=254)
     subject = models.CharField(_("objet"), max_length=200, blank=True)
     body = models.TextField(_("texte"))
+    # No index of its own (nor on departement): the unique constraint on (appointment, kind, channel) and the
+    # (departement, sent_at) index serve those lookups, and each index is one more write on every booking.
     appointment = models.ForeignKey(
-        "scheduling.Appointment", null=True, blank=True, on_delete=models.CASCADE, related_name="messages"
+        "scheduling.Appointment",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="messages",
+        db_index=False,
     )
     patient = models.ForeignKey(
         "patients.Patient", null=True, blank=True, on_delete=models.CASCADE, related_name="messages"
     )
     # The territory whose policy and SMS budget apply (the site's département).
     departement = models.ForeignKey(
-        "territory.Departement", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        "territory.Departement",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     state = models.CharField(
         _("état"), max_length=10, choices=MessageState.choices, default=MessageState.PENDING

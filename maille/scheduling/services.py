@@ -34,7 +34,14 @@ from .lifecycle import (
     appointment_start,
     hold_release,
 )
-from .models import Appointment, AppointmentStatus, ResourceBooking, professional_key, room_key
+from .models import (
+    MAX_BUSY_MINUTES,
+    Appointment,
+    AppointmentStatus,
+    ResourceBooking,
+    professional_key,
+    room_key,
+)
 from .transitions import check_transition, locked, log_transition
 from .wallclock import to_minutes
 
@@ -101,12 +108,24 @@ def _occupy(appointment: Appointment, *, buffer_minutes: int, now: dt.datetime) 
     _lock_resource_keys(keys)
     # One read for both questions: is anything in the way, and is it only holds past their time? A plain
     # statement, like the engine's reads of this table: on every booking, the ORM's compilation cost 4 times it.
-    table = connection.ops.quote_name(ResourceBooking._meta.db_table)
+    # The exact test is on the instants (adapted as the ORM does: SQLite stores them as UTC text, and a raw
+    # parameter would be compared as local text); the bounds on starts_minute let it use the (key, starts_minute)
+    # index over one day only (a row overlapping the start starts at most MAX_BUSY_MINUTES before it).
+    ops = connection.ops
+    table = ops.quote_name(ResourceBooking._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT appointment_id, hold_expires_minute FROM {table} WHERE resource_key IN "
-            f"({', '.join(['%s'] * len(keys))}) AND starts_at < %s AND ends_at > %s AND appointment_id <> %s",
-            [*keys, ends_at, appointment.starts_at, appointment.pk],
+            f"({', '.join(['%s'] * len(keys))}) AND starts_minute >= %s AND starts_minute <= %s "
+            "AND starts_at < %s AND ends_at > %s AND appointment_id <> %s",
+            [
+                *keys,
+                to_minutes(appointment.starts_at) - MAX_BUSY_MINUTES,
+                to_minutes(ends_at),
+                ops.adapt_datetimefield_value(ends_at),
+                ops.adapt_datetimefield_value(appointment.starts_at),
+                appointment.pk,
+            ],
         )
         overlapping = cursor.fetchall()
     # Minutes are rounded up: a hold counts as live until the minute after it expires, never less.

@@ -175,6 +175,39 @@ def test_overlapping_start_on_the_same_room_is_refused(net):
     assert ResourceBooking.objects.count() == 3
 
 
+def test_a_start_an_hour_before_another_booking_of_the_same_people_is_free(net):
+    """The overlap check compares instants, not their text: on SQLite (UTC text in the table), a local-time
+    parameter made 10:00 Paris look like 09:00-09:20 and refused a free 09:00 start."""
+    later = book(net, at=paris(2026, 3, 2, 10))
+    earlier = book(net, at=NINE)
+    assert (earlier.room, earlier.doctor) == (later.room, later.doctor)
+    assert double_bookings_count() == 0
+
+
+def test_a_busy_row_written_after_the_engine_read_is_caught_even_when_it_began_the_day_before(net, monkeypatch):
+    """The booking's own check, under its locks: a room taken between the engine's read and the lock, by a row
+    that began almost a day earlier (the longest a busy row may last), still refuses the start."""
+    from maille.scheduling import services
+    from maille.scheduling.engine import candidates_at
+
+    stale = candidates_at(use=net.use, site_id=net.site.pk, starts_at=NINE, now=NOW)
+    assert stale.bookable
+    monkeypatch.setattr(services, "candidates_at", lambda **kwargs: stale)
+    other = book(net, at=paris(2026, 3, 2, 10), now=NOW)
+    long_row = other.resource_bookings.get(resource_key=f"room:{net.room.pk}")
+    replaced = ResourceBooking.build(
+        appointment=other,
+        resource_key=long_row.resource_key,
+        starts_at=paris(2026, 3, 1, 9, 30),  # 23 h 40 min before its end, the day before
+        ends_at=paris(2026, 3, 2, 9, 10),
+    )
+    long_row.delete()
+    replaced.save()
+    with pytest.raises(ConflictError):
+        book(net, at=NINE)
+    assert Appointment.objects.count() == 1
+
+
 def test_cancel_frees_the_slot_and_needs_a_reason(net, operator):
     appointment = book(net)
     with pytest.raises(DomainError):

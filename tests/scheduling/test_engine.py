@@ -403,7 +403,6 @@ def test_many_sites_path_skips_sites_beyond_the_travel_limit(monkeypatch, site_l
     from maille.scheduling.engine import search as engine
 
     monkeypatch.setattr(engine, "SITE_LIST_LIMIT", site_list_limit)
-    monkeypatch.setattr(engine, "KEY_FILTER_LIMIT", site_list_limit)
     use = make_use()
     near = make_network(use=use, latitude=49.10, longitude=5.30, commune_code="55002")
     make_network(use=use, latitude=49.60, longitude=5.30, commune_code="55003")

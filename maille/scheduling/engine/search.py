@@ -9,6 +9,7 @@ assistant there and some eligible doctor serving it are all free for the whole d
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -56,9 +57,6 @@ SEARCH_WINDOWS_DAYS = (7, 28)
 FIRST_RING_SITES = 100
 # Where resources are not cached (SQLite), a search of at most this many named sites loads only theirs.
 SITE_LIST_LIMIT = 100
-# SQLite: above this many resources, busy rows are read by time range only (one index range scan), the
-# list of keys being one parameter each. PostgreSQL takes the keys as one array parameter, whatever their number.
-KEY_FILTER_LIMIT = 200
 # The units and matched rules of a set of searched sites are kept with the cached resources of a use (a set per
 # booked site, and per place searched around) when it counts at most DERIVED_SITES_MAX sites; at most DERIVED_KEPT
 # entries (two per set), so the memory they take stays bounded whatever the searches.
@@ -324,8 +322,7 @@ class _Problem:
         codes, unit_key = np.unique(units.code, return_inverse=True)
         unit_key = unit_key.reshape(-1)
         # Busy rows and absences are per person or room: fan out to every unit of that key.
-        by_key = connection.vendor == "postgresql" or codes.size <= KEY_FILTER_LIMIT
-        busy = _busy_rows(self.lo, self.hi, to_minutes(self.now), codes if by_key else None)
+        busy = _busy_rows(self.lo, self.hi, to_minutes(self.now), codes)
         absences = self._absences()
         rows = np.concatenate([busy, absences]) if absences.size else busy
         if codes.size == 0:
@@ -411,33 +408,30 @@ class _Problem:
         return iv.intersect(*channels), starts, candidate[:, 0], candidate[:, 1]
 
 
-def _busy_rows(lo: int, hi: int, now: int, codes: np.ndarray | None) -> np.ndarray:
-    """(resource code, start, end) of busy rows overlapping [lo, hi), unexpired holds only.
+def _busy_rows(lo: int, hi: int, now: int, codes: np.ndarray) -> np.ndarray:
+    """(resource code, start, end) of the busy rows of ``codes`` overlapping [lo, hi), unexpired holds only.
 
     Read with one plain cursor query (no model instances): region-wide this is thousands of rows.
-    The key ("room:<id>" or "pro:<id>") becomes the engine's integer code in SQL. With ``codes``, only
-    their rows, one index range per key: a row overlapping ``lo`` starts less than a day before it (a
-    check constraint), so neither past years nor other resources are read.
+    The key ("room:<id>" or "pro:<id>") becomes the engine's integer code in SQL. One index range per key
+    (resource_key, starts_minute): a row overlapping ``lo`` starts less than a day before it (a check
+    constraint), so neither past years nor other resources are read. The keys are one parameter whatever
+    their number: an array on PostgreSQL, a JSON list on SQLite.
     """
+    if codes.size == 0:
+        return np.empty((0, 3), dtype=np.int64)
+    keys = [room_key(c // 2) if c % 2 == 0 else professional_key(c // 2) for c in codes.tolist()]
     table = connection.ops.quote_name(ResourceBooking._meta.db_table)
+    if connection.vendor == "postgresql":
+        among_keys, keys_param = "resource_key = ANY(%s)", keys
+    else:
+        among_keys, keys_param = "resource_key IN (SELECT value FROM json_each(%s))", json.dumps(keys)
     sql = (
         "SELECT CASE WHEN resource_key LIKE 'room:%%' THEN CAST(SUBSTR(resource_key, 6) AS BIGINT) * 2 "
         "ELSE CAST(SUBSTR(resource_key, 5) AS BIGINT) * 2 + 1 END, starts_minute, ends_minute "
-        f"FROM {table} WHERE starts_minute < %s AND starts_minute > %s AND ends_minute > %s "
+        f"FROM {table} WHERE {among_keys} AND starts_minute < %s AND starts_minute > %s AND ends_minute > %s "
         "AND (hold_expires_minute IS NULL OR hold_expires_minute > %s)"
     )
-    params: list[object] = [hi, lo - MAX_BUSY_MINUTES, lo, now]
-    if codes is not None:
-        if codes.size == 0:
-            return np.empty((0, 3), dtype=np.int64)
-        keys = [room_key(c // 2) if c % 2 == 0 else professional_key(c // 2) for c in codes.tolist()]
-        if connection.vendor == "postgresql":
-            sql += " AND resource_key = ANY(%s)"
-            params.append(keys)
-        else:
-            sql += f" AND resource_key IN ({', '.join(['%s'] * len(keys))})"
-            params += keys
-    return int_rows(sql, params, 3)
+    return int_rows(sql, [keys_param, hi, lo - MAX_BUSY_MINUTES, lo, now], 3)
 
 
 # The planning library's travel model, the same one the diagnosis uses (great circle × detour ÷ speed).

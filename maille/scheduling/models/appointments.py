@@ -92,7 +92,8 @@ class Appointment(models.Model):
     confirmation_read_out = models.BooleanField(_("confirmation lue au téléphone"), default=False)
     starts_at = models.DateTimeField(_("début"), db_index=True)
     ends_at = models.DateTimeField(_("fin"))
-    status = models.CharField(_("statut"), max_length=16, choices=AppointmentStatus.choices, db_index=True)
+    # Indexed in Meta: a plain B-tree (``db_index`` adds a pattern index too, for LIKE, that nothing asks).
+    status = models.CharField(_("statut"), max_length=16, choices=AppointmentStatus.choices)
     hold_expires_at = models.DateTimeField(_("fin de l'option"), null=True, blank=True)
     channel = models.CharField(_("canal"), max_length=16, choices=Channel.choices)
     created_by = models.ForeignKey(
@@ -140,6 +141,7 @@ class Appointment(models.Model):
                 name="appointment_patient_once_booked",
             ),
         ]
+        indexes = [models.Index(fields=["status"], name="scheduling_appointment_status")]
 
     def __str__(self) -> str:
         return f"rendez-vous #{self.pk} {self.starts_at:%Y-%m-%d %H:%M}"
@@ -196,7 +198,10 @@ class ResourceBooking(models.Model):
     0002); ``ends_at`` includes the use's buffer.
     """
 
-    appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="resource_bookings")
+    # Indexed by the unique (appointment, resource_key) constraint, which leads with it.
+    appointment = models.ForeignKey(
+        Appointment, on_delete=models.CASCADE, related_name="resource_bookings", db_index=False
+    )
     resource_key = models.CharField(max_length=24)
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
@@ -219,11 +224,10 @@ class ResourceBooking(models.Model):
             ),
             models.UniqueConstraint(fields=["appointment", "resource_key"], name="resource_booking_unique"),
         ]
-        indexes = [
-            models.Index(fields=["resource_key", "starts_at"]),
-            models.Index(fields=["starts_minute", "ends_minute"]),
-            models.Index(fields=["resource_key", "starts_minute"]),
-        ]
+        # Every read of busy time goes by key and a range of starts (the engine, the booking's overlap check): one
+        # index serves them, beside the unique constraint and, on PostgreSQL, the exclusion constraint. Three rows
+        # are written per booking, so each further index costs three writes.
+        indexes = [models.Index(fields=["resource_key", "starts_minute"])]
 
     def __str__(self) -> str:
         return f"{self.resource_key} {self.starts_at:%Y-%m-%d %H:%M}"
