@@ -184,7 +184,7 @@ def test_a_start_an_hour_before_another_booking_of_the_same_people_is_free(net):
     assert double_bookings_count() == 0
 
 
-def test_a_busy_row_written_after_the_engine_read_is_caught_even_when_it_began_the_day_before(net, monkeypatch):
+def test_a_row_taken_after_the_engine_read_is_caught_though_it_began_the_day_before(net, monkeypatch):
     """The booking's own check, under its locks: a room taken between the engine's read and the lock, by a row
     that began almost a day earlier (the longest a busy row may last), still refuses the start."""
     from maille.scheduling import services
