@@ -285,7 +285,14 @@ class GreatCircleEngine:
         ranks a patient's nearest sites with it."""
         if len(origin) != 1:
             raise InvalidInputError("distances_from takes exactly one origin")
-        chords = np.linalg.norm(destinations.unit_vectors() - origin.unit_vectors()[0], axis=1)
+        return self.distances_between(origin, destinations)[0]
+
+    def distances_between(self, origins: Points, destinations: Points) -> NDArray[np.float64]:
+        """Great-circle kilometres from each origin to each destination, a dense ``(origins, destinations)``
+        matrix (no cut-off: for a few hundred points on each side; ``travel_times`` for more)."""
+        chords = np.linalg.norm(
+            destinations.unit_vectors()[np.newaxis, :, :] - origins.unit_vectors()[:, np.newaxis, :], axis=2
+        )
         arcs: NDArray[np.float64] = (
             2.0 * EARTH_RADIUS_KM * np.arcsin(np.minimum(chords / (2.0 * EARTH_RADIUS_KM), 1.0))
         )

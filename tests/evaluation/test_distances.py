@@ -87,3 +87,22 @@ def test_the_indicator_and_the_supply_the_reader_may_see(world):
     report = compute_indicators(Act.objects.all(), [world["net"].site.pk], *MARCH, supply=world["supply"])
     figure = report.figure("km_avoided")
     assert (figure.value, figure.numerator, figure.denominator) == (130, 3, 3)
+
+
+@pytest.mark.parametrize("origins_per_block", [1, 2])
+def test_origins_read_by_blocks_give_the_distances_computed_by_hand(world, monkeypatch, origins_per_block):
+    """Three patients' communes, in blocks of one or two: each origin keeps its own nearest GP and sites."""
+    from maille.evaluation import distances
+
+    monkeypatch.setattr(distances, "_ORIGINS_PER_BLOCK", origins_per_block)
+    site = world["net"].site
+    pairs = [("55001", site.pk, 3), ("55003", site.pk, 2), ("55002", site.pk, 1)]
+    result = distances.kilometres_from_trips(pairs, world["supply"])
+    site_point = (49.05, 5.3)
+    expected = (
+        3 * 2 * (road_km((49.0, 5.3), (49.2, 5.3)) - road_km((49.0, 5.3), site_point))  # nearest GP 55002
+        + 2 * 2 * (0.0 - road_km((48.5, 5.3), site_point))  # a GP in its own commune
+        + 1 * 2 * (0.0 - road_km((49.2, 5.3), site_point))
+    )
+    assert result["km"] == round(expected)
+    assert (result["acts"], result["known"]) == (6, 6)

@@ -99,3 +99,16 @@ def test_distances_from_one_origin_match_the_sparse_matrix():
     assert np.allclose(engine.minutes_for(km)[columns], minutes)
     with pytest.raises(InvalidInputError):
         engine.distances_from(others, others)
+
+
+def test_distances_between_many_points_are_the_one_origin_distances_row_by_row():
+    engine = GreatCircleEngine()
+    origins = Points([48.6921, 49.1193, 48.7], [6.1844, 6.1757, 5.3])
+    destinations = Points([49.1193, 48.6921, 49.1601, 47.3], [6.1757, 6.1844, 5.3844, 5.04])
+    matrix = engine.distances_between(origins, destinations)
+    assert matrix.shape == (3, 4)
+    for row in range(3):
+        one = Points([origins.latitude[row]], [origins.longitude[row]])
+        assert np.array_equal(matrix[row], engine.distances_from(one, destinations))
+    assert matrix[0, 1] == 0.0
+    assert matrix[1, 0] == 0.0
