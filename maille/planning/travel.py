@@ -285,7 +285,8 @@ class GreatCircleEngine:
         ranks a patient's nearest sites with it."""
         if len(origin) != 1:
             raise InvalidInputError("distances_from takes exactly one origin")
-        return self.distances_between(origin, destinations)[0]
+        row: NDArray[np.float64] = self.distances_between(origin, destinations)[0]
+        return row
 
     def distances_between(self, origins: Points, destinations: Points) -> NDArray[np.float64]:
         """Great-circle kilometres from each origin to each destination, a dense ``(origins, destinations)``
