@@ -30,11 +30,11 @@ from maille.api.idempotency import run_idempotently
 from maille.core.errors import ConflictError, DomainError
 from maille.core.models import Channel
 from maille.directory.models import NetworkRole, NetworkRoleKind, Professional, Room, Use
-from maille.directory.selectors import network_roles_visible_to, sites_visible_to
+from maille.directory.selectors import network_roles_visible_to, site_visible_to, sites_visible_to
 from maille.scheduling import fhir as mapping
 from maille.scheduling import services
 from maille.scheduling.engine import SlotQuery, find_slots
-from maille.scheduling.selectors import appointments_visible_to, patients_bookable_by
+from maille.scheduling.selectors import appointments_visible_to, patient_bookable_by
 
 from . import views
 from .responses import FhirError, fhir_response, operation_outcome
@@ -326,7 +326,7 @@ def _slot_read(request: HttpRequest, resource_id: str) -> HttpResponse:
         raise not_found
     use_id, site_id, starts_at = parsed
     use = Use.objects.select_related("remote_specialty").filter(pk=use_id).first()
-    if use is None or not sites_visible_to(user).filter(pk=site_id).exists():
+    if use is None or site_visible_to(user, site_id) is None:
         raise not_found
     query = SlotQuery(
         use=use,
@@ -457,14 +457,14 @@ def _book(request: HttpRequest, user: Any) -> HttpResponse:
         )
     use_id, site_id, starts_at = parsed
     use = Use.objects.filter(pk=use_id).first()
-    site = sites_visible_to(user).filter(pk=site_id).first()
+    site = site_visible_to(user, site_id)
     if use is None or site is None:
         raise FhirError(
             422, "business-rule", _("Créneau inconnu ou hors de votre périmètre."), expression="slot"
         )
     references = _references(resource)
     patients = integer_ids(references.get("Patient", []))
-    patient = patients_bookable_by(user).filter(pk=patients[0]).first() if len(patients) == 1 else None
+    patient = patient_bookable_by(user, patients[0]) if len(patients) == 1 else None
     if patient is None:
         raise FhirError(
             422, "business-rule", _("Patient inconnu (participant Patient/N)."), expression="participant"
