@@ -35,8 +35,9 @@ def supply_for(user: Any, departement_codes: set[str]) -> SupplyImport | None:
     return None
 
 
-# Origins per dense block: a block's matrices (origins × GP communes, origins × sites) stay a few MB.
-_ORIGINS_PER_BLOCK = 256
+# Distances per dense block (origins × GP communes, or origins × sites): the origins of a block are as many as
+# keep it this size (about 6 MB of coordinates), whatever the number of GP communes the supply data has.
+_PAIRS_PER_BLOCK = 250_000
 
 
 def _road_km(origins: Points, destinations: Points) -> np.ndarray:
@@ -83,9 +84,10 @@ def kilometres_from_trips(pairs: list[tuple[str, int, int]], supply: SupplyImpor
     site_column = {site: column for column, site in enumerate(site_ids)}
     site_points = Points([sites[s][0] for s in site_ids], [sites[s][1] for s in site_ids])
     origins = list(by_origin)
+    per_block = max(1, _PAIRS_PER_BLOCK // max(len(gps), len(site_ids)))
     total, counted = 0.0, 0
-    for first in range(0, len(origins), _ORIGINS_PER_BLOCK):
-        block = origins[first : first + _ORIGINS_PER_BLOCK]
+    for first in range(0, len(origins), per_block):
+        block = origins[first : first + per_block]
         origin_points = Points([places[c][0] for c in block], [places[c][1] for c in block])
         nearest_gp = _road_km(origin_points, gp_points).min(axis=1)
         to_sites = _road_km(origin_points, site_points)

@@ -89,12 +89,13 @@ def test_the_indicator_and_the_supply_the_reader_may_see(world):
     assert (figure.value, figure.numerator, figure.denominator) == (130, 3, 3)
 
 
-@pytest.mark.parametrize("origins_per_block", [1, 2])
-def test_origins_read_by_blocks_give_the_distances_computed_by_hand(world, monkeypatch, origins_per_block):
-    """Three patients' communes, in blocks of one or two: each origin keeps its own nearest GP and sites."""
+@pytest.mark.parametrize("pairs_per_block", [2, 4])
+def test_origins_read_by_blocks_give_the_distances_computed_by_hand(world, monkeypatch, pairs_per_block):
+    """Three patients' communes, in blocks of one or two (two GP communes a row): each origin keeps its own
+    nearest GP and sites."""
     from maille.evaluation import distances
 
-    monkeypatch.setattr(distances, "_ORIGINS_PER_BLOCK", origins_per_block)
+    monkeypatch.setattr(distances, "_PAIRS_PER_BLOCK", pairs_per_block)
     site = world["net"].site
     pairs = [("55001", site.pk, 3), ("55003", site.pk, 2), ("55002", site.pk, 1)]
     result = distances.kilometres_from_trips(pairs, world["supply"])
